@@ -1,0 +1,1 @@
+"""One package per external system, each with the same files: config, client, errors."""

@@ -1,0 +1,1 @@
+"""Active Directory over LDAP (python-ldap): the first target."""

@@ -1,0 +1,1 @@
+"""Flex HRM: the HR source (both API dialects)."""

@@ -1,0 +1,56 @@
+"""A plan: the ordered changes that make a target match the desired state, and its outcomes."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hrsync.domain.changes import CHANGE_KINDS, Change, kind_of
+from hrsync.domain.ids import AccountId
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    changes: tuple[Change, ...]
+
+    def counts(self) -> dict[str, int]:
+        """Changes per kind; every kind present, zero when absent."""
+        tally = Counter(kind_of(change) for change in self.changes)
+        return {kind: tally.get(kind, 0) for kind in CHANGE_KINDS.values()}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def fingerprint(self) -> str:
+        """A digest binding an approval to exactly these changes."""
+        digest = hashlib.sha256()
+        for record in serialise_changes(self.changes):
+            digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+        return digest.hexdigest()
+
+
+def serialise_changes(changes: tuple[Change, ...]) -> list[dict[str, object]]:
+    """Plain JSON-ready dicts, one per change, with its kind."""
+    return [{"kind": kind_of(change), **dataclasses.asdict(change)} for change in changes]
+
+
+class Status(StrEnum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    DEFERRED = "deferred"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    change: Change
+    status: Status
+    error: str | None = None
+    is_transient: bool = False
+    account_id: AccountId | None = None
+    dn: str | None = None

@@ -1,0 +1,1 @@
+"""The pure engine: correlate, desire, diff into a plan, order, apply through a target port."""

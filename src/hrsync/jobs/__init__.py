@@ -1,0 +1,1 @@
+"""Scheduling and task-queue glue (issue 5)."""

@@ -1,0 +1,55 @@
+"""Protocols the engine needs from the outside world. Connectors and the Django shell implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from hrsync.domain.account import Account
+from hrsync.domain.changes import Change
+from hrsync.domain.ids import AccountId
+from hrsync.domain.person import InvalidRecord, Person
+
+
+class PersonSource(Protocol):
+    """An HR system. `read_people` yields valid persons and set-aside records, page by page."""
+
+    key: str
+
+    def check(self) -> None:
+        """Raise SourceError with a readable message when the source cannot be reached or read."""
+
+    def read_people(self, modified_since: datetime | None) -> Iterator[Person | InvalidRecord]:
+        """Every person modified since the given time (all when None)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What a target reports back after carrying out a change."""
+
+    dn: str
+    account_id: AccountId | None = None
+
+
+class Target(Protocol):
+    """A system that holds accounts. Only `apply` mutates it."""
+
+    key: str
+
+    def check(self) -> None:
+        """Raise TargetError with a readable message when the target cannot be used."""
+
+    def read_accounts(self) -> Iterable[Account]:
+        """Every account in the target's scope, with the attributes hrsync manages."""
+        ...
+
+    def apply(self, change: Change) -> Applied:
+        """Carry out one change; raise a TargetError subclass on failure."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

@@ -1,0 +1,1 @@
+"""Faithful local servers of SaaS APIs we cannot reach, for tests and for people."""

@@ -1,0 +1,1 @@
+"""Multi-step flows across systems (contract write-back)."""

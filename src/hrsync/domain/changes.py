@@ -1,4 +1,4 @@
-"""The closed set of planned operations. Consumers `match` on `Change` and end with `assert_never`."""
+"""The closed set of planned operations; consumers `match` on `Change`, ending in `assert_never`."""
 
 from __future__ import annotations
 

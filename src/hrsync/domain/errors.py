@@ -1,10 +1,10 @@
 """The engine's error taxonomy. Connectors translate library errors into these at their boundary.
 
-    TargetError
-    ├── TransientError       retry later: unreachable, busy, timeout
-    ├── NotFoundError        the account or its parent is gone
-    ├── AlreadyExistsError   a name or object is taken
-    └── RejectedError        the target refused the values (constraint, schema, access)
+TargetError
+├── TransientError       retry later: unreachable, busy, timeout
+├── NotFoundError        the account or its parent is gone
+├── AlreadyExistsError   a name or object is taken
+└── RejectedError        the target refused the values (constraint, schema, access)
 """
 
 

@@ -1,4 +1,4 @@
-"""Protocols the engine needs from the outside world. Connectors and the Django shell implement them."""
+"""Protocols the engine needs from outside. Connectors and the Django shell implement them."""
 
 from __future__ import annotations
 

@@ -1,0 +1,58 @@
+"""Django settings, driven by the environment: HRSYNC_HOME (data directory) and DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+HOME = Path(os.environ.get("HRSYNC_HOME", ".hrsync")).resolve()
+HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """From the environment, else a key created once in the data directory (kept private)."""
+    if key := os.environ.get("HRSYNC_SECRET_KEY"):
+        return key
+    path = HOME / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def _database() -> dict[str, Any]:
+    if url := os.environ.get("DATABASE_URL"):
+        return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    # SQLite: WAL lets readers work during a run; IMMEDIATE transactions and a busy timeout
+    # make concurrent writers wait instead of failing with "database is locked".
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": HOME / "hrsync.sqlite3",
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("HRSYNC_DEBUG") == "1"
+ALLOWED_HOSTS = os.environ.get("HRSYNC_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "hrsync.app.apps.HrsyncConfig",
+]
+MIDDLEWARE: list[str] = []
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "Europe/Stockholm"
+LANGUAGE_CODE = "en"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+LOGGING_CONFIG = None

@@ -1,0 +1,91 @@
+"""Unique names for new accounts: sAMAccountName (≤ 20 chars), UPN, and a CN unique in its OU."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from hrsync.domain.account import Account
+from hrsync.mapping.names import login_part, normalise_dn
+
+SAM_MAX = 20
+
+
+@dataclass(slots=True)
+class TakenNames:
+    """Names in use in the target and those handed out earlier in this plan (case-insensitive)."""
+
+    sams: set[str] = field(default_factory=set)
+    upns: set[str] = field(default_factory=set)
+    cns: set[tuple[str, str]] = field(default_factory=set)
+    """(normalised parent DN, case-folded CN)"""
+
+    @classmethod
+    def of(cls, accounts: Iterable[Account]) -> TakenNames:
+        taken = cls()
+        for account in accounts:
+            taken.add_account(account)
+        return taken
+
+    def add_account(self, account: Account) -> None:
+        if sam := account.attributes.get("sAMAccountName"):
+            self.sams.add(sam.casefold())
+        if upn := account.attributes.get("userPrincipalName"):
+            self.upns.add(upn.casefold())
+        self.cns.add((normalise_dn(account.parent_dn), account.rdn_value.casefold()))
+
+    def release_cn(self, parent_dn: str, cn: str) -> None:
+        self.cns.discard((normalise_dn(parent_dn), cn.casefold()))
+
+
+def allocate_sam(given: str, family: str, employee_number: str, taken: TakenNames) -> str:
+    """First letter of the given name + family name, ASCII; a number appended on collision."""
+    base = (login_part(given)[:1] + login_part(family).replace(".", "")) or f"u{employee_number}"
+    for candidate in _numbered(base, SAM_MAX):
+        if candidate.casefold() not in taken.sams:
+            taken.sams.add(candidate.casefold())
+            return candidate
+    raise AssertionError("unreachable: numbered candidates are unbounded")
+
+
+def allocate_upn(given: str, family: str, suffix: str, sam: str, taken: TakenNames) -> str:
+    """given.family@suffix, numbered on collision; falls back to the sAMAccountName."""
+    base = ".".join(part for part in (login_part(given), login_part(family)) if part) or sam
+    for candidate in _numbered(base, 64):
+        upn = f"{candidate}@{suffix}"
+        if upn.casefold() not in taken.upns:
+            taken.upns.add(upn.casefold())
+            return upn
+    raise AssertionError("unreachable: numbered candidates are unbounded")
+
+
+def choose_cn(wanted: str, employee_number: str, parent_dn: str, taken: TakenNames) -> str:
+    """The display name, or "<name> (<employee number>)" when another account in the OU has it."""
+    for candidate in cn_candidates(wanted, employee_number):
+        key = (normalise_dn(parent_dn), candidate.casefold())
+        if key not in taken.cns:
+            taken.cns.add(key)
+            return candidate
+    suffix = 2
+    while (
+        normalise_dn(parent_dn),
+        f"{wanted} ({employee_number}-{suffix})".casefold(),
+    ) in taken.cns:
+        suffix += 1
+    chosen = f"{wanted} ({employee_number}-{suffix})"
+    taken.cns.add((normalise_dn(parent_dn), chosen.casefold()))
+    return chosen
+
+
+def cn_candidates(wanted: str, employee_number: str) -> tuple[str, str]:
+    suffix = f" ({employee_number})"
+    return wanted, wanted[: 64 - len(suffix)].rstrip() + suffix
+
+
+def _numbered(base: str, limit: int) -> Iterable[str]:
+    yield base[:limit]
+    number = 2
+    while True:
+        tail = str(number)
+        yield base[: limit - len(tail)] + tail
+        number += 1

@@ -1,0 +1,237 @@
+"""Diff persons against accounts into an ordered plan. Pure: reads nothing, writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from hrsync.domain.account import Account, Attributes, DesiredAccount
+from hrsync.domain.changes import (
+    Change,
+    CreateAccount,
+    DisableAccount,
+    EnableAccount,
+    ManualStep,
+    MoveAccount,
+    RenameAccount,
+    SetManager,
+    UpdateAttributes,
+)
+from hrsync.domain.ids import AccountId, PersonId
+from hrsync.domain.person import Person
+from hrsync.domain.plan import Plan
+from hrsync.engine.correlate import AccountIndex, correlate
+from hrsync.engine.naming import TakenNames, allocate_sam, allocate_upn, choose_cn, cn_candidates
+from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
+from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of
+
+MANAGER_UNRESOLVED = "manager must be entered manually"
+
+
+def plan_changes(
+    people: Sequence[Person],
+    accounts: Iterable[Account],
+    links: Mapping[PersonId, AccountId],
+    policy: DirectoryPolicy,
+    today: date,
+) -> Plan:
+    """The changes that make the directory match the persons, ordered so references resolve."""
+    accounts = list(accounts)
+    index = AccountIndex.of(accounts)
+    matches = correlate(people, index, links)
+    builder = _PlanBuilder(policy, TakenNames.of(accounts), today)
+    for person in sorted(people, key=lambda p: (p.employee_number, p.person_id)):
+        builder.add_person(person, matches[person.person_id])
+    builder.resolve_managers({person.person_id: person for person in people})
+    return Plan(builder.ordered())
+
+
+@dataclass(slots=True)
+class _Placed:
+    """A person's account as it will be after the plan: where it lives and its current manager."""
+
+    desired: DesiredAccount
+    dn: str
+    account_id: AccountId | None
+    manager_dn: str | None
+
+
+@dataclass(slots=True)
+class _PlanBuilder:
+    policy: DirectoryPolicy
+    taken: TakenNames
+    today: date
+    placed: dict[PersonId, _Placed] = field(default_factory=dict)
+    first: list[Change] = field(default_factory=list)
+    """Renames and moves: before creates, so new reports can point at a manager's final DN."""
+    creates: dict[PersonId, CreateAccount] = field(default_factory=dict)
+    updates: list[Change] = field(default_factory=list)
+    managers: list[Change] = field(default_factory=list)
+    disables: list[Change] = field(default_factory=list)
+    manual: list[Change] = field(default_factory=list)
+
+    def add_person(self, person: Person, account: Account | None) -> None:
+        desired = desire_ad_account(person, self.policy, self.today)
+        if account is not None:
+            self._diff(person, desired, account)
+        elif not person.employment.has_ended_by(self.today):
+            self._create(person, desired)
+
+    def _create(self, person: Person, desired: DesiredAccount) -> None:
+        sam = allocate_sam(
+            person.given_name, person.family_name, person.employee_number, self.taken
+        )
+        upn = allocate_upn(
+            person.given_name, person.family_name, self.policy.upn_suffix, sam, self.taken
+        )
+        cn = choose_cn(desired.cn, person.employee_number, desired.parent_dn, self.taken)
+        dn = f"CN={escape_dn_value(cn)},{desired.parent_dn}"
+        attributes: Attributes = {k: v for k, v in desired.attributes.items() if v is not None}
+        attributes |= {"sAMAccountName": sam, "userPrincipalName": upn}
+        reason = "new in HR" if desired.is_enabled else _why_disabled(person, self.today)
+        self.creates[person.person_id] = CreateAccount(
+            person.person_id, person.employee_number, dn, attributes, desired.is_enabled, reason
+        )
+        self.placed[person.person_id] = _Placed(desired, dn, None, None)
+
+    def _diff(self, person: Person, desired: DesiredAccount, account: Account) -> None:
+        pid, aid = person.person_id, account.account_id
+        dn = self._rename_if_needed(person, desired, account)
+        if normalise_dn(parent_of(dn)) != normalise_dn(desired.parent_dn):
+            self.first.append(MoveAccount(pid, aid, dn, desired.parent_dn, "placement changed"))
+            dn = _replace_parent(dn, desired.parent_dn)
+        before, after = _differing(desired.attributes, account.attributes)
+        if after:
+            self.updates.append(UpdateAttributes(pid, aid, dn, before, after, "HR data changed"))
+        if desired.is_enabled and not account.is_enabled:
+            self.updates.append(EnableAccount(pid, aid, dn, "employment is active"))
+        elif not desired.is_enabled and account.is_enabled:
+            self.disables.append(DisableAccount(pid, aid, dn, _why_disabled(person, self.today)))
+        self.placed[pid] = _Placed(desired, dn, aid, account.attributes.get("manager"))
+
+    def _rename_if_needed(self, person: Person, desired: DesiredAccount, account: Account) -> str:
+        current = account.rdn_value
+        if current in cn_candidates(desired.cn, person.employee_number):
+            return account.dn
+        parent = parent_of(account.dn)
+        self.taken.release_cn(parent, current)
+        new_cn = choose_cn(desired.cn, person.employee_number, parent, self.taken)
+        self.first.append(
+            RenameAccount(person.person_id, account.account_id, account.dn, new_cn, "name changed")
+        )
+        return f"CN={escape_dn_value(new_cn)},{parent}"
+
+    def resolve_managers(self, people: Mapping[PersonId, Person]) -> None:
+        """Point every account at its manager's final DN, or ask for a manual step."""
+        for pid, placed in sorted(self.placed.items()):
+            is_resolved, wanted = self._manager_dn(pid, placed, people)
+            if not is_resolved:
+                continue
+            create = self.creates.get(pid)
+            if create is not None:
+                if wanted is not None:
+                    create.attributes["manager"] = wanted
+            elif normalise_dn(placed.manager_dn or "") != normalise_dn(wanted or ""):
+                self.managers.append(
+                    SetManager(
+                        pid,
+                        placed.account_id,
+                        placed.dn,
+                        placed.manager_dn,
+                        wanted,
+                        "manager changed in HR",
+                    )
+                )
+
+    def _manager_dn(
+        self, pid: PersonId, placed: _Placed, people: Mapping[PersonId, Person]
+    ) -> tuple[bool, str | None]:
+        """(resolved?, the manager's DN); an unresolved manager becomes a manual step."""
+        manager_id = placed.desired.manager_id
+        if manager_id is None:
+            return True, None
+        if manager_id == pid:
+            self._manual(pid, placed.dn, "the person is their own manager in HR data", {})
+            return False, None
+        if manager_id in self.placed:
+            return True, self.placed[manager_id].dn
+        manager = people.get(manager_id)
+        detail: dict[str, str] = {"manager_id": manager_id}
+        if manager is not None:
+            detail |= {
+                "manager_name": manager.display_name,
+                "manager_employee_number": manager.employee_number,
+            }
+        self._manual(pid, placed.dn, MANAGER_UNRESOLVED, detail)
+        return False, None
+
+    def _manual(self, pid: PersonId, dn: str, reason: str, detail: dict[str, str]) -> None:
+        self.manual.append(ManualStep(pid, dn, reason, detail))
+
+    def ordered(self) -> tuple[Change, ...]:
+        cycles: list[PersonId] = []
+        creates = _managers_first(self.creates, cycles)
+        for pid in cycles:
+            self._manual(pid, self.creates[pid].dn, "manager cycle in HR data", {})
+        return (
+            *self.first,
+            *creates,
+            *self.updates,
+            *self.managers,
+            *self.disables,
+            *self.manual,
+        )
+
+
+def _managers_first(
+    creates: Mapping[PersonId, CreateAccount], cycles: list[PersonId]
+) -> list[CreateAccount]:
+    """Creates ordered so a manager created in this plan exists before the reports naming them.
+
+    Where HR data has a manager cycle, one member is created without a manager and listed in
+    `cycles`, so the planner can report it.
+    """
+    by_dn = {normalise_dn(c.dn): pid for pid, c in creates.items()}
+    ordered: list[CreateAccount] = []
+    state: dict[PersonId, bool] = {}  # False: visiting, True: done
+    for pid in sorted(creates):
+        chain: list[PersonId] = []
+        current: PersonId | None = pid
+        while current is not None and current not in state:
+            state[current] = False
+            chain.append(current)
+            manager = creates[current].attributes.get("manager")
+            current = by_dn.get(normalise_dn(manager)) if manager else None
+        if current is not None and state[current] is False:
+            # A cycle in HR data: the last of the chain is created first, without its manager.
+            creates[chain[-1]].attributes.pop("manager", None)
+            cycles.append(chain[-1])
+        for member in reversed(chain):
+            state[member] = True
+            ordered.append(creates[member])
+    return ordered
+
+
+def _differing(desired: Attributes, current: Attributes) -> tuple[Attributes, Attributes]:
+    before: Attributes = {}
+    after: Attributes = {}
+    for name, value in desired.items():
+        if (current.get(name) or None) != value:
+            before[name] = current.get(name)
+            after[name] = value
+    return before, after
+
+
+def _replace_parent(dn: str, parent: str) -> str:
+    rdn = dn[: len(dn) - len(parent_of(dn))].rstrip().rstrip(",")
+    return f"{rdn},{parent}"
+
+
+def _why_disabled(person: Person, today: date) -> str:
+    employment = person.employment
+    if employment.has_ended_by(today) and employment.end_date:
+        return f"employment ended on {employment.end_date.isoformat()}"
+    if employment.starts_after(today) and employment.start_date:
+        return f"employment starts on {employment.start_date.isoformat()}"
+    return "no active employment"

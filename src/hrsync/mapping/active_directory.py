@@ -1,0 +1,98 @@
+"""Default mapping from a person to an Active Directory user (per-attribute overrides: issue 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from hrsync.domain.account import Attributes, DesiredAccount
+from hrsync.domain.person import Person
+
+# AD schema rangeUpper limits; longer values are refused by the server, so cut them here.
+AD_LIMITS = {
+    "cn": 64,
+    "givenName": 64,
+    "sn": 64,
+    "displayName": 256,
+    "mail": 256,
+    "employeeID": 16,
+    "employeeNumber": 512,
+    "title": 128,
+    "department": 64,
+    "company": 64,
+    "telephoneNumber": 64,
+    "mobile": 64,
+    "streetAddress": 1024,
+    "postalCode": 40,
+    "l": 128,
+    "physicalDeliveryOfficeName": 128,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryPolicy:
+    """What the planner needs to know about one AD connection."""
+
+    users_ou: str
+    upn_suffix: str
+    person_id_attribute: str = "employeeNumber"
+
+    @property
+    def managed_attributes(self) -> tuple[str, ...]:
+        return (*MANAGED_ATTRIBUTES, self.person_id_attribute)
+
+
+MANAGED_ATTRIBUTES = (
+    "givenName",
+    "sn",
+    "displayName",
+    "mail",
+    "employeeID",
+    "title",
+    "department",
+    "company",
+    "telephoneNumber",
+    "mobile",
+    "streetAddress",
+    "postalCode",
+    "l",
+    "physicalDeliveryOfficeName",
+)
+
+
+def desire_ad_account(person: Person, policy: DirectoryPolicy, today: date) -> DesiredAccount:
+    """The account this person should have; names are made unique later by the planner."""
+    attributes: Attributes = {
+        "givenName": person.given_name,
+        "sn": person.family_name,
+        "displayName": person.display_name,
+        "mail": person.email,
+        "employeeID": person.employee_number,
+        "title": person.employment.title,
+        "department": person.organisation_value("Department"),
+        "company": person.employment.company_name or None,
+        "telephoneNumber": person.phone,
+        "mobile": person.mobile,
+        "streetAddress": person.street,
+        "postalCode": person.postal_code,
+        "l": person.city,
+        "physicalDeliveryOfficeName": person.organisation_value("Office"),
+        policy.person_id_attribute: person.person_id,
+    }
+    return DesiredAccount(
+        person_id=person.person_id,
+        employee_number=person.employee_number,
+        cn=truncate("cn", person.display_name) or person.employee_number,
+        parent_dn=policy.users_ou,
+        is_enabled=person.employment.is_active_on(today),
+        attributes={name: truncate(name, value) for name, value in attributes.items()},
+        manager_id=person.manager_id,
+    )
+
+
+def truncate(attribute: str, value: str | None) -> str | None:
+    """Cut a value to the attribute's AD limit; empty becomes None (absent)."""
+    if not value:
+        return None
+    limit = AD_LIMITS.get(attribute)
+    return value[:limit].rstrip() if limit else value

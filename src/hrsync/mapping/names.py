@@ -1,0 +1,76 @@
+"""Name building blocks for directories: ASCII folding and RFC 4514 DN value escaping (pure)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters NFKD cannot take apart; Swedish and Nordic names need these to fold sensibly.
+_FOLDS = str.maketrans(
+    {
+        "æ": "ae",
+        "Æ": "Ae",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "þ": "th",
+        "Þ": "Th",
+        "ð": "d",
+        "Ð": "D",
+    }
+)
+_NOT_LOGIN = re.compile(r"[^a-z0-9.-]+")
+_DN_SPECIAL = frozenset(',+"\\<>;=')
+
+
+def fold_to_ascii(text: str) -> str:
+    """Åsa Öberg → Asa Oberg; Ødegaard → Odegaard. Characters without an ASCII form are dropped."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLDS))
+    return "".join(c for c in decomposed if c.isascii() and not unicodedata.combining(c))
+
+
+def login_part(text: str) -> str:
+    """A lower-case token fit for sAMAccountName and UPN prefixes: a-z, 0-9, dot and hyphen."""
+    return _NOT_LOGIN.sub("", fold_to_ascii(text).lower().replace(" ", "")).strip(".-")
+
+
+def escape_dn_value(value: str) -> str:
+    """Escape an attribute value for use in a DN, per RFC 4514 §2.4.
+
+    Special characters are backslash-escaped; a leading '#' or space and a trailing space too;
+    NUL and other control characters become hex pairs so nothing invisible reaches the server.
+    """
+    out: list[str] = []
+    last = len(value) - 1
+    for index, char in enumerate(value):
+        if char in _DN_SPECIAL or (char == "#" and index == 0):
+            out.append("\\" + char)
+        elif char == " " and index in (0, last):
+            out.append("\\ ")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\{ord(char):02x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def normalise_dn(dn: str) -> str:
+    """A comparison key for DNs: case-folded, no spaces around RDN separators."""
+    return re.sub(r"\s*,\s*", ",", dn.strip()).casefold()
+
+
+def parent_of(dn: str) -> str:
+    """The parent DN, splitting at the first unescaped comma."""
+    escaped = False
+    for index, char in enumerate(dn):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            return dn[index + 1 :].lstrip()
+    return ""

@@ -1,0 +1,120 @@
+"""An in-memory directory for engine tests: applies changes as AD would, and can inject faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from dataclasses import dataclass, field
+from typing import assert_never
+
+from hrsync.domain.account import Account
+from hrsync.domain.changes import (
+    Change,
+    CreateAccount,
+    DeleteAccount,
+    DisableAccount,
+    EnableAccount,
+    ManualStep,
+    MoveAccount,
+    RenameAccount,
+    SetManager,
+    UpdateAttributes,
+)
+from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TransientError
+from hrsync.domain.ids import AccountId
+from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of
+from hrsync.ports import Applied
+
+
+@dataclass
+class MemoryDirectory:
+    accounts: dict[str, Account] = field(default_factory=dict)  # by normalised DN
+    fail_transient: int = 0
+    reject_cns: set[str] = field(default_factory=set)
+    key: str = "memory"
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def check(self) -> None:
+        return None
+
+    def read_accounts(self) -> list[Account]:
+        return list(self.accounts.values())
+
+    def apply(self, change: Change) -> Applied:
+        if self.fail_transient:
+            self.fail_transient -= 1
+            raise TransientError("directory busy")
+        match change:
+            case CreateAccount():
+                return self._create(change)
+            case UpdateAttributes():
+                self._edit(change.dn, lambda a: _with(a, change.after))
+            case MoveAccount():
+                return self._relocate(change.dn, _rdn(change.dn), change.new_parent_dn)
+            case RenameAccount():
+                new_rdn = f"CN={escape_dn_value(change.new_cn)}"
+                return self._relocate(change.dn, new_rdn, parent_of(change.dn), change.new_cn)
+            case EnableAccount() | DisableAccount():
+                enabled = isinstance(change, EnableAccount)
+                self._edit(change.dn, lambda a: dataclasses.replace(a, is_enabled=enabled))
+            case DeleteAccount():
+                self.accounts.pop(self._key(change.dn))
+            case SetManager():
+                self._edit(change.dn, lambda a: _with(a, {"manager": change.after}))
+            case ManualStep():
+                raise RejectedError("manual step")
+            case _:
+                assert_never(change)
+        return Applied(dn=change.dn)
+
+    def _create(self, change: CreateAccount) -> Applied:
+        key = normalise_dn(change.dn)
+        if key in self.accounts:
+            raise AlreadyExistsError(f"{change.dn} exists")
+        if change.attributes.get("displayName") in self.reject_cns:
+            raise RejectedError("constraint violation")
+        manager = change.attributes.get("manager")
+        if manager and normalise_dn(manager) not in self.accounts:
+            raise RejectedError("manager does not exist")
+        cn = change.dn.split(",", 1)[0][3:].replace("\\", "")
+        attributes = dict(change.attributes) | {"cn": cn, "_parent": parent_of(change.dn)}
+        account_id = AccountId(f"guid-{next(self._ids)}")
+        self.accounts[key] = Account(account_id, change.dn, change.is_enabled, attributes)
+        return Applied(dn=change.dn, account_id=account_id)
+
+    def _key(self, dn: str) -> str:
+        key = normalise_dn(dn)
+        if key not in self.accounts:
+            raise NotFoundError(f"{dn} not found")
+        return key
+
+    def _edit(self, dn: str, edit: object) -> None:
+        key = self._key(dn)
+        self.accounts[key] = edit(self.accounts[key])  # type: ignore[operator]
+
+    def _relocate(self, dn: str, rdn: str, parent: str, cn: str | None = None) -> Applied:
+        account = self.accounts.pop(self._key(dn))
+        new_dn = f"{rdn},{parent}"
+        attributes = dict(account.attributes) | {"_parent": parent}
+        if cn is not None:
+            attributes["cn"] = cn
+        self.accounts[normalise_dn(new_dn)] = dataclasses.replace(
+            account, dn=new_dn, attributes=attributes
+        )
+        self._repoint_managers(dn, new_dn)
+        return Applied(dn=new_dn)
+
+    def _repoint_managers(self, old_dn: str, new_dn: str) -> None:
+        """AD keeps linked attributes such as `manager` pointing at a renamed object."""
+        for key, other in self.accounts.items():
+            if normalise_dn(other.attributes.get("manager") or "") == normalise_dn(old_dn):
+                self.accounts[key] = _with(other, {"manager": new_dn})
+
+
+def _with(account: Account, values: dict[str, str | None]) -> Account:
+    attributes = {k: v for k, v in (account.attributes | values).items() if v is not None}
+    return dataclasses.replace(account, attributes=attributes)
+
+
+def _rdn(dn: str) -> str:
+    return dn[: len(dn) - len(parent_of(dn))].rstrip(",")

@@ -1,0 +1,128 @@
+"""`hrsync config load FILE.toml`: create or update sources and connections, idempotently."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hrsync.app import wiring
+from hrsync.app.models import Connection, Source
+
+
+class ConfigError(Exception):
+    """The file cannot be loaded; the message says where and why."""
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class SourceEntry(_Entry):
+    pass
+
+
+class ConnectionEntry(_Entry):
+    source: str
+    state: Connection.State | None = None
+    time_zone: str = "Europe/Stockholm"
+
+
+class ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: dict[str, SourceEntry] = Field(default_factory=dict)
+    connections: dict[str, ConnectionEntry] = Field(default_factory=dict)
+
+
+@dataclass
+class LoadSummary:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def load_config(path: Path) -> LoadSummary:
+    """Validate the whole file first, then write it in one transaction."""
+    parsed = _parse(path)
+    summary = LoadSummary()
+    with transaction.atomic():
+        for key, source_entry in parsed.sources.items():
+            _check(f"sources.{key}", source_entry.type, source_entry.settings(), wiring.SOURCES)
+            row, created = Source.objects.get_or_create(key=key, defaults={"kind": ""})
+            _save(
+                row,
+                f"sources.{key}",
+                created,
+                summary,
+                kind=source_entry.type,
+                settings=source_entry.settings(),
+            )
+        for key, entry in parsed.connections.items():
+            _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGETS)
+            source = Source.objects.filter(key=entry.source).first()
+            if source is None:
+                raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")
+            conn, created = Connection.objects.get_or_create(
+                key=key, defaults={"source": source, "kind": entry.type}
+            )
+            values: dict[str, Any] = {
+                "source": source,
+                "kind": entry.type,
+                "settings": entry.settings(),
+                "time_zone": entry.time_zone,
+            }
+            if entry.state is not None:
+                values["state"] = entry.state
+            _save(conn, f"connections.{key}", created, summary, **values)
+    return summary
+
+
+def _parse(path: Path) -> ConfigFile:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from error
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_explain(error)) from error
+
+
+def _check(where: str, kind: str, settings: dict[str, Any], known: dict[str, Any]) -> None:
+    if kind not in known:
+        raise ConfigError(f"{where}: unknown type '{kind}' (known: {', '.join(sorted(known))})")
+    if "password" in settings:
+        raise ConfigError(f"{where}: put secrets in the environment and name it: password_env")
+    try:
+        wiring.validate_settings(known[kind], settings)
+    except ValidationError as error:
+        raise ConfigError(f"{where}: {_explain(error)}") from error
+
+
+def _save(
+    row: Source | Connection, label: str, created: bool, summary: LoadSummary, **values: Any
+) -> None:
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, values[name])
+    if changed:
+        row.save()
+    bucket = summary.created if created else summary.updated if changed else summary.unchanged
+    bucket.append(label)
+
+
+def _explain(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or 'file'}: {item['msg']}"
+        for item in error.errors()
+    )

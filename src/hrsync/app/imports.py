@@ -1,0 +1,161 @@
+"""Import a source into the person store and record each personnel change (the change log)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from hrsync.app import models, wiring
+from hrsync.domain.errors import SourceError
+from hrsync.domain.person import InvalidRecord, Person, person_from_fields
+from hrsync.engine.personnel import classify_change
+
+BATCH = 500
+Progress = Callable[[int], None]
+"""Called with the number of records handled so far."""
+
+
+@dataclass
+class ImportSummary:
+    import_id: int
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    invalid: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {k: v for k, v in asdict(self).items() if k != "import_id"}
+
+
+def import_source(
+    key: str, *, full: bool = False, progress: Progress | None = None
+) -> ImportSummary:
+    """Fetch what changed in the window (everything when `full`), store it, log the changes."""
+    row = models.Source.objects.get(key=key)
+    with wiring.build_source(row) as source:
+        window_start = None if full else source.default_window_start(timezone.now())
+        record = models.Import.objects.create(source=row, is_full=full, modified_since=window_start)
+        store = _PersonStore(row, record, _today(row))
+        try:
+            _read_into(source.read_people(window_start), store, progress)
+        except SourceError as error:
+            store.flush()
+            _finish(record, store.summary, "failed", str(error))
+            raise
+    _finish(record, store.summary, "succeeded")
+    return store.summary
+
+
+def _read_into(
+    items: Iterable[Person | InvalidRecord], store: _PersonStore, progress: Progress | None
+) -> None:
+    for count, item in enumerate(items, start=1):
+        store.take(item)
+        if progress is not None:
+            progress(count)
+    store.flush()
+
+
+def _finish(record: models.Import, summary: ImportSummary, status: str, error: str = "") -> None:
+    record.status, record.error, record.counts = status, error, summary.counts()
+    record.finished = timezone.now()
+    record.save(update_fields=["status", "error", "counts", "finished"])
+
+
+def _today(row: models.Source) -> date:
+    zone = ZoneInfo(str(row.settings.get("time_zone", "Europe/Stockholm")))
+    return datetime.now(zone).date()
+
+
+class _PersonStore:
+    """Compares incoming persons with the stored ones by content hash and writes in batches."""
+
+    def __init__(self, source: models.Source, record: models.Import, today: date) -> None:
+        self.source, self.record, self.today = source, record, today
+        self.summary = ImportSummary(import_id=record.pk)
+        self.known = {p.person_id: p for p in models.Person.objects.filter(source=source)}
+        self.seen: set[str] = set()
+        self.new_rows: list[tuple[models.Person, Person]] = []
+        self.changed_rows: list[tuple[models.Person, Person, Person]] = []
+        self.invalid_rows: list[models.InvalidRecord] = []
+
+    def take(self, item: Person | InvalidRecord) -> None:
+        self.summary.fetched += 1
+        if isinstance(item, InvalidRecord):
+            self.summary.invalid += 1
+            self.invalid_rows.append(
+                models.InvalidRecord(
+                    source_import=self.record,
+                    source_ref=item.source_ref,
+                    reason=item.reason,
+                    excerpt=item.excerpt[:2000],
+                )
+            )
+        elif item.person_id not in self.seen:
+            self.seen.add(item.person_id)
+            self._compare(item)
+        if len(self.new_rows) + len(self.changed_rows) + len(self.invalid_rows) >= BATCH:
+            self.flush()
+
+    def _compare(self, person: Person) -> None:
+        row = self.known.get(person.person_id)
+        digest = person.content_hash()
+        if row is None:
+            self.summary.new += 1
+            self.new_rows.append((self._new_row(person, digest), person))
+        elif row.content_hash != digest:
+            self.summary.changed += 1
+            before = person_from_fields(person.person_id, row.fields)
+            _fill(row, person, digest)
+            self.changed_rows.append((row, before, person))
+        else:
+            self.summary.unchanged += 1
+
+    def _new_row(self, person: Person, digest: str) -> models.Person:
+        row = models.Person(source=self.source, person_id=person.person_id)
+        _fill(row, person, digest)
+        return row
+
+    def flush(self) -> None:
+        changes: list[models.PersonnelChange] = []
+        created = models.Person.objects.bulk_create([row for row, _ in self.new_rows])
+        for row, (_, person) in zip(created, self.new_rows, strict=True):
+            self.known[row.person_id] = row
+            changes.append(self._change_row(row, None, person))
+        models.Person.objects.bulk_update(
+            [row for row, _, _ in self.changed_rows],
+            ["employee_number", "display_name", "fields", "content_hash", "updated"],
+        )
+        changes += [
+            self._change_row(row, before, after) for row, before, after in self.changed_rows
+        ]
+        models.PersonnelChange.objects.bulk_create([c for c in changes if c is not None])
+        models.InvalidRecord.objects.bulk_create(self.invalid_rows)
+        self.new_rows, self.changed_rows, self.invalid_rows = [], [], []
+
+    def _change_row(
+        self, row: models.Person, before: Person | None, after: Person
+    ) -> models.PersonnelChange | None:
+        change = classify_change(before, after, self.today)
+        if change is None:
+            return None
+        return models.PersonnelChange(
+            source_import=self.record,
+            person=row,
+            kind=change.kind,
+            is_new=change.is_new,
+            changed={name: [old, new] for name, (old, new) in change.changed.items()},
+        )
+
+
+def _fill(row: models.Person, person: Person, digest: str) -> None:
+    row.employee_number = person.employee_number
+    row.display_name = person.display_name
+    row.fields = person.fields()
+    row.content_hash = digest
+    row.updated = timezone.now()

@@ -1,0 +1,214 @@
+"""Run a connection: read the target, plan, pass the safety gate, apply, record every outcome."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from django.utils import timezone
+
+from hrsync.app import models, wiring
+from hrsync.domain.account import Account
+from hrsync.domain.errors import TargetError
+from hrsync.domain.ids import AccountId, PersonId
+from hrsync.domain.person import person_from_fields
+from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes
+from hrsync.engine.apply import apply_changes
+from hrsync.engine.plan import plan_changes
+from hrsync.engine.safety import SafetyPolicy, Verdict, judge_plan
+from hrsync.mapping.active_directory import DirectoryPolicy
+
+log = structlog.get_logger(__name__)
+BATCH = 500
+DN_CHANGING_KINDS = frozenset({"create", "rename", "move"})
+Progress = Callable[[int, int], None]
+"""Called with (changes handled, changes planned)."""
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    plan: dict[str, int]
+    applied: int = 0
+    failed: int = 0
+    deferred: int = 0
+    held: int = 0
+    status: str = ""
+    reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def run_connection(
+    key: str, *, simulate: bool = False, force: bool = False, progress: Progress | None = None
+) -> RunSummary:
+    """One run. `simulate` stops after the plan; `force` applies a plan the gate would hold."""
+    connection = models.Connection.objects.select_related("source").get(key=key)
+    run = models.Run.objects.create(connection=connection, is_simulation=simulate)
+    bound = log.bind(run_id=run.pk, connection=key)
+    try:
+        summary = _run(connection, run, simulate=simulate, force=force, progress=progress)
+    except (TargetError, wiring.MissingSecretError) as error:
+        bound.warning("run failed", error=str(error))
+        _finish(run, models.Run.Status.FAILED, error=str(error))
+        raise
+    bound.info("run finished", status=summary.status, plan=summary.plan)
+    return summary
+
+
+def _run(
+    connection: models.Connection,
+    run: models.Run,
+    *,
+    simulate: bool,
+    force: bool,
+    progress: Progress | None,
+) -> RunSummary:
+    config = wiring.target_config(connection)
+    target = wiring.build_target(connection)
+    policy = DirectoryPolicy(config.users_ou, config.upn_suffix, config.person_id_attribute)
+    rows = {row.person_id: row for row in models.Person.objects.filter(source=connection.source)}
+    people = [person_from_fields(PersonId(pid), row.fields) for pid, row in rows.items()]
+    if not simulate:
+        target.ensure_users_ou()
+    accounts = list(target.read_accounts())
+    links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
+    today = datetime.now(ZoneInfo(connection.time_zone)).date()
+    plan = plan_changes(people, accounts, links, policy, today)
+    verdict = judge_plan(plan, len(links), _safety(connection))
+    recorder = _OutcomeRecorder(run, plan, rows, progress)
+    summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons))
+    run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
+    if simulate:
+        summary.status = _finish(run, models.Run.Status.SIMULATED)
+    elif verdict.is_held and not force:
+        summary.held = len(plan.changes)
+        summary.status = _finish(run, models.Run.Status.HELD, error=_held_message(verdict))
+    else:
+        outcomes = apply_changes(plan.changes, target, recorder.take)
+        recorder.flush()
+        _count(summary, outcomes)
+        status = models.Run.Status.FAILED if summary.failed else models.Run.Status.SUCCEEDED
+        run.applied, run.failed, run.deferred = summary.applied, summary.failed, summary.deferred
+        summary.status = _finish(run, status)
+    return summary
+
+
+def _count(summary: RunSummary, outcomes: Iterable[Outcome]) -> None:
+    for outcome in outcomes:
+        match outcome.status:
+            case Status.APPLIED:
+                summary.applied += 1
+            case Status.FAILED:
+                summary.failed += 1
+            case Status.DEFERRED | Status.SKIPPED:
+                summary.deferred += 1
+
+
+def _finish(run: models.Run, status: models.Run.Status, error: str = "") -> str:
+    run.status, run.error, run.finished = status, error, timezone.now()
+    run.save()
+    return str(status)
+
+
+def _held_message(verdict: Verdict) -> str:
+    return "held by the safety gate: " + "; ".join(verdict.reasons)
+
+
+def _safety(connection: models.Connection) -> SafetyPolicy:
+    return SafetyPolicy(**connection.settings.get("safety", {}))
+
+
+def _refresh_links(
+    connection: models.Connection,
+    accounts: Sequence[Account],
+    rows: dict[str, models.Person],
+    id_attribute: str,
+) -> dict[PersonId, AccountId]:
+    """Link every account carrying a known person id; write only links that changed."""
+    stored = {link.person_id: link for link in models.Link.objects.filter(connection=connection)}
+    changed: list[models.Link] = []
+    for account in accounts:
+        row = rows.get(account.attributes.get(id_attribute) or "")
+        if row is None:
+            continue
+        link = stored.get(row.pk)
+        if link is None or (link.account_id, link.dn) != (account.account_id, account.dn):
+            link = models.Link(
+                connection=connection, person=row, account_id=account.account_id, dn=account.dn
+            )
+            stored[row.pk] = link
+            changed.append(link)
+    _upsert_links(changed)
+    by_pk = {row.pk: pid for pid, row in rows.items()}
+    return {
+        PersonId(by_pk[pk]): AccountId(link.account_id)
+        for pk, link in stored.items()
+        if link.account_id and pk in by_pk
+    }
+
+
+def _upsert_links(links: list[models.Link], fields: Sequence[str] = ("account_id", "dn")) -> None:
+    models.Link.objects.bulk_create(
+        links,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=["connection", "person"],
+        update_fields=[*fields, "updated"],
+    )
+
+
+class _OutcomeRecorder:
+    """Stores the planned changes, then their outcomes in batches, and links new accounts."""
+
+    def __init__(
+        self, run: models.Run, plan: Plan, rows: dict[str, models.Person], progress: Progress | None
+    ) -> None:
+        self.run, self.progress, self.rows, self.total = run, progress, rows, len(plan.changes)
+        records = [
+            models.RunChange(
+                run=run,
+                person=rows.get(str(item["person_id"])),
+                kind=item["kind"],
+                dn=str(item.get("dn") or ""),
+                payload=item,
+            )
+            for item in serialise_changes(plan.changes)
+        ]
+        self.records = models.RunChange.objects.bulk_create(records, batch_size=BATCH)
+        self.pending: list[tuple[models.RunChange, Outcome]] = []
+        self.done = 0
+
+    def take(self, outcome: Outcome) -> None:
+        self.pending.append((self.records[self.done], outcome))
+        self.done += 1
+        if len(self.pending) >= BATCH:
+            self.flush()
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def flush(self) -> None:
+        for record, outcome in self.pending:
+            record.status, record.error = outcome.status, outcome.error or ""
+        models.RunChange.objects.bulk_update([r for r, _ in self.pending], ["status", "error"])
+        links = [
+            models.Link(
+                connection=self.run.connection,
+                person=record.person,
+                account_id=outcome.account_id or "",
+                dn=outcome.dn or "",
+            )
+            for record, outcome in self.pending
+            if outcome.status is Status.APPLIED
+            and record.person is not None
+            and record.kind in DN_CHANGING_KINDS
+        ]
+        # The new DN is known now; the objectGUID of a new account is linked on the next read.
+        _upsert_links(links, fields=["dn"])
+        self.pending = []

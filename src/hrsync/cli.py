@@ -1,0 +1,164 @@
+"""`hrsync …`: the command line, thin over the app's services."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hrsync.simulators.flexhrm.command import flexhrm_sim
+
+
+def _setup_django() -> None:
+    """Configure Django and bring the database schema up to date (quick when it is)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+@click.group()
+@click.version_option(package_name="hrsync")
+def main() -> None:
+    """hrsync: HR-driven provisioning from Flex HRM to Active Directory and applications.
+
+    Data lives in $HRSYNC_HOME (default ./.hrsync); set DATABASE_URL for PostgreSQL.
+    """
+
+
+main.add_command(flexhrm_sim)
+
+
+@main.group()
+def config() -> None:
+    """Load sources and connections from a TOML file."""
+
+
+@config.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def config_load(path: Path) -> None:
+    """Create or update the sources and connections in PATH (idempotent)."""
+    _setup_django()
+    from hrsync.app.config_file import ConfigError, load_config
+
+    try:
+        summary = load_config(path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    for label, names in (
+        ("created", summary.created),
+        ("updated", summary.updated),
+        ("unchanged", summary.unchanged),
+    ):
+        if names:
+            click.echo(f"{label}: {', '.join(names)}")
+
+
+@main.command("import")
+@click.argument("source")
+@click.option("--full", is_flag=True, help="Fetch everyone, not only the modified-since window.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def import_command(source: str, full: bool, as_json: bool) -> None:
+    """Import SOURCE into the person store and record personnel changes."""
+    _setup_django()
+    from hrsync.app.imports import import_source
+    from hrsync.domain.errors import SourceError
+
+    with _progress("Importing", as_json, total=None) as advance:
+        try:
+            summary = _known(lambda: import_source(source, full=full, progress=advance))
+        except SourceError as error:
+            raise click.ClickException(str(error)) from error
+    counts = summary.counts()
+    if as_json:
+        click.echo(json.dumps(counts))
+    else:
+        click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+        if summary.invalid:
+            click.echo(f"{summary.invalid} records set aside: hrsync invalid {source}", err=True)
+
+
+@main.command("run")
+@click.argument("connection")
+@click.option("--simulate", is_flag=True, help="Plan only: change nothing in the target.")
+@click.option("--force", is_flag=True, help="Apply a plan the safety gate would hold.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def run_command(connection: str, simulate: bool, force: bool, as_json: bool) -> None:
+    """Run CONNECTION: read the target, plan, and apply (unless --simulate)."""
+    _setup_django()
+    from hrsync.app.runs import run_connection
+    from hrsync.app.wiring import MissingSecretError
+    from hrsync.domain.errors import TargetError
+
+    with _progress("Applying", as_json, total=0) as advance:
+        try:
+            summary = _known(
+                lambda: run_connection(
+                    connection,
+                    simulate=simulate,
+                    force=force,
+                    progress=lambda done, total: advance(done, total),
+                )
+            )
+        except (TargetError, MissingSecretError) as error:
+            raise click.ClickException(str(error)) from error
+    result = summary.to_json()
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    planned = ", ".join(f"{k} {v}" for k, v in summary.plan.items() if v) or "nothing to do"
+    click.echo(f"run {summary.run_id} {summary.status}: plan: {planned}")
+    click.echo(f"applied {summary.applied}, failed {summary.failed}, deferred {summary.deferred}")
+    for reason in summary.reasons:
+        click.echo(f"safety gate: {reason}", err=True)
+
+
+@main.command("invalid")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True)
+def invalid_command(source: str, as_json: bool) -> None:
+    """List the records of SOURCE's latest import that were set aside, with the reason."""
+    _setup_django()
+    from hrsync.app.models import Import
+
+    latest = Import.objects.filter(source__key=source).order_by("-pk").first()
+    rows = list(latest.invalid.values("source_ref", "reason")) if latest else []
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+    for row in [] if as_json else rows:
+        click.echo(f"{row['source_ref']}: {row['reason']}")
+
+
+def _known(call: Callable[[], Any]) -> Any:
+    """Turn 'no such source/connection' into a clear message instead of a traceback."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return call()
+    except ObjectDoesNotExist as error:
+        raise click.ClickException(f"not configured: {error} (see hrsync config load)") from error
+
+
+@contextmanager
+def _progress(label: str, quiet: bool, total: int | None) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on a terminal; silence otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda *args: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(done: int, total: int | None = None) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield advance

@@ -105,7 +105,7 @@ def run_command(connection: str, simulate: bool, force: bool, as_json: bool) -> 
                     connection,
                     simulate=simulate,
                     force=force,
-                    progress=lambda done, total: advance(done, total),
+                    progress=advance,
                 )
             )
         except (TargetError, MissingSecretError) as error:

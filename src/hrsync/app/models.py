@@ -43,7 +43,7 @@ class Connection(models.Model):
 
 
 class Person(models.Model):
-    """A person as last imported: `fields` from `domain.Person.fields()`, `content_hash` its digest."""
+    """A person as last imported; `fields` holds `domain.Person.fields()`."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="people")
     person_id = models.CharField(max_length=64)

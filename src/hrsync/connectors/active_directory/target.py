@@ -1,0 +1,273 @@
+"""Active Directory as a target: read user accounts, apply planned changes over LDAP."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from functools import partial
+from typing import assert_never
+
+import ldap
+import structlog
+
+from hrsync.connectors.active_directory.client import (
+    Connect,
+    DirectoryClient,
+    Modification,
+    Values,
+)
+from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.connectors.active_directory.escaping import (
+    dn_key,
+    first_rdn,
+    is_within,
+    parent_dn,
+    rdn,
+)
+from hrsync.connectors.active_directory.passwords import initial_password, unicode_pwd
+from hrsync.domain.account import Account, Attributes
+from hrsync.domain.changes import (
+    Change,
+    CreateAccount,
+    DeleteAccount,
+    DisableAccount,
+    EnableAccount,
+    ManualStep,
+    MoveAccount,
+    RenameAccount,
+    SetManager,
+    UpdateAttributes,
+    kind_of,
+)
+from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
+from hrsync.domain.ids import AccountId
+from hrsync.ports import Applied
+
+log = structlog.get_logger(__name__)
+
+USERS_FILTER = "(&(objectCategory=person)(objectClass=user))"
+USER_CLASSES = [b"top", b"person", b"organizationalPerson", b"user"]
+MANAGED_ATTRIBUTES = (
+    "cn", "sAMAccountName", "userPrincipalName", "givenName", "sn", "displayName", "mail",
+    "employeeID", "title", "department", "company", "telephoneNumber", "mobile", "streetAddress",
+    "postalCode", "l", "physicalDeliveryOfficeName", "manager",
+)  # fmt: skip
+# Read for the Account's own fields, not kept in its attributes.
+_IDENTITY_ATTRIBUTES = frozenset({"objectGUID", "distinguishedName", "userAccountControl"})
+# Set by hrsync itself on create, never taken from the mapping.
+_SET_ON_CREATE = frozenset({"objectclass", "unicodepwd", "pwdlastset", "useraccountcontrol"})
+ACCOUNTDISABLE = 0x2  # userAccountControl bit (MS-ADTS 2.2.16)
+NORMAL_ACCOUNT = 0x200
+
+MakePassword = Callable[[Iterable[str]], str]
+
+
+class ActiveDirectoryTarget:
+    """User accounts under `base_dn`. Only `apply` (and `ensure_users_ou`) write to the domain."""
+
+    key = "active_directory"
+
+    def __init__(
+        self,
+        config: ActiveDirectoryConfig,
+        connect: Connect = ldap.initialize,
+        make_password: MakePassword = initial_password,
+    ) -> None:
+        self.config = config
+        self._client = DirectoryClient(config, connect)
+        self._make_password = make_password
+        self._read_attributes = _read_attributes(config.person_id_attribute)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def check(self) -> None:
+        """Bind, read the base DN, and find the users OU (or make sure it may be created)."""
+        config = self.config
+        if not config.is_encrypted:
+            raise RejectedError(
+                f"{config.url} is not encrypted: AD sets passwords only over LDAPS or StartTLS; "
+                "use an ldaps:// URL or turn on start_tls"
+            )
+        self._client.bind()
+        if self._client.read(config.base_dn, ["objectClass"]) is None:
+            raise NotFoundError(f"the base DN {config.base_dn} does not exist or is not readable")
+        missing = self._missing_chain(config.users_ou_dn)
+        if missing and not config.create_missing_ou:
+            raise NotFoundError(
+                f"the users OU {config.users_ou_dn} does not exist (create_missing_ou is off)"
+            )
+
+    def ensure_users_ou(self) -> None:
+        """Create the users OU, and any OU above it that is missing, under the base DN."""
+        self._ensure_ou_chain(self.config.users_ou_dn)
+
+    def read_accounts(self) -> Iterator[Account]:
+        """Every user account under the base DN, streamed page by page."""
+        entries = self._client.search(self.config.base_dn, USERS_FILTER, self._read_attributes)
+        for dn, values in entries:
+            yield account_from_entry(dn, values)
+
+    def apply(self, change: Change) -> Applied:
+        applied = self._apply(change)
+        log.debug("ad.change_applied", kind=kind_of(change), dn=applied.dn)
+        return applied
+
+    def _apply(self, change: Change) -> Applied:
+        match change:
+            case CreateAccount():
+                return self._create(change)
+            case UpdateAttributes():
+                self._modify(change.dn, _replacements(change.before, change.after))
+            case EnableAccount() | DisableAccount():
+                self._set_enabled(change.dn, isinstance(change, EnableAccount))
+            case MoveAccount():
+                return self._move(change)
+            case RenameAccount():
+                return self._rename(change)
+            case DeleteAccount():
+                self._require_in_scope(change.dn)
+                self._client.delete(change.dn)
+            case SetManager():
+                self._modify(change.dn, [_replacement("manager", change.after)])
+            case ManualStep():
+                raise RejectedError(f"a manual step is for an admin, not a target: {change.reason}")
+            case _:
+                assert_never(change)
+        return Applied(dn=change.dn, account_id=change.account_id)
+
+    def _create(self, change: CreateAccount) -> Applied:
+        # AD accepts unicodePwd only over an encrypted connection.
+        if not self.config.is_encrypted:
+            raise RejectedError(
+                f"create {change.dn}: no password goes over unencrypted {self.config.url}"
+            )
+        self._require_in_scope(change.dn)
+        # One add with password, pwdLastSet and userAccountControl: no follow-up modify.
+        values = _create_values(change.attributes)
+        names = (change.attributes.get(name) for name in ("sAMAccountName", "displayName"))
+        values["unicodePwd"] = [unicode_pwd(self._make_password(n for n in names if n))]
+        values["pwdLastSet"] = [b"0"]  # must change the password at next logon
+        flags = NORMAL_ACCOUNT | (0 if change.is_enabled else ACCOUNTDISABLE)
+        values["userAccountControl"] = [str(flags).encode()]
+        self._with_parent(parent_dn(change.dn), partial(self._client.add, change.dn, values))
+        return Applied(dn=change.dn)
+
+    def _modify(self, dn: str, modifications: list[Modification]) -> None:
+        self._require_in_scope(dn)
+        if modifications:
+            self._client.modify(dn, modifications)
+
+    def _set_enabled(self, dn: str, is_enabled: bool) -> None:
+        """Flip only the ACCOUNTDISABLE bit, keeping every other userAccountControl flag."""
+        self._require_in_scope(dn)
+        values = self._client.read(dn, ["userAccountControl"])
+        if values is None:
+            raise NotFoundError(f"{'enable' if is_enabled else 'disable'} {dn}: no such account")
+        flags = int(values["userAccountControl"][0])
+        flags = flags & ~ACCOUNTDISABLE if is_enabled else flags | ACCOUNTDISABLE
+        self._client.modify(dn, [(ldap.MOD_REPLACE, "userAccountControl", [str(flags).encode()])])
+
+    def _move(self, change: MoveAccount) -> Applied:
+        self._require_in_scope(change.dn)
+        self._require_in_scope(change.new_parent_dn)
+        # Samba reports a missing new parent as a generic error (AD: noSuchObject), so the
+        # parent is made sure of first; moves are rare enough for the extra read.
+        if self.config.create_missing_ou:
+            self._ensure_ou_chain(change.new_parent_dn)
+        own_rdn = first_rdn(change.dn)
+        self._client.rename(change.dn, own_rdn, change.new_parent_dn)
+        return Applied(dn=f"{own_rdn},{change.new_parent_dn}", account_id=change.account_id)
+
+    def _rename(self, change: RenameAccount) -> Applied:
+        self._require_in_scope(change.dn)
+        new_rdn = rdn("CN", change.new_cn)
+        self._client.rename(change.dn, new_rdn)
+        return Applied(dn=f"{new_rdn},{parent_dn(change.dn)}", account_id=change.account_id)
+
+    def _with_parent(self, parent: str, operation: Callable[[], None]) -> None:
+        """Run `operation`; when its parent OU is missing and may be created, create it, retry."""
+        try:
+            operation()
+        except NotFoundError:
+            if not self.config.create_missing_ou or not self._missing_chain(parent):
+                raise
+            self._ensure_ou_chain(parent)
+            operation()
+
+    def _ensure_ou_chain(self, dn: str) -> None:
+        for ou in reversed(self._missing_chain(dn)):
+            with suppress(AlreadyExistsError):  # another run may have created it meanwhile
+                self._client.add(ou, {"objectClass": [b"top", b"organizationalUnit"]})
+
+    def _missing_chain(self, dn: str) -> list[str]:
+        """The DNs from `dn` up that do not exist yet, nearest first; all of them must be OUs."""
+        self._require_in_scope(dn)
+        missing: list[str] = []
+        current = dn
+        while dn_key(current) != dn_key(self.config.base_dn):
+            if self._client.read(current, ["objectClass"]) is not None:
+                break
+            if dn_key(first_rdn(current))[0][0][0] != "ou":
+                raise NotFoundError(f"{current} does not exist, and hrsync creates only OUs")
+            missing.append(current)
+            current = parent_dn(current)
+        return missing
+
+    def _require_in_scope(self, dn: str) -> None:
+        """Refuse to write outside the base DN, whatever the plan says."""
+        try:
+            is_inside = is_within(dn, self.config.base_dn)
+        except ldap.DECODING_ERROR as error:
+            raise RejectedError(f"{dn!r} is not a valid distinguished name") from error
+        if not is_inside:
+            raise RejectedError(f"{dn} lies outside the base DN {self.config.base_dn}")
+
+
+def _read_attributes(person_id_attribute: str) -> list[str]:
+    extra = [] if person_id_attribute in MANAGED_ATTRIBUTES else [person_id_attribute]
+    return sorted(_IDENTITY_ATTRIBUTES) + list(MANAGED_ATTRIBUTES) + extra
+
+
+def account_from_entry(dn: str, values: Values) -> Account:
+    """An Account from one search entry: objectGUID as account id, UAC bit 2 as disabled."""
+    guid = values.get("objectGUID")
+    if not guid:
+        raise TargetError(f"{dn} came back without an objectGUID: may the bind account read it?")
+    flags = int(values["userAccountControl"][0]) if "userAccountControl" in values else 0
+    attributes: Attributes = {
+        name: raw[0].decode("utf-8", "replace")
+        for name, raw in values.items()
+        if name not in _IDENTITY_ATTRIBUTES and raw
+    }
+    attributes["_parent"] = parent_dn(dn)
+    return Account(
+        account_id=AccountId(str(uuid.UUID(bytes_le=guid[0]))),
+        dn=dn,
+        is_enabled=not flags & ACCOUNTDISABLE,
+        attributes=attributes,
+    )
+
+
+def _create_values(attributes: Attributes) -> Values:
+    values: Values = {"objectClass": list(USER_CLASSES)}
+    for name, value in attributes.items():
+        if value is not None and not name.startswith("_") and name.lower() not in _SET_ON_CREATE:
+            values[name] = [value.encode()]
+    return values
+
+
+def _replacements(before: Attributes, after: Attributes) -> list[Modification]:
+    """One MOD_REPLACE per changed value, all sent in a single modify."""
+    return [
+        _replacement(name, value)
+        for name, value in after.items()
+        if not name.startswith("_") and value != before.get(name)
+    ]
+
+
+def _replacement(name: str, value: str | None) -> Modification:
+    """Set `name` to `value`; None clears it with a replace by no values, which (unlike
+    MOD_DELETE) does not fail with noSuchAttribute when the attribute is already gone."""
+    return (ldap.MOD_REPLACE, name, None if value is None else [value.encode()])

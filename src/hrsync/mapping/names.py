@@ -59,8 +59,63 @@ def escape_dn_value(value: str) -> str:
 
 
 def normalise_dn(dn: str) -> str:
-    """A comparison key for DNs: case-folded, no spaces around RDN separators."""
-    return re.sub(r"\s*,\s*", ",", dn.strip()).casefold()
+    """A comparison key for DNs: each RDN unescaped, case-folded and escaped one way.
+
+    Servers escape differently ("\\," or "\\2C"; Samba writes "\\0A" for a newline), so DNs are
+    compared by value, never as the strings a server happened to return.
+    """
+    rdns = []
+    for rdn in split_rdns(dn):
+        name, _, value = rdn.partition("=")
+        value = unescape_dn_value(_strip_unescaped(value))
+        rdns.append(f"{name.strip().casefold()}={escape_dn_value(value)}")
+    return ",".join(rdns).casefold()
+
+
+def split_rdns(dn: str) -> list[str]:
+    """The RDNs of a DN, split at unescaped commas (multi-valued RDNs are kept whole)."""
+    parts: list[str] = []
+    start, escaped = 0, False
+    for index, char in enumerate(dn):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            parts.append(dn[start:index])
+            start = index + 1
+    parts.append(dn[start:])
+    return [_strip_unescaped(part) for part in parts if part.strip()]
+
+
+def _strip_unescaped(text: str) -> str:
+    """Strip surrounding spaces, but keep an escaped trailing space ("\\ ")."""
+    text = text.lstrip()
+    while text.endswith(" ") and not text.endswith("\\ "):
+        text = text[:-1]
+    return text
+
+
+def unescape_dn_value(value: str) -> str:
+    """Undo RFC 4514 escaping: backslash + special character, or backslash + two hex digits."""
+    raw = bytearray()
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if char == "\\" and _is_hex_pair(value[index + 1 : index + 3]):
+            raw.append(int(value[index + 1 : index + 3], 16))
+            index += 3
+        elif char == "\\" and index + 1 < len(value):
+            raw.extend(value[index + 1].encode())
+            index += 2
+        else:
+            raw.extend(char.encode())
+            index += 1
+    return raw.decode("utf-8", errors="replace")
+
+
+def _is_hex_pair(text: str) -> bool:
+    return len(text) == 2 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def parent_of(dn: str) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `make bench` runs them and prints ratios measured side by side."""

@@ -1,0 +1,171 @@
+"""Flex HRM → plan → Active Directory, end to end, through the `hrsync` command line.
+
+Real parts only: the Flex HRM simulator over HTTP, a Samba AD DC over LDAPS with certificate
+verification, SQLite in a throwaway HRSYNC_HOME. The steps build on each other, in order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hrsync.connectors.active_directory.client import DirectoryClient
+from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
+from hrsync.testing.samba import SambaDC
+
+HRSYNC = str(Path(sys.executable).with_name("hrsync"))
+PEOPLE = 1000
+NOTHING = {"create": 0, "update": 0, "move": 0, "rename": 0, "enable": 0, "disable": 0,
+           "delete": 0, "set_manager": 0, "manual": 0}
+
+
+@dataclass
+class Flow:
+    sim: FlexSimulator
+    dataset: dict[str, Any]
+    env: dict[str, str]
+    home: Path
+    directory: DirectoryClient
+    base_dn: str
+
+    def hrsync(self, *args: str) -> dict[str, Any]:
+        done = subprocess.run([HRSYNC, *args, "--json"], env=self.env, capture_output=True,
+                              text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stderr
+        result: dict[str, Any] = json.loads(done.stdout)
+        return result
+
+    def users(self, base: str | None = None) -> list[dict[str, list[bytes]]]:
+        found = self.directory.search(base or self.base_dn, "(objectClass=user)",
+                                      ["employeeID", "userAccountControl", "manager"])
+        return [values for _, values in found]
+
+
+def config_toml(sim: FlexSimulator, dc: SambaDC, bases: dict[str, str]) -> str:
+    lines = ['[sources.flex]', 'type = "flexhrm"', f'url = "{sim.url}"', 'instance = "acme"',
+             'username = "api"', 'password_env = "FLEX_PASSWORD"']
+    for key, base in bases.items():
+        lines += [f"[connections.{key}]", 'source = "flex"', 'type = "active_directory"',
+                  f'url = "{dc.url}"', f'ca_file = "{dc.ca_file}"', f'bind_dn = "{dc.bind_dn}"',
+                  'password_env = "AD_PASSWORD"', f'base_dn = "{base}"',
+                  f'users_ou = "OU=People,{base}"', f'upn_suffix = "{dc.realm.lower()}"']
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def flow(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
+    dataset = generate_dataset(count=PEOPLE, seed=11)
+    sim = FlexSimulator(dataset, credentials=Credentials("acme", "api", "flex-secret"))
+    sim.start()
+    admin = ActiveDirectoryConfig(url=samba_dc.url, ca_file=str(samba_dc.ca_file),
+                                  bind_dn=samba_dc.bind_dn, password=samba_dc.admin_password,
+                                  base_dn=samba_dc.base_dn, users_ou=samba_dc.base_dn,
+                                  upn_suffix="example.test")
+    directory = DirectoryClient(admin)
+    tag = uuid.uuid4().hex[:8]
+    bases = {"ad": f"OU=flow{tag},{samba_dc.base_dn}", "ad2": f"OU=kill{tag},{samba_dc.base_dn}"}
+    for base in bases.values():
+        directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
+    home = tmp_path_factory.mktemp("home")
+    (home / "flow.toml").write_text(config_toml(sim, samba_dc, bases), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"HRSYNC_HOME": str(home), "FLEX_PASSWORD": "flex-secret",
+            "AD_PASSWORD": samba_dc.admin_password}
+    subprocess.run([HRSYNC, "config", "load", str(home / "flow.toml")], env=env, check=True)
+    try:
+        yield Flow(sim, dataset, env, home, directory, bases["ad"])
+    finally:
+        for base in bases.values():
+            directory.delete(base, with_subtree=True)
+        directory.close()
+        sim.stop()
+
+
+def still_employed(dataset: dict[str, Any], today: date) -> list[dict[str, Any]]:
+    """Employees with a period that has not ended: those who should have an account."""
+
+    def is_open(period: dict[str, Any]) -> bool:
+        return not period["toDate"] or date.fromisoformat(period["toDate"][:10]) >= today
+
+    return [e for e in dataset["employees"] if any(map(is_open, e["employmentPeriods"]))]
+
+
+def test_a_thousand_people_load(flow: Flow) -> None:
+    imported = flow.hrsync("import", "flex")
+    assert imported == {"fetched": PEOPLE, "new": PEOPLE, "changed": 0, "unchanged": 0,
+                        "invalid": 0}
+    expected = len(still_employed(flow.dataset, date.today()))
+    run = flow.hrsync("run", "ad")
+    assert run["plan"]["create"] == expected
+    assert (run["applied"], run["failed"], run["held"]) == (expected, 0, 0)
+    users = flow.users()
+    assert len(users) == expected
+    assert sum(1 for u in users if u.get("manager")) > expected * 0.9
+
+
+def test_a_second_run_plans_nothing(flow: Flow) -> None:
+    assert flow.hrsync("import", "flex")["changed"] == 0
+    run = flow.hrsync("run", "ad")
+    assert run["plan"] == NOTHING
+    assert (run["applied"], run["failed"]) == (0, 0)
+
+
+def test_ten_hr_edits_make_exactly_ten_updates(flow: Flow) -> None:
+    active = still_employed(flow.dataset, date.today())
+    for number, employee in enumerate(active[:10]):
+        flow.sim.patch_employee(employee["id"], {"phone1": f"+46 8 555 01{number:02d}"})
+    assert flow.hrsync("import", "flex")["changed"] == 10
+    run = flow.hrsync("run", "ad")
+    assert run["plan"] == NOTHING | {"update": 10}
+    assert (run["applied"], run["failed"]) == (10, 0)
+
+
+def test_five_ended_employments_disable_five_accounts(flow: Flow) -> None:
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    leaving = still_employed(flow.dataset, date.today())[20:25]
+    for employee in leaving:
+        current = sorted(employee["employmentPeriods"], key=lambda p: p["fromDate"])[-1]
+        flow.sim.patch_employee(employee["id"], {"employmentPeriods": [
+            current | {"fromDate": "2020-01-01", "toDate": yesterday}]})
+    assert flow.hrsync("import", "flex")["changed"] == 5
+    run = flow.hrsync("run", "ad")
+    assert run["plan"] == NOTHING | {"disable": 5}
+    disabled = [u for u in flow.users() if int(u["userAccountControl"][0]) & 2]
+    numbers = {e["employment"][0]["employmentNumber"] for e in leaving}
+    assert numbers <= {u["employeeID"][0].decode() for u in disabled}
+    assert flow.hrsync("run", "ad")["plan"] == NOTHING
+
+
+def test_a_run_killed_mid_apply_converges_without_duplicates(flow: Flow) -> None:
+    base = flow.base_dn.replace("OU=flow", "OU=kill", 1)
+    process = subprocess.Popen([HRSYNC, "run", "ad2", "--json"], env=flow.env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(flow.users(base)) < 100:
+        assert process.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    created_before = len(flow.users(base))
+    resumed = flow.hrsync("run", "ad2")
+    assert resumed["failed"] == 0
+    users = flow.users(base)
+    numbers = Counter(u["employeeID"][0] for u in users)
+    assert numbers.most_common(1)[0][1] == 1, "an employee got two accounts"
+    assert len(users) == created_before + resumed["plan"]["create"]
+    assert flow.hrsync("run", "ad2")["plan"] == NOTHING

@@ -185,26 +185,33 @@ main() {
   echo "$imported"
 
   step "hrsync run ad ${simulate[*]}"
-  local first
-  first="$(capture_json "$HRSYNC" run ad "${simulate[@]}" --json)"
-  echo "$first"
-
-  step "hrsync run ad ${simulate[*]} again: with nothing changed in HR, it plans nothing"
-  local second
-  second="$(capture_json "$HRSYNC" run ad "${simulate[@]}" --json)"
-  echo "$second"
+  local first="" second=""
+  if first="$(capture_json "$HRSYNC" run ad "${simulate[@]}" --json)"; then
+    echo "$first"
+    step "hrsync run ad ${simulate[*]} again: with nothing changed in HR, it plans nothing"
+    second="$(capture_json "$HRSYNC" run ad "${simulate[@]}" --json)"
+    echo "$second"
+  elif ((${#simulate[@]})); then
+    shout "Even a simulated run reads the directory first, and it could not here (see the error above)."
+  else
+    exit 1
+  fi
 
   step "Summary"
   printf '  import:     %s fetched, %s new, %s changed, %s unchanged, %s set aside as invalid\n' \
     "$(json_field fetched <<<"$imported")" "$(json_field new <<<"$imported")" \
     "$(json_field changed <<<"$imported")" "$(json_field unchanged <<<"$imported")" \
     "$(json_field invalid <<<"$imported")"
-  printf '  first run:  planned %s; %s applied, %s failed, %s deferred, %s held\n' \
-    "$(nonzero_plan <<<"$first")" "$(json_field applied <<<"$first")" \
-    "$(json_field failed <<<"$first")" "$(json_field deferred <<<"$first")" \
-    "$(json_field held <<<"$first")"
-  printf '  second run: planned %s\n' "$(nonzero_plan <<<"$second")"
-  if ((${#simulate[@]})); then
+  if [[ -n "$first" ]]; then
+    printf '  first run:  planned %s; %s applied, %s failed, %s deferred, %s held\n' \
+      "$(nonzero_plan <<<"$first")" "$(json_field applied <<<"$first")" \
+      "$(json_field failed <<<"$first")" "$(json_field deferred <<<"$first")" \
+      "$(json_field held <<<"$first")"
+    printf '  second run: planned %s\n' "$(nonzero_plan <<<"$second")"
+  else
+    printf '  runs:       none could read a directory\n'
+  fi
+  if ((${#simulate[@]})) && [[ -n "$first" ]]; then
     shout "AD ran IN SIMULATION because $reason: the counts above are a plan, not accounts."
   fi
   cat <<EOF

@@ -1,0 +1,393 @@
+"""The Flex HRM simulator's HTTP side: mounts and dialects, Basic auth, faults, `/_sim` control.
+
+One store is served under two mounts: `/api/` (the central API, camelCase) and `/webapi/api/`
+(the legacy per-customer webapi, PascalCase). Standard library only, HTTP/1.1 keep-alive.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import copy
+import hmac
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from hrsync.simulators.flexhrm.api import ApiRequest, FlexApi, Listing, ProblemError, Result
+from hrsync.simulators.flexhrm.control import Control, Faults, FaultState
+from hrsync.simulators.flexhrm.store import FlexStore, JsonObject
+
+_JSON = "application/json; charset=utf-8"
+_PROBLEM = "application/problem+json; charset=utf-8"
+_BROKEN_BODY = b'{"items":[{"id":"'  # cut off mid-value: a proxy that dropped the connection
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """An API user: instance (customer number or domain), username, password, company scope.
+
+    An empty `company_ids` gives access to every company, like the API user integrators ask for.
+    """
+
+    instance: str
+    username: str
+    password: str = field(repr=False)
+    company_ids: frozenset[str] = frozenset()
+
+    def matches(self, instance: str, username: str, password: str) -> bool:
+        given = f"{instance}\0{username}\0{password}".encode()
+        expected = f"{self.instance}\0{self.username}\0{self.password}".encode()
+        return hmac.compare_digest(given, expected)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP answer, ready to write."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def problem(status: int, title: str, errors: Mapping[str, list[str]] | None = None) -> Reply:
+    """RFC 7807 ProblemDetails as ASP.NET Core writes them (member names stay lower-case)."""
+    body: JsonObject = {
+        "type": f"https://tools.ietf.org/html/rfc9110#section-15.{_rfc_section(status)}",
+        "title": title,
+        "status": status,
+        "traceId": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00",
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    return Reply(status, _encode(body), _PROBLEM)
+
+
+def json_reply(status: int, value: object) -> Reply:
+    return Reply(status, _encode(value), _JSON)
+
+
+def to_pascal(value: object) -> object:
+    """The legacy dialect: every key's first letter upper-cased, recursively."""
+    if isinstance(value, dict):
+        return {k[:1].upper() + k[1:]: to_pascal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_pascal(item) for item in value]
+    return value
+
+
+def _rfc_section(status: int) -> str:
+    return {400: "5.1", 401: "5.2", 403: "5.4", 404: "5.5", 405: "5.6", 429: "5.21"}.get(
+        status, "6.1" if status == 500 else "6.4"
+    )
+
+
+def _encode(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class FlexSimulator:
+    """A local Flex HRM: start it, point a client at `url` or `legacy_url`, stop it.
+
+    `dataset` is a v2 dataset (see `generate_dataset`). `clock` returns naive UTC datetimes and
+    stamps `modified` on mutations. `envelope=True` wraps lists as `{"items", "totalCount"}`.
+    """
+
+    def __init__(
+        self,
+        dataset: Mapping[str, Any],
+        credentials: Credentials | tuple[Credentials, ...] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        envelope: bool = False,
+        max_page_size: int = 500,
+        log_requests: bool = False,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        users = credentials or Credentials("acme", "api", "secret")
+        self.users = users if isinstance(users, tuple) else (users,)
+        self.host, self.envelope, self.log_requests = host, envelope, log_requests
+        self.clock = clock
+        self.store = FlexStore(dataset, now=clock())
+        self.api = FlexApi(self.store, instance=self.users[0].instance, max_page_size=max_page_size)
+        self.fault_state = FaultState()
+        self.control = Control(self.store, self.fault_state, clock)
+        self._server = _Server((host, port), self)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL of the central API (camelCase)."""
+        return f"http://{self._url_host}:{self.port}/api/"
+
+    @property
+    def legacy_url(self) -> str:
+        """Base URL of the legacy webapi (PascalCase)."""
+        return f"http://{self._url_host}:{self.port}/webapi/api/"
+
+    @property
+    def faults(self) -> Faults:
+        return self.fault_state.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self.fault_state.arm(faults)
+
+    def start(self) -> None:
+        """Serve in a daemon thread; returns at once."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop to notice
+            name="flexhrm-sim",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and drop kept-alive connections."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.close_connections()
+        self._server.server_close()
+
+    def __enter__(self) -> FlexSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def patch_employee(self, employee_id: str, patch: Mapping[str, Any]) -> JsonObject:
+        """RFC 7386 merge patch over the dataset-shape employee; bumps `modified`."""
+        return self.store.patch_employee(employee_id, dict(patch), now=self.clock())
+
+    def add_employee(self, employee: Mapping[str, Any]) -> JsonObject:
+        """Add a dataset-shape employee (id generated when missing); returns it."""
+        return self.store.add_employee(dict(employee), now=self.clock())
+
+    def employee(self, employee_id: str) -> JsonObject | None:
+        """The dataset-shape employee, or None."""
+        found = self.store.employee(employee_id)
+        return None if found is None else copy.deepcopy(found)
+
+    def dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Answer one request: control endpoints, else faults, auth and the API.
+
+        `headers` are keyed by lower-case name.
+        """
+        url = urlsplit(target)
+        segments = tuple(unquote(s) for s in url.path.split("/") if s)
+        query = {k.lower(): v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        if segments[:1] == ("_sim",):
+            return self._serve_control(method, segments[1:], body)
+        mount = _mount(segments)
+        if mount is None:
+            return problem(404, "Not Found")
+        return self._serve_api(method, segments[mount:], query, headers, pascal=mount == 2)
+
+    def _serve_control(self, method: str, segments: tuple[str, ...], body: bytes) -> Reply:
+        try:
+            status, value = self.control.handle(method, segments, body)
+        except ProblemError as error:
+            return problem(error.status, error.title, error.errors)
+        return Reply(status) if value is None else json_reply(status, value)
+
+    def _serve_api(
+        self,
+        method: str,
+        segments: tuple[str, ...],
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        *,
+        pascal: bool,
+    ) -> Reply:
+        injected = self._inject_fault(segments, query)
+        if injected is not None:
+            return injected
+        user = self.authenticate(headers)
+        if user is None:
+            return Reply(401, headers=(("WWW-Authenticate", 'Basic realm="Flex HRM"'),))
+        if method != "GET":
+            return problem(405, "Method Not Allowed")
+        try:
+            result = self.api.handle(ApiRequest(segments, query, user.company_ids))
+        except ProblemError as error:
+            return problem(error.status, error.title, error.errors)
+        value = self._shape(result)
+        return json_reply(200, to_pascal(value) if pascal else value)
+
+    def authenticate(self, headers: Mapping[str, str]) -> Credentials | None:
+        """The user of `Authorization: Basic` with `instance:user:pass`, base64 or raw.
+
+        An `Instance` header, when sent, must name the same instance. Header names lower-case.
+        """
+        scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "basic" or not token.strip():
+            return None
+        instance_header = headers.get("instance")
+        for candidate in _credential_forms(token.strip()):
+            parts = candidate.split(":", 2)
+            if len(parts) != 3:
+                continue
+            for user in self.users:
+                if user.matches(*parts) and instance_header in (None, user.instance):
+                    return user
+        return None
+
+    def _inject_fault(self, segments: tuple[str, ...], query: Mapping[str, str]) -> Reply | None:
+        faults = self.fault_state.faults
+        if faults.slow_seconds > 0:
+            time.sleep(faults.slow_seconds)
+        if self.fault_state.take_status():
+            phrase = HTTPStatus(faults.status or 503).phrase
+            retry = (
+                () if faults.retry_after is None else (("Retry-After", str(faults.retry_after)),)
+            )
+            return _with_headers(problem(faults.status or 503, phrase), retry)
+        is_employee_list = tuple(s.lower() for s in segments) == ("employees",)
+        if is_employee_list and self.fault_state.take_broken_page(query.get("pageindex") or "0"):
+            return Reply(500, _BROKEN_BODY, _JSON)
+        return None
+
+    def _shape(self, result: Result) -> object:
+        if not isinstance(result, Listing):
+            return result
+        if self.envelope:
+            return {"items": result.items, "totalCount": result.total}
+        return result.items
+
+    @property
+    def _url_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+
+def _mount(segments: tuple[str, ...]) -> int | None:
+    """How many leading segments form the mount: 1 for `/api/`, 2 for `/webapi/api/`."""
+    lowered = tuple(s.lower() for s in segments[:2])
+    if lowered[:1] == ("api",):
+        return 1
+    if lowered == ("webapi", "api"):
+        return 2
+    return None
+
+
+def _credential_forms(token: str) -> list[str]:
+    """The base64-decoded credential (the standard), then the raw one some clients send."""
+    try:
+        decoded = base64.b64decode(token, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return [token]
+    return [decoded, token]
+
+
+def _with_headers(reply: Reply, headers: tuple[tuple[str, str], ...]) -> Reply:
+    return Reply(reply.status, reply.body, reply.content_type, reply.headers + headers)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], simulator: FlexSimulator) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.simulator = simulator
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            for connection in list(self._connections):
+                with contextlib.suppress(OSError):  # already closed by the client
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client hung up mid-request: normal for keep-alive clients
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FlexHRM-Simulator/1"
+    timeout = 120  # drop idle kept-alive connections eventually
+    # Headers and body leave in one segment, without Nagle: otherwise every small answer on a
+    # kept-alive connection waits out the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
+    wbufsize = -1
+
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.simulator.log_requests:
+            super().log_message(format, *args)
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            reply = self.server.simulator.dispatch(method, self.path, headers, body)
+        except Exception:  # a simulator bug must still answer, or the client hangs
+            traceback.print_exc()
+            reply = problem(500, "Internal Server Error")
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        if reply.content_type:
+            self.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)

@@ -81,18 +81,36 @@ def _ldapadd(dc: SambaDC, people: list[Person], workdir: Path) -> Measured:
             out.write(_entry(create))
     print(f"ldif: {len(creates)} users")
     env = os.environ | {"LDAPTLS_REQCERT": "never"}
-    command = ["ldapadd", "-x", "-H", dc.url, "-D", dc.bind_dn, "-w", dc.admin_password,
-               "-f", str(ldif)]
+    command = [
+        "ldapadd",
+        "-x",
+        "-H",
+        dc.url,
+        "-D",
+        dc.bind_dn,
+        "-w",
+        dc.admin_password,
+        "-f",
+        str(ldif),
+    ]
     return measure(command, env)
 
 
 def _entry(create: CreateAccount) -> str:
     password = f'"{initial_password()}"'.encode("utf-16-le")
-    lines = [f"dn:: {_b64(create.dn)}", "objectClass: top", "objectClass: person",
-             "objectClass: organizationalPerson", "objectClass: user"]
+    lines = [
+        f"dn:: {_b64(create.dn)}",
+        "objectClass: top",
+        "objectClass: person",
+        "objectClass: organizationalPerson",
+        "objectClass: user",
+    ]
     lines += [f"{name}:: {_b64(value)}" for name, value in create.attributes.items() if value]
-    lines += [f"unicodePwd:: {base64.b64encode(password).decode()}", "pwdLastSet: 0",
-              f"userAccountControl: {512 if create.is_enabled else 514}"]
+    lines += [
+        f"unicodePwd:: {base64.b64encode(password).decode()}",
+        "pwdLastSet: 0",
+        f"userAccountControl: {512 if create.is_enabled else 514}",
+    ]
     return "\n".join(lines) + "\n\n"
 
 
@@ -105,26 +123,39 @@ def _hrsync(dc: SambaDC, flex_url: str, workdir: Path) -> dict[str, float]:
     home.mkdir()
     config = home / "bench.toml"
     config.write_text(_config(dc, flex_url), encoding="utf-8")
-    env = os.environ | {"HRSYNC_HOME": str(home), "FLEX_PASSWORD": FLEX_PASSWORD,
-                        "AD_PASSWORD": dc.admin_password}
+    env = os.environ | {
+        "HRSYNC_HOME": str(home),
+        "FLEX_PASSWORD": FLEX_PASSWORD,
+        "AD_PASSWORD": dc.admin_password,
+    }
     measure([HRSYNC, "config", "load", str(config)], env)
     imported = measure([HRSYNC, "import", "flex", "--full", "--json"], env)
-    print(f"hrsync import: {imported.seconds:.1f} s, peak RSS {imported.peak_rss_mb:.0f} MB, "
-          f"{imported.output.strip()}")
+    print(
+        f"hrsync import: {imported.seconds:.1f} s, peak RSS {imported.peak_rss_mb:.0f} MB, "
+        f"{imported.output.strip()}"
+    )
     loaded = measure([HRSYNC, "run", "ad", "--json"], env)
     result = json.loads(loaded.output)
-    print(f"hrsync run: {loaded.seconds:.1f} s, peak RSS {loaded.peak_rss_mb:.0f} MB, "
-          f"plan {result['plan']}, applied {result['applied']}, failed {result['failed']}")
+    print(
+        f"hrsync run: {loaded.seconds:.1f} s, peak RSS {loaded.peak_rss_mb:.0f} MB, "
+        f"plan {result['plan']}, applied {result['applied']}, failed {result['failed']}"
+    )
     unchanged = measure([HRSYNC, "run", "ad", "--simulate", "--json"], env)
     replan = json.loads(unchanged.output)
-    print(f"hrsync re-plan (read + plan, nothing to change): {unchanged.seconds:.1f} s, "
-          f"plan {replan['plan']}")
+    print(
+        f"hrsync re-plan (read + plan, nothing to change): {unchanged.seconds:.1f} s, "
+        f"plan {replan['plan']}"
+    )
     plan_only = _time_plan_only(dc, flex_url)
     return {
-        "import_seconds": imported.seconds, "import_rss_mb": imported.peak_rss_mb,
-        "run_seconds": loaded.seconds, "run_rss_mb": loaded.peak_rss_mb,
-        "replan_seconds": unchanged.seconds, "plan_only_seconds": plan_only,
-        "applied": float(result["applied"]), "failed": float(result["failed"]),
+        "import_seconds": imported.seconds,
+        "import_rss_mb": imported.peak_rss_mb,
+        "run_seconds": loaded.seconds,
+        "run_rss_mb": loaded.peak_rss_mb,
+        "replan_seconds": unchanged.seconds,
+        "plan_only_seconds": plan_only,
+        "applied": float(result["applied"]),
+        "failed": float(result["failed"]),
     }
 
 
@@ -134,15 +165,23 @@ def _time_plan_only(dc: SambaDC, flex_url: str) -> float:
     from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 
     people = _read_people(flex_url)
-    config = ActiveDirectoryConfig(url=dc.url, tls_verify=False, bind_dn=dc.bind_dn,
-                                   password=dc.admin_password, base_dn=dc.base_dn,
-                                   users_ou=f"OU=People,{dc.base_dn}", upn_suffix="example.test")
+    config = ActiveDirectoryConfig(
+        url=dc.url,
+        tls_verify=False,
+        bind_dn=dc.bind_dn,
+        password=dc.admin_password,
+        base_dn=dc.base_dn,
+        users_ou=f"OU=People,{dc.base_dn}",
+        upn_suffix="example.test",
+    )
     accounts = list(ActiveDirectoryTarget(config).read_accounts())
     started = time.perf_counter()
     plan = plan_changes(people, accounts, {}, _policy(dc), date.today())
     seconds = time.perf_counter() - started
-    print(f"plan only: {len(people)} persons against {len(accounts)} accounts in {seconds:.2f} s, "
-          f"{len(plan.changes)} changes")
+    print(
+        f"plan only: {len(people)} persons against {len(accounts)} accounts in {seconds:.2f} s, "
+        f"{len(plan.changes)} changes"
+    )
     return seconds
 
 
@@ -151,9 +190,22 @@ def _config(dc: SambaDC, flex_url: str) -> str:
 
 
 def _config_lines(dc: SambaDC, flex_url: str) -> Iterator[str]:
-    yield from ['[sources.flex]', 'type = "flexhrm"', f'url = "{flex_url}"', 'instance = "acme"',
-                'username = "api"', 'password_env = "FLEX_PASSWORD"', "",
-                '[connections.ad]', 'source = "flex"', 'type = "active_directory"',
-                f'url = "{dc.url}"', "tls_verify = false", f'bind_dn = "{dc.bind_dn}"',
-                'password_env = "AD_PASSWORD"', f'base_dn = "{dc.base_dn}"',
-                f'users_ou = "OU=People,{dc.base_dn}"', 'upn_suffix = "example.test"']
+    yield from [
+        "[sources.flex]",
+        'type = "flexhrm"',
+        f'url = "{flex_url}"',
+        'instance = "acme"',
+        'username = "api"',
+        'password_env = "FLEX_PASSWORD"',
+        "",
+        "[connections.ad]",
+        'source = "flex"',
+        'type = "active_directory"',
+        f'url = "{dc.url}"',
+        "tls_verify = false",
+        f'bind_dn = "{dc.bind_dn}"',
+        'password_env = "AD_PASSWORD"',
+        f'base_dn = "{dc.base_dn}"',
+        f'users_ou = "OU=People,{dc.base_dn}"',
+        'upn_suffix = "example.test"',
+    ]

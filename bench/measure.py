@@ -19,8 +19,9 @@ class Measured:
 def measure(command: list[str], env: dict[str, str], cwd: Path | None = None) -> Measured:
     """Wall time and peak resident memory of one process; raises when it fails."""
     started = time.perf_counter()
-    with subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
         # wait4 gives this child's own rusage, not the maximum over every child we ever ran.
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from hrsync.app.logs import configure_logging
 from hrsync.simulators.flexhrm.command import flexhrm_sim
 
 
@@ -32,6 +33,7 @@ def main() -> None:
 
     Data lives in $HRSYNC_HOME (default ./.hrsync); set DATABASE_URL for PostgreSQL.
     """
+    configure_logging()
 
 
 main.add_command(flexhrm_sim)

@@ -220,3 +220,28 @@ def test_applying_a_plan_then_replanning_leaves_only_what_needs_a_human(
     assert len(directory.accounts) == sum(
         1 for p in people if p.employment.end_date is None or p.employment.end_date >= TODAY
     )
+
+
+def test_names_used_elsewhere_in_the_domain_are_avoided() -> None:
+    plan = plan_changes(
+        [person(1)],
+        [],
+        {},
+        POLICY,
+        TODAY,
+        reserved_names=["AAndersson", "anna.andersson@example.test"],
+    )
+    (create,) = plan.changes
+    assert isinstance(create, CreateAccount)
+    assert create.attributes["sAMAccountName"] == "aandersson2"
+    assert create.attributes["userPrincipalName"] == "anna.andersson2@example.test"
+
+
+def test_an_account_owned_by_another_person_is_never_matched_by_employee_number() -> None:
+    """Employee numbers repeat across companies; the person id on the account decides."""
+    directory = MemoryDirectory()
+    run([person(1)], directory)
+    other_company = dataclasses.replace(person(1, "Bo", "Ek"), person_id=PersonId("other"))
+    plan = plan_changes([person(1), other_company], directory.read_accounts(), {}, POLICY, TODAY)
+    assert plan.counts() | {"create": 0} == Plan(()).counts()
+    assert plan.counts()["create"] == 1

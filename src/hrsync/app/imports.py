@@ -35,8 +35,13 @@ class ImportSummary:
 def import_source(
     key: str, *, full: bool = False, progress: Progress | None = None
 ) -> ImportSummary:
-    """Fetch what changed in the window (everything when `full`), store it, log the changes."""
+    """Fetch what changed in the window, store it, log the changes.
+
+    Everything is fetched when `full`, and on a source's first import: the window is for keeping
+    up, and the first import must see people whose HR record has not been touched in a while.
+    """
     row = models.Source.objects.get(key=key)
+    full = full or not row.imports.filter(status="succeeded").exists()
     with wiring.build_source(row) as source:
         window_start = None if full else source.default_window_start(timezone.now())
         record = models.Import.objects.create(source=row, is_full=full, modified_since=window_start)

@@ -34,6 +34,11 @@ class TakenNames:
             self.upns.add(upn.casefold())
         self.cns.add((normalise_dn(account.parent_dn), account.rdn_value.casefold()))
 
+    def reserve(self, login_names: Iterable[str]) -> None:
+        """Login names used elsewhere: a name with '@' is a UPN, any other a sAMAccountName."""
+        for name in login_names:
+            (self.upns if "@" in name else self.sams).add(name.casefold())
+
     def release_cn(self, parent_dn: str, cn: str) -> None:
         self.cns.discard((normalise_dn(parent_dn), cn.casefold()))
 

@@ -35,12 +35,19 @@ def plan_changes(
     links: Mapping[PersonId, AccountId],
     policy: DirectoryPolicy,
     today: date,
+    reserved_names: Iterable[str] = (),
 ) -> Plan:
-    """The changes that make the directory match the persons, ordered so references resolve."""
+    """The changes that make the directory match the persons, ordered so references resolve.
+
+    `reserved_names` are login names (sAMAccountName, UPN) in use outside the accounts read,
+    e.g. elsewhere in the domain; new accounts avoid them.
+    """
     accounts = list(accounts)
-    index = AccountIndex.of(accounts)
+    index = AccountIndex.of(accounts, policy.person_id_attribute)
     matches = correlate(people, index, links)
-    builder = _PlanBuilder(policy, TakenNames.of(accounts), today)
+    taken = TakenNames.of(accounts)
+    taken.reserve(reserved_names)
+    builder = _PlanBuilder(policy, taken, today)
     for person in sorted(people, key=lambda p: (p.employee_number, p.person_id)):
         builder.add_person(person, matches[person.person_id])
     builder.resolve_managers({person.person_id: person for person in people})

@@ -43,6 +43,7 @@ from hrsync.domain.changes import (
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
 from hrsync.domain.ids import AccountId
 from hrsync.ports import Applied
+from hrsync.mapping.names import split_rdns
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +62,10 @@ ACCOUNTDISABLE = 0x2  # userAccountControl bit (MS-ADTS 2.2.16)
 NORMAL_ACCOUNT = 0x200
 
 MakePassword = Callable[[Iterable[str]], str]
+
+
+LOGIN_NAME_ATTRIBUTES = ("sAMAccountName", "userPrincipalName")
+LOGIN_NAMES_FILTER = "(|(sAMAccountName=*)(userPrincipalName=*))"
 
 
 class ActiveDirectoryTarget:
@@ -102,6 +107,17 @@ class ActiveDirectoryTarget:
     def ensure_users_ou(self) -> None:
         """Create the users OU, and any OU above it that is missing, under the base DN."""
         self._ensure_ou_chain(self.config.users_ou_dn)
+
+    def read_login_names(self) -> Iterator[str]:
+        """Every sAMAccountName and UPN in the whole domain, not only under the base DN: both
+        must be unique domain-wide, across users, groups and computers alike."""
+        root = ",".join(
+            part for part in split_rdns(self.config.base_dn) if part[:3].upper() == "DC="
+        )
+        entries = self._client.search(root, LOGIN_NAMES_FILTER, LOGIN_NAME_ATTRIBUTES)
+        for _, values in entries:
+            for attribute in LOGIN_NAME_ATTRIBUTES:
+                yield from (value.decode() for value in values.get(attribute, []))
 
     def read_accounts(self) -> Iterator[Account]:
         """Every user account under the base DN, streamed page by page."""

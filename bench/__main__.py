@@ -7,9 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hrsync.testing.samba import samba_available
-
 from bench import ad_load
+from hrsync.testing.samba import samba_available
 
 GOALS = {"ratio": 1.5, "run_rss_mb": 300.0, "plan_only_seconds": 10.0}
 

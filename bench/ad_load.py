@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from bench.measure import Measured, measure
+from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.passwords import initial_password
+from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
 from hrsync.domain.changes import CreateAccount
@@ -21,9 +24,7 @@ from hrsync.mapping.active_directory import DirectoryPolicy
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC
 
-from bench.measure import Measured, measure
-
-FLEX_PASSWORD = "bench-secret"  # noqa: S105 - a throwaway simulator's password
+FLEX_PASSWORD = "bench-secret"
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
 
 
@@ -161,9 +162,6 @@ def _hrsync(dc: SambaDC, flex_url: str, workdir: Path) -> dict[str, float]:
 
 def _time_plan_only(dc: SambaDC, flex_url: str) -> float:
     """plan_changes alone, for every person against every (already matching) account."""
-    from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
-    from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
-
     people = _read_people(flex_url)
     config = ActiveDirectoryConfig(
         url=dc.url,

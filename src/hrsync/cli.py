@@ -121,6 +121,8 @@ def run_command(connection: str, simulate: bool, force: bool, as_json: bool) -> 
     click.echo(f"applied {summary.applied}, failed {summary.failed}, deferred {summary.deferred}")
     for reason in summary.reasons:
         click.echo(f"safety gate: {reason}", err=True)
+    for note in summary.notes:
+        click.echo(f"note: {note}", err=True)
 
 
 @main.command("invalid")

@@ -18,8 +18,14 @@ from hrsync.mapping.names import (
 
 @pytest.mark.parametrize(
     ("text", "folded"),
-    [("Åsa Öberg", "Asa Oberg"), ("Jörgen Ähl", "Jorgen Ahl"), ("Ødegaard", "Odegaard"),
-     ("Æsir Straße", "Aesir Strasse"), ("Zoë Müller", "Zoe Muller"), ("李", "")],
+    [
+        ("Åsa Öberg", "Asa Oberg"),
+        ("Jörgen Ähl", "Jorgen Ahl"),
+        ("Ødegaard", "Odegaard"),
+        ("Æsir Straße", "Aesir Strasse"),
+        ("Zoë Müller", "Zoe Muller"),
+        ("李", ""),
+    ],
 )
 def test_folding(text: str, folded: str) -> None:
     assert fold_to_ascii(text) == folded
@@ -34,7 +40,10 @@ def test_login_parts_keep_only_safe_characters() -> None:
 @pytest.mark.parametrize(
     ("dn_a", "dn_b"),
     [
-        (r"CN=Anna\, Boss,OU=People,DC=example,DC=test", r"cn=anna\2C boss, ou=people,dc=example,dc=test"),
+        (
+            r"CN=Anna\, Boss,OU=People,DC=example,DC=test",
+            r"cn=anna\2C boss, ou=people,dc=example,dc=test",
+        ),
         ("CN=Line\\0Abreak,DC=x", "CN=Line\\\nbreak,DC=x"),
         (r"CN=\#hash,DC=x", r"CN=\23hash,DC=x"),
         ("CN=Åsa,DC=x", "CN=\\C3\\85sa,DC=x"),

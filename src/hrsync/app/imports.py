@@ -127,7 +127,7 @@ class _PersonStore:
         return row
 
     def flush(self) -> None:
-        changes: list[models.PersonnelChange] = []
+        changes: list[models.PersonnelChange | None] = []
         created = models.Person.objects.bulk_create([row for row, _ in self.new_rows])
         for row, (_, person) in zip(created, self.new_rows, strict=True):
             self.known[row.person_id] = row

@@ -13,8 +13,9 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
+from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
-from hrsync.domain.errors import TargetError
+from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.ids import AccountId, PersonId
 from hrsync.domain.person import person_from_fields
 from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes
@@ -40,6 +41,8 @@ class RunSummary:
     held: int = 0
     status: str = ""
     reasons: list[str] = field(default_factory=list)
+    """Why the safety gate held the plan."""
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -71,34 +74,59 @@ def _run(
     progress: Progress | None,
 ) -> RunSummary:
     config = wiring.target_config(connection)
-    target = wiring.build_target(connection)
     policy = DirectoryPolicy(config.users_ou, config.upn_suffix, config.person_id_attribute)
     rows = {row.person_id: row for row in models.Person.objects.filter(source=connection.source)}
     people = [person_from_fields(PersonId(pid), row.fields) for pid, row in rows.items()]
-    if not simulate:
-        target.ensure_users_ou()
-    accounts = list(target.read_accounts())
-    links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
-    today = datetime.now(ZoneInfo(connection.time_zone)).date()
-    reserved = target.read_login_names()
-    plan = plan_changes(people, accounts, links, policy, today, reserved)
-    verdict = judge_plan(plan, len(links), _safety(connection))
-    recorder = _OutcomeRecorder(run, plan, rows, progress)
-    summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons))
-    run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
-    if simulate:
-        summary.status = _finish(run, models.Run.Status.SIMULATED)
-    elif verdict.is_held and not force:
-        summary.held = len(plan.changes)
-        summary.status = _finish(run, models.Run.Status.HELD, error=_held_message(verdict))
-    else:
-        outcomes = apply_changes(plan.changes, target, recorder.take)
-        recorder.flush()
-        _count(summary, outcomes)
-        status = models.Run.Status.FAILED if summary.failed else models.Run.Status.SUCCEEDED
-        run.applied, run.failed, run.deferred = summary.applied, summary.failed, summary.deferred
-        summary.status = _finish(run, status)
+    target = wiring.build_target(connection)
+    try:
+        accounts, reserved, notes = _read_directory(target, simulate=simulate)
+        links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
+        today = datetime.now(ZoneInfo(connection.time_zone)).date()
+        plan = plan_changes(people, accounts, links, policy, today, reserved_names=reserved)
+        verdict = judge_plan(plan, len(links), _safety(connection))
+        summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
+        run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
+        recorder = _OutcomeRecorder(run, plan, rows, progress)
+        if simulate:
+            summary.status = _finish(run, models.Run.Status.SIMULATED)
+        elif verdict.is_held and not force:
+            summary.held = len(plan.changes)
+            summary.status = _finish(run, models.Run.Status.HELD, error=_held_message(verdict))
+        else:
+            _apply(run, plan, target, recorder, summary)
+    finally:
+        target.close()
     return summary
+
+
+def _read_directory(
+    target: ActiveDirectoryTarget, *, simulate: bool
+) -> tuple[list[Account], list[str], list[str]]:
+    """The accounts and the login names in use. A simulation may plan against an empty
+    directory when it cannot reach the real one (the demo without Samba); it says so."""
+    try:
+        if not simulate:
+            target.ensure_users_ou()
+        return list(target.read_accounts()), list(target.read_login_names()), []
+    except TransientError as error:
+        if not simulate:
+            raise
+        return [], [], [f"the directory could not be reached ({error}); planned as if empty"]
+
+
+def _apply(
+    run: models.Run,
+    plan: Plan,
+    target: ActiveDirectoryTarget,
+    recorder: _OutcomeRecorder,
+    summary: RunSummary,
+) -> None:
+    outcomes = apply_changes(plan.changes, target, recorder.take)
+    recorder.flush()
+    _count(summary, outcomes)
+    status = models.Run.Status.FAILED if summary.failed else models.Run.Status.SUCCEEDED
+    run.applied, run.failed, run.deferred = summary.applied, summary.failed, summary.deferred
+    summary.status = _finish(run, status)
 
 
 def _count(summary: RunSummary, outcomes: Iterable[Outcome]) -> None:
@@ -176,7 +204,7 @@ class _OutcomeRecorder:
             models.RunChange(
                 run=run,
                 person=rows.get(str(item["person_id"])),
-                kind=item["kind"],
+                kind=str(item["kind"]),
                 dn=str(item.get("dn") or ""),
                 payload=item,
             )

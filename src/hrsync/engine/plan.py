@@ -35,6 +35,7 @@ def plan_changes(
     links: Mapping[PersonId, AccountId],
     policy: DirectoryPolicy,
     today: date,
+    *,
     reserved_names: Iterable[str] = (),
 ) -> Plan:
     """The changes that make the directory match the persons, ordered so references resolve.

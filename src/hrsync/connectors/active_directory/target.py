@@ -42,8 +42,8 @@ from hrsync.domain.changes import (
 )
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
 from hrsync.domain.ids import AccountId
-from hrsync.ports import Applied
 from hrsync.mapping.names import split_rdns
+from hrsync.ports import Applied
 
 log = structlog.get_logger(__name__)
 

@@ -16,15 +16,7 @@ from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.testing.samba import SambaDC, samba_available
-
-IS_SERVER_REQUIRED = os.environ.get("HRSYNC_REQUIRE_SERVERS") == "1"
-
-
-def missing_server(reason: str) -> None:
-    """Skip the test, or fail it when the environment requires every server."""
-    if IS_SERVER_REQUIRED:
-        pytest.fail(f"{reason} (HRSYNC_REQUIRE_SERVERS=1)", pytrace=False)
-    pytest.skip(reason)
+from tests.servers import missing_server
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.servers import database_url
 
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
@@ -98,8 +99,18 @@ def config_toml(sim: FlexSimulator, dc: SambaDC, bases: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def flow(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def flow(
+    request: pytest.FixtureRequest, samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flow]:
+    """The whole flow once on the default SQLite store and once on PostgreSQL."""
+    with database_url(request.param) as url:
+        yield from _flow(samba_dc, tmp_path_factory, url)
+
+
+def _flow(
+    samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory, url: str | None
+) -> Iterator[Flow]:
     dataset = generate_dataset(count=PEOPLE, seed=11)
     sim = FlexSimulator(dataset, credentials=Credentials("acme", "api", "flex-secret"))
     sim.start()
@@ -120,6 +131,7 @@ def flow(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     home = tmp_path_factory.mktemp("home")
     (home / "flow.toml").write_text(config_toml(sim, samba_dc, bases), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"DATABASE_URL": url} if url else {}
     env |= {
         "HRSYNC_HOME": str(home),
         "FLEX_PASSWORD": "flex-secret",
@@ -224,3 +236,25 @@ def test_a_run_killed_mid_apply_converges_without_duplicates(flow: Flow) -> None
     assert owners.most_common(1)[0][1] == 1, "a person got two accounts"
     assert len(users) == created_before + resumed["plan"]["create"]
     assert flow.hrsync("run", "ad2")["plan"] == NOTHING
+
+
+def test_an_invalid_record_is_set_aside_and_the_rest_goes_on(flow: Flow) -> None:
+    template = still_employed(flow.dataset, date.today())[40]
+    flow.sim.add_employee(
+        template
+        | {
+            "id": str(uuid.uuid4()),
+            "firstName": "\u0000 ",
+            "employment": [{"employmentNumber": "990001"}],
+            "employmentPeriods": [
+                p | {"id": str(uuid.uuid4())} for p in template["employmentPeriods"]
+            ],
+        }
+    )
+    flow.sim.patch_employee(
+        still_employed(flow.dataset, date.today())[41]["id"], {"city": "Kiruna"}
+    )
+    imported = flow.hrsync("import", "flex")
+    assert (imported["invalid"], imported["changed"]) == (1, 1)
+    (record,) = flow.hrsync("invalid", "flex")
+    assert "990001" in record["source_ref"] and "firstName" in record["reason"]

@@ -16,8 +16,8 @@ from hrsync.connectors.active_directory.escaping import (
     is_within,
     parent_dn,
     rdn,
-    split_rdn,
 )
+from hrsync.mapping.names import split_first_rdn
 
 HOSTILE_VALUES = [
     "*)(uid=*",
@@ -96,7 +96,7 @@ def test_any_escaped_value_round_trips_through_a_dn_parser(value: str) -> None:
 @given(st.text(min_size=1))
 def test_escaped_value_is_its_own_first_rdn(value: str) -> None:
     dn = f"{rdn('CN', value)},OU=Staff,DC=example,DC=test"
-    assert split_rdn(dn) == (rdn("CN", value), "OU=Staff,DC=example,DC=test")
+    assert split_first_rdn(dn) == (rdn("CN", value), "OU=Staff,DC=example,DC=test")
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_escaped_filter_value_has_no_live_specials_and_unescapes(value: str) -> 
     ],
 )
 def test_split_rdn_splits_at_the_first_unescaped_comma(dn: str, rdn_part: str, parent: str) -> None:
-    assert split_rdn(dn) == (rdn_part, parent)
+    assert split_first_rdn(dn) == (rdn_part, parent)
     assert first_rdn(dn) == rdn_part
     assert parent_dn(dn) == parent
 

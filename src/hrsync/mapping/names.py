@@ -24,6 +24,8 @@ _FOLDS = str.maketrans(
     }
 )
 _NOT_LOGIN = re.compile(r"[^a-z0-9.-]+")
+# RFC 4514 §2.4: these must be escaped anywhere in a value. '=' need not be, but escaping it is
+# allowed and keeps naive RDN splitters (and older servers) from misreading the value.
 _DN_SPECIAL = frozenset(',+"\\<>;=')
 
 
@@ -118,8 +120,9 @@ def _is_hex_pair(text: str) -> bool:
     return len(text) == 2 and all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-def parent_of(dn: str) -> str:
-    """The parent DN, splitting at the first unescaped comma."""
+def split_first_rdn(dn: str) -> tuple[str, str]:
+    """The first RDN and the parent DN, split at the first unescaped comma, exactly as written
+    (a trailing escaped space belongs to the value). A DN without a comma has an empty parent."""
     escaped = False
     for index, char in enumerate(dn):
         if escaped:
@@ -127,5 +130,9 @@ def parent_of(dn: str) -> str:
         elif char == "\\":
             escaped = True
         elif char == ",":
-            return dn[index + 1 :].lstrip()
-    return ""
+            return dn[:index], dn[index + 1 :]
+    return dn, ""
+
+
+def parent_of(dn: str) -> str:
+    return split_first_rdn(dn)[1]

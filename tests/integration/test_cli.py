@@ -1,0 +1,105 @@
+"""The command line on its own: config load is idempotent and refuses what it must."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HRSYNC = str(Path(sys.executable).with_name("hrsync"))
+
+CONFIG = """
+[sources.flex]
+type = "flexhrm"
+url = "http://127.0.0.1:9/api/"
+instance = "acme"
+username = "api"
+password_env = "FLEX_PASSWORD"
+
+[connections.ad]
+source = "flex"
+type = "active_directory"
+url = "ldaps://127.0.0.1:9"
+tls_verify = false
+bind_dn = "Administrator@example.test"
+password_env = "AD_PASSWORD"
+base_dn = "DC=example,DC=test"
+users_ou = "OU=People,DC=example,DC=test"
+upn_suffix = "example.test"
+"""
+
+
+def hrsync(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"HRSYNC_HOME": str(home), **extra_env}
+    return subprocess.run([HRSYNC, *args], env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def test_loading_the_same_config_twice_changes_nothing(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "hrsync.toml"
+    path.write_text(CONFIG)
+    first = hrsync(home, "config", "load", str(path))
+    assert first.returncode == 0, first.stderr
+    assert "created: sources.flex, connections.ad" in first.stdout
+    second = hrsync(home, "config", "load", str(path))
+    assert "unchanged: sources.flex, connections.ad" in second.stdout
+    path.write_text(CONFIG.replace('upn_suffix = "example.test"', 'upn_suffix = "acme.se"'))
+    third = hrsync(home, "config", "load", str(path))
+    assert "updated: connections.ad" in third.stdout
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('password_env = "FLEX_PASSWORD"', 'password = "hunter2"'), "password_env"),
+        (('type = "flexhrm"', 'type = "workday"'), "unknown type 'workday'"),
+        (('source = "flex"', 'source = "afas"'), "unknown source 'afas'"),
+        (('url = "http://127.0.0.1:9/api/"', 'url = "ftp://x/api/"'), "sources.flex: url"),
+        (('base_dn = "DC=example,DC=test"', "base_dn = 5"), "connections.ad"),
+    ],
+)
+def test_a_bad_config_is_refused_with_a_clear_message(
+    home: Path, tmp_path: Path, edit: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "hrsync.toml"
+    path.write_text(CONFIG.replace(*edit))
+    done = hrsync(home, "config", "load", str(path))
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_missing_secret_and_an_unreachable_source_are_plain_errors(
+    home: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "hrsync.toml"
+    path.write_text(CONFIG)
+    hrsync(home, "config", "load", str(path))
+    done = hrsync(home, "run", "ad")
+    assert done.returncode != 0 and "AD_PASSWORD" in done.stderr
+    assert "Traceback" not in done.stderr
+    unknown = hrsync(home, "run", "nope")
+    assert unknown.returncode != 0 and "not configured" in unknown.stderr
+
+
+def test_an_unreachable_directory_is_simulated_against_an_empty_one(
+    home: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "hrsync.toml"
+    path.write_text(CONFIG)
+    hrsync(home, "config", "load", str(path))
+    done = hrsync(home, "run", "ad", "--simulate", "--json", AD_PASSWORD="x")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "simulated"
+    assert any("could not be reached" in note for note in result["notes"])

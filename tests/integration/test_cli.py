@@ -65,6 +65,13 @@ def test_loading_the_same_config_twice_changes_nothing(home: Path, tmp_path: Pat
         (('source = "flex"', 'source = "afas"'), "unknown source 'afas'"),
         (('url = "http://127.0.0.1:9/api/"', 'url = "ftp://x/api/"'), "sources.flex: url"),
         (('base_dn = "DC=example,DC=test"', "base_dn = 5"), "connections.ad"),
+        (
+            (
+                'upn_suffix = "example.test"',
+                'upn_suffix = "x"\n[connections.ad.safety]\nmax_disable = 3',
+            ),
+            "connections.ad.safety: the keys are",
+        ),
     ],
 )
 def test_a_bad_config_is_refused_with_a_clear_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import wiring
 from hrsync.app.models import Connection, Source
+from hrsync.engine.safety import SafetyPolicy
 
 
 class ConfigError(Exception):
@@ -107,6 +109,16 @@ def _check(where: str, kind: str, settings: dict[str, Any], known: dict[str, Any
         wiring.validate_settings(known[kind], settings)
     except ValidationError as error:
         raise ConfigError(f"{where}: {_explain(error)}") from error
+    _check_safety(where, settings.get("safety", {}))
+
+
+def _check_safety(where: str, safety: Any) -> None:
+    known = {f.name for f in dataclasses.fields(SafetyPolicy)}
+    if not isinstance(safety, dict) or not set(safety) <= known:
+        raise ConfigError(f"{where}.safety: the keys are {', '.join(sorted(known))}")
+    for name, value in safety.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{where}.safety.{name}: must be a number, 0 or more")
 
 
 def _save(

@@ -74,7 +74,7 @@ def _run(
     progress: Progress | None,
 ) -> RunSummary:
     config = wiring.target_config(connection)
-    policy = DirectoryPolicy(config.users_ou, config.upn_suffix, config.person_id_attribute)
+    policy = DirectoryPolicy(config.users_ou_dn, config.upn_suffix, config.person_id_attribute)
     rows = {row.person_id: row for row in models.Person.objects.filter(source=connection.source)}
     people = [person_from_fields(PersonId(pid), row.fields) for pid, row in rows.items()]
     target = wiring.build_target(connection)

@@ -1,0 +1,35 @@
+"""The stores, one module per concept; Django finds them all through this package."""
+
+from hrsync.app.models.notify import Channel, Delivery
+from hrsync.app.models.rules import Trigger, TriggerFiring
+from hrsync.app.models.stores import (
+    Connection,
+    Import,
+    InvalidRecord,
+    Link,
+    Person,
+    PersonnelChange,
+    Run,
+    RunChange,
+    Source,
+)
+from hrsync.app.models.tickets import Ticket, TicketConnectionState, TicketEntry
+
+__all__ = [
+    "Channel",
+    "Connection",
+    "Delivery",
+    "Import",
+    "InvalidRecord",
+    "Link",
+    "Person",
+    "PersonnelChange",
+    "Run",
+    "RunChange",
+    "Source",
+    "Ticket",
+    "TicketConnectionState",
+    "TicketEntry",
+    "Trigger",
+    "TriggerFiring",
+]

@@ -49,7 +49,8 @@ def config() -> None:
 def config_load(path: Path) -> None:
     """Create or update the sources and connections in PATH (idempotent)."""
     _setup_django()
-    from hrsync.app.config_file import ConfigError, load_config
+    from hrsync.app.config_errors import ConfigError
+    from hrsync.app.config_file import load_config
 
     try:
         summary = load_config(path)
@@ -139,6 +140,79 @@ def invalid_command(source: str, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False))
     for row in [] if as_json else rows:
         click.echo(f"{row['source_ref']}: {row['reason']}")
+
+
+@main.group()
+def tickets() -> None:
+    """Personnel-change tickets: list, show, comment, close."""
+
+
+@tickets.command("list")
+@click.option("--open", "open_only", is_flag=True, help="Only tickets still open.")
+@click.option("--json", "as_json", is_flag=True)
+def tickets_list(open_only: bool, as_json: bool) -> None:
+    """List tickets, newest first."""
+    _setup_django()
+    from hrsync.app.ticket_listing import list_tickets
+
+    rows = list_tickets(open_only=open_only)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(
+            f"#{row['id']:<6} {row['status']:<11} {row['source']:<9} {row['kind']:<7} "
+            f"{row['employee_number']:<8} {row['person_name']} ({row['comment_count']} comments)"
+        )
+
+
+@tickets.command("show")
+@click.argument("ticket_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def tickets_show(ticket_id: int, as_json: bool) -> None:
+    """Show one ticket with its timeline."""
+    _setup_django()
+    from hrsync.app.ticket_listing import show_ticket
+
+    ticket = _known(lambda: show_ticket(ticket_id))
+    if as_json:
+        click.echo(json.dumps(ticket, ensure_ascii=False))
+        return
+    click.echo(f"#{ticket['id']} {ticket['title']} [{ticket['status']}, {ticket['source']}]")
+    timeline = sorted(ticket["comments"] + ticket["events"], key=lambda e: e["created"])
+    for entry in timeline:
+        click.echo(f"\n{entry['created']}  {entry['author']}\n{entry['text']}")
+
+
+@tickets.command("comment")
+@click.argument("ticket_id", type=int)
+@click.argument("text")
+def tickets_comment(ticket_id: int, text: str) -> None:
+    """Add a comment to a ticket (as the system user until the console brings sign-in)."""
+    _setup_django()
+    from hrsync.app import tickets as service
+    from hrsync.app.models import Ticket
+
+    ticket = _known(lambda: Ticket.objects.get(pk=ticket_id))
+    service.add_comment(ticket, text)
+    click.echo(f"commented on #{ticket_id}")
+
+
+@tickets.command("close")
+@click.argument("ticket_id", type=int)
+@click.option("--comment", "text", default="Closed by hand.", show_default=True)
+def tickets_close(ticket_id: int, text: str) -> None:
+    """Close a ticket with a closing comment."""
+    _setup_django()
+    from hrsync.app import tickets as service
+    from hrsync.app.models import Ticket
+    from hrsync.app.triggers import Dispatcher
+
+    ticket = _known(lambda: Ticket.objects.get(pk=ticket_id))
+    events = Dispatcher.load()
+    service.close(ticket, text, events=events)
+    events.flush()
+    click.echo(f"closed #{ticket_id}")
 
 
 def _known(call: Callable[[], Any]) -> Any:

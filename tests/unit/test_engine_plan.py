@@ -245,3 +245,23 @@ def test_an_account_owned_by_another_person_is_never_matched_by_employee_number(
     plan = plan_changes([person(1), other_company], directory.read_accounts(), {}, POLICY, TODAY)
     assert plan.counts() | {"create": 0} == Plan(()).counts()
     assert plan.counts()["create"] == 1
+
+
+def test_a_focused_plan_keeps_only_the_chosen_person_and_asks_for_their_new_manager() -> None:
+    from hrsync.engine.focus import focus_plan
+
+    boss = person(1, "Östen", "Ähl")
+    report = person(2, "Märta", "Berg", manager_id=boss.person_id)
+    plan = plan_changes([report, boss], [], {}, POLICY, TODAY)
+    focused = focus_plan(plan, {report.person_id})
+    create, manual = focused.changes
+    assert isinstance(create, CreateAccount) and create.person_id == "p2"
+    assert "manager" not in create.attributes
+    assert isinstance(manual, ManualStep) and manual.reason == MANAGER_UNRESOLVED
+    assert manual.detail["manager_name"] == "Östen Ähl"
+    assert manual.detail["manager_employee_number"] == "1"
+    directory = MemoryDirectory()
+    apply_changes(focus_plan(plan, {boss.person_id}).changes, directory)
+    with_boss = plan_changes([report, boss], directory.read_accounts(), {}, POLICY, TODAY)
+    (kept,) = focus_plan(with_boss, {report.person_id}).changes
+    assert isinstance(kept, CreateAccount) and kept.attributes["manager"]

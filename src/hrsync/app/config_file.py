@@ -12,12 +12,11 @@ from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import wiring
+from hrsync.app.config_errors import ConfigError
 from hrsync.app.models import Connection, Source
+from hrsync.app.notify.config import load_channels
+from hrsync.app.triggers.config import load_triggers
 from hrsync.engine.safety import SafetyPolicy
-
-
-class ConfigError(Exception):
-    """The file cannot be loaded; the message says where and why."""
 
 
 class _Entry(BaseModel):
@@ -44,6 +43,8 @@ class ConfigFile(BaseModel):
 
     sources: dict[str, SourceEntry] = Field(default_factory=dict)
     connections: dict[str, ConnectionEntry] = Field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    triggers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 @dataclass
@@ -86,7 +87,16 @@ def load_config(path: Path) -> LoadSummary:
             if entry.state is not None:
                 values["state"] = entry.state
             _save(conn, f"connections.{key}", created, summary, **values)
+        # Channels before triggers: a trigger is checked against the channels it notifies.
+        _record(summary, load_channels(parsed.channels))
+        _record(summary, load_triggers(parsed.triggers))
     return summary
+
+
+def _record(summary: LoadSummary, results: list[tuple[str, str]]) -> None:
+    buckets = {"created": summary.created, "updated": summary.updated}
+    for label, outcome in results:
+        buckets.get(outcome, summary.unchanged).append(label)
 
 
 def _parse(path: Path) -> ConfigFile:

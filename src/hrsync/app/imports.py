@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from hrsync.app import models, wiring
+from hrsync.app.sources import describe_source
+from hrsync.app.tickets import EventSink, open_tickets
+from hrsync.app.triggers import Dispatcher
 from hrsync.domain.errors import SourceError
 from hrsync.domain.person import InvalidRecord, Person, person_from_fields
 from hrsync.engine.personnel import classify_change
@@ -33,19 +36,22 @@ class ImportSummary:
 
 
 def import_source(
-    key: str, *, full: bool = False, progress: Progress | None = None
+    key: str, *, full: bool = False, progress: Progress | None = None, with_tickets: bool = True
 ) -> ImportSummary:
     """Fetch what changed in the window, store it, log the changes.
 
     Everything is fetched when `full`, and on a source's first import: the window is for keeping
     up, and the first import must see people whose HR record has not been touched in a while.
+    Each change opens a ticket (or comments the open one) and fires triggers, unless
+    `with_tickets` is off (benchmarks compare both).
     """
     row = models.Source.objects.get(key=key)
     full = full or not row.imports.filter(status="succeeded").exists()
+    events = Dispatcher.load() if with_tickets else None
     with wiring.build_source(row) as source:
         window_start = None if full else source.default_window_start(timezone.now())
         record = models.Import.objects.create(source=row, is_full=full, modified_since=window_start)
-        store = _PersonStore(row, record, _today(row))
+        store = _PersonStore(row, record, _today(row), events, with_tickets=with_tickets)
         try:
             _read_into(source.read_people(window_start), store, progress)
         except SourceError as error:
@@ -53,7 +59,20 @@ def import_source(
             _finish(record, store.summary, "failed", str(error))
             raise
     _finish(record, store.summary, "succeeded")
+    if events is not None:
+        if store.summary.invalid:
+            events.fire("import.invalid", _invalid_subject(row, store.summary))
+        events.flush()  # provisioning asked for by triggers: one focused run per connection
     return store.summary
+
+
+def _invalid_subject(row: models.Source, summary: ImportSummary) -> dict[str, object]:
+    return {
+        "source": describe_source(row).trigger_name,
+        "source_key": row.key,
+        "count": summary.invalid,
+        "import_id": summary.import_id,
+    }
 
 
 def _read_into(
@@ -80,10 +99,22 @@ def _today(row: models.Source) -> date:
 class _PersonStore:
     """Compares incoming persons with the stored ones by content hash and writes in batches."""
 
-    def __init__(self, source: models.Source, record: models.Import, today: date) -> None:
+    def __init__(
+        self,
+        source: models.Source,
+        record: models.Import,
+        today: date,
+        events: EventSink | None,
+        *,
+        with_tickets: bool,
+    ) -> None:
         self.source, self.record, self.today = source, record, today
+        self.events, self.with_tickets = events, with_tickets
         self.summary = ImportSummary(import_id=record.pk)
-        self.known = {p.person_id: p for p in models.Person.objects.filter(source=source)}
+        self.known = {
+            p.person_id: p
+            for p in models.Person.objects.filter(source=source).select_related("source")
+        }
         self.seen: set[str] = set()
         self.new_rows: list[tuple[models.Person, Person]] = []
         self.changed_rows: list[tuple[models.Person, Person, Person]] = []
@@ -139,7 +170,9 @@ class _PersonStore:
         changes += [
             self._change_row(row, before, after) for row, before, after in self.changed_rows
         ]
-        models.PersonnelChange.objects.bulk_create([c for c in changes if c is not None])
+        logged = models.PersonnelChange.objects.bulk_create([c for c in changes if c is not None])
+        if self.with_tickets:
+            open_tickets(logged, self.events, people=self.known)
         models.InvalidRecord.objects.bulk_create(self.invalid_rows)
         self.new_rows, self.changed_rows, self.invalid_rows = [], [], []
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,10 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
+from hrsync.app.run_reports import report_outcomes
+from hrsync.app.ticket_outcomes import RunContext
+from hrsync.app.tickets import EventSink
+from hrsync.app.triggers import Dispatcher
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
@@ -20,11 +25,14 @@ from hrsync.domain.ids import AccountId, PersonId
 from hrsync.domain.person import person_from_fields
 from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes
 from hrsync.engine.apply import apply_changes
+from hrsync.engine.focus import focus_plan
 from hrsync.engine.plan import plan_changes
 from hrsync.engine.safety import SafetyPolicy, Verdict, judge_plan
 from hrsync.mapping.active_directory import DirectoryPolicy
 
 log = structlog.get_logger(__name__)
+MAX_TRIGGER_DEPTH = 2
+_DEPTH: ContextVar[int] = ContextVar("hrsync_run_depth", default=0)
 BATCH = 500
 DN_CHANGING_KINDS = frozenset({"create", "rename", "move"})
 Progress = Callable[[int, int], None]
@@ -49,29 +57,69 @@ class RunSummary:
 
 
 def run_connection(
-    key: str, *, simulate: bool = False, force: bool = False, progress: Progress | None = None
+    key: str,
+    *,
+    simulate: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    only: Collection[str] = (),
+    started_by: str = "cli",
 ) -> RunSummary:
-    """One run. `simulate` stops after the plan; `force` applies a plan the gate would hold."""
+    """One run. `simulate` stops after the plan; `force` applies a plan the gate would hold;
+    `only` limits it to these person ids ("provision now")."""
     connection = models.Connection.objects.select_related("source").get(key=key)
-    run = models.Run.objects.create(connection=connection, is_simulation=simulate)
+    run = models.Run.objects.create(
+        connection=connection, is_simulation=simulate, started_by=started_by, focus=sorted(only)
+    )
     bound = log.bind(run_id=run.pk, connection=key)
+    depth = _DEPTH.set(_DEPTH.get() + 1)
+    # Triggers may start runs, whose events may fire triggers: two levels, never a loop.
+    events = Dispatcher.load() if _DEPTH.get() <= MAX_TRIGGER_DEPTH and not simulate else None
     try:
-        summary = _run(connection, run, simulate=simulate, force=force, progress=progress)
+        summary = _run(connection, run, Options(simulate, force, progress, set(only)), events)
     except (TargetError, wiring.MissingSecretError) as error:
         bound.warning("run failed", error=str(error))
         _finish(run, models.Run.Status.FAILED, error=str(error))
+        if events is not None:
+            events.fire("run.failed", _run_subject(connection, run, error=str(error)))
         raise
+    finally:
+        if events is not None:
+            events.flush()
+        _DEPTH.reset(depth)
     bound.info("run finished", status=summary.status, plan=summary.plan)
     return summary
 
 
-def _run(
+@dataclass(frozen=True)
+class Options:
+    simulate: bool
+    force: bool
+    progress: Progress | None
+    only: set[str]
+
+
+def _run_subject(
     connection: models.Connection,
     run: models.Run,
     *,
-    simulate: bool,
-    force: bool,
-    progress: Progress | None,
+    error: str = "",
+    reasons: Sequence[str] = (),
+    counts: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    counts = counts or {}
+    return {
+        "connection": connection.key,
+        "connection_type": connection.kind,
+        "run_id": run.pk,
+        "error": error,
+        "reasons": list(reasons),
+        **{kind: counts.get(kind, 0) for kind in ("create", "update", "disable", "delete", "move")},
+    }
+
+
+def _run(
+    connection: models.Connection, run: models.Run, options: Options, events: EventSink | None
 ) -> RunSummary:
     config = wiring.target_config(connection)
     policy = DirectoryPolicy(config.users_ou_dn, config.upn_suffix, config.person_id_attribute)
@@ -79,21 +127,38 @@ def _run(
     people = [person_from_fields(PersonId(pid), row.fields) for pid, row in rows.items()]
     target = wiring.build_target(connection)
     try:
-        accounts, reserved, notes = _read_directory(target, simulate=simulate)
+        accounts, reserved, notes = _read_directory(target, simulate=options.simulate)
         links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
         today = datetime.now(ZoneInfo(connection.time_zone)).date()
         plan = plan_changes(people, accounts, links, policy, today, reserved_names=reserved)
+        if options.only:
+            plan = focus_plan(plan, {PersonId(pid) for pid in options.only})
         verdict = judge_plan(plan, len(links), _safety(connection))
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
-        recorder = _OutcomeRecorder(run, plan, rows, progress)
-        if simulate:
+        recorder = _OutcomeRecorder(run, plan, rows, options.progress)
+        if options.simulate:
             summary.status = _finish(run, models.Run.Status.SIMULATED)
-        elif verdict.is_held and not force:
+        elif verdict.is_held and not options.force:
             summary.held = len(plan.changes)
             summary.status = _finish(run, models.Run.Status.HELD, error=_held_message(verdict))
+            if events is not None:
+                events.fire(
+                    "run.held",
+                    _run_subject(connection, run, reasons=verdict.reasons, counts=summary.plan),
+                )
         else:
-            _apply(run, plan, target, recorder, summary)
+            outcomes = _apply(run, plan, target, recorder, summary)
+            by_owner = {a.attributes.get(config.person_id_attribute) or "": a for a in accounts}
+            context = RunContext(connection, run.pk, config.base_dn)
+            report_outcomes(
+                context,
+                records=recorder.records,
+                outcomes=outcomes,
+                accounts=by_owner,
+                focus=options.only,
+                events=events,
+            )
     finally:
         target.close()
     return summary
@@ -120,13 +185,14 @@ def _apply(
     target: ActiveDirectoryTarget,
     recorder: _OutcomeRecorder,
     summary: RunSummary,
-) -> None:
+) -> list[Outcome]:
     outcomes = apply_changes(plan.changes, target, recorder.take)
     recorder.flush()
     _count(summary, outcomes)
     status = models.Run.Status.FAILED if summary.failed else models.Run.Status.SUCCEEDED
     run.applied, run.failed, run.deferred = summary.applied, summary.failed, summary.deferred
     summary.status = _finish(run, status)
+    return outcomes
 
 
 def _count(summary: RunSummary, outcomes: Iterable[Outcome]) -> None:

@@ -125,6 +125,10 @@ class Run(models.Model):
     started = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True)
     is_simulation = models.BooleanField(default=False)
+    started_by = models.CharField(max_length=64, default="cli")
+    """Who or what started it: cli, schedule, on-change, trigger, person."""
+    focus: models.JSONField[list[str]] = models.JSONField(default=list, blank=True)
+    """Person ids a focused run was limited to (provision now); empty: everyone in scope."""
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     plan_counts: models.JSONField[dict[str, int]] = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64, blank=True)

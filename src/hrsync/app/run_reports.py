@@ -1,0 +1,136 @@
+"""After a run: tell each person's open ticket what happened, and fire the run's events."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+from hrsync.app import models
+from hrsync.app.ticket_outcomes import PersonOutcomes, RunContext, tell_tickets
+from hrsync.app.tickets import EventSink, person_context
+from hrsync.domain.account import Account
+from hrsync.domain.changes import CreateAccount, ManualStep, kind_of
+from hrsync.domain.plan import Outcome, Status
+from hrsync.engine.plan import MANAGER_UNRESOLVED
+
+
+def report_outcomes(
+    context: RunContext,
+    *,
+    records: Sequence[models.RunChange],
+    outcomes: Sequence[Outcome],
+    accounts: Mapping[str, Account],
+    focus: Collection[str],
+    events: EventSink | None,
+) -> None:
+    """`accounts`: the accounts read at the start of the run, by person id."""
+    results = _per_person(records, outcomes, accounts)
+    open_tickets = models.Ticket.objects.filter(
+        source_id=context.connection.source_id, status__in=models.Ticket.OPEN_STATUSES
+    ).select_related("person", "source")
+    if focus:
+        open_tickets = open_tickets.filter(person__person_id__in=list(focus))
+    tell_tickets(context, results, open_tickets, events)
+    if events is not None:
+        _fire_change_events(context, results.values(), events)
+
+
+def _per_person(
+    records: Sequence[models.RunChange],
+    outcomes: Sequence[Outcome],
+    accounts: Mapping[str, Account],
+) -> dict[int, PersonOutcomes]:
+    results: dict[int, PersonOutcomes] = {}
+    for record, outcome in zip(records, outcomes, strict=False):
+        person = record.person
+        if person is None:
+            continue
+        result = results.setdefault(person.pk, PersonOutcomes(person))
+        result.outcomes.append(outcome)
+        account = accounts.get(person.person_id)
+        result.dn = outcome.dn or result.dn or (account.dn if account else None)
+        change = outcome.change
+        if isinstance(change, CreateAccount):
+            result.username = change.attributes.get("sAMAccountName")
+        elif account is not None:
+            result.username = account.attributes.get("sAMAccountName")
+    return results
+
+
+def _fire_change_events(
+    context: RunContext, results: Iterable[PersonOutcomes], events: EventSink
+) -> None:
+    for result in results:
+        for outcome in result.outcomes:
+            if outcome.status is Status.FAILED:
+                events.fire(
+                    "change.failed",
+                    _failed_subject(context, result, outcome),
+                    person=result.person,
+                    context=_context(context, result, outcome),
+                )
+            elif _is_manager_unresolved(outcome):
+                events.fire(
+                    "manager.unresolved",
+                    _manager_subject(context, result, outcome),
+                    person=result.person,
+                    context=_context(context, result, outcome),
+                )
+
+
+def _is_manager_unresolved(outcome: Outcome) -> bool:
+    change = outcome.change
+    return isinstance(change, ManualStep) and change.reason == MANAGER_UNRESOLVED
+
+
+def _failed_subject(
+    context: RunContext, result: PersonOutcomes, outcome: Outcome
+) -> dict[str, object]:
+    return {
+        "connection": context.connection.key,
+        "connection_type": context.connection.kind,
+        "run_id": context.run_id,
+        "change_kind": kind_of(outcome.change),
+        "error": outcome.error,
+        "is_transient": outcome.is_transient,
+        "employee_number": result.person.employee_number,
+        "person_name": result.person.display_name,
+        "ticket_id": _open_ticket_id(result.person),
+    }
+
+
+def _manager_subject(
+    context: RunContext, result: PersonOutcomes, outcome: Outcome
+) -> dict[str, object]:
+    detail = outcome.change.detail if isinstance(outcome.change, ManualStep) else {}
+    return {
+        "connection": context.connection.key,
+        "employee_number": result.person.employee_number,
+        "person_name": result.person.display_name,
+        "manager_name": detail.get("manager_name"),
+        "manager_employee_number": detail.get("manager_employee_number"),
+        "ticket_id": _open_ticket_id(result.person),
+    }
+
+
+def _context(context: RunContext, result: PersonOutcomes, outcome: Outcome) -> dict[str, object]:
+    ticket_id = _open_ticket_id(result.person)
+    return {
+        "person": person_context(result.person),
+        "connection": {"key": context.connection.key, "type": context.connection.kind},
+        "outcome": {
+            "status": outcome.status.value,
+            "error": outcome.error,
+            "dn": result.dn,
+            "username": result.username,
+            "base_dn": context.base_dn,
+        },
+        "ticket": {"id": ticket_id} if ticket_id else {},
+        "run": {"id": context.run_id},
+    }
+
+
+def _open_ticket_id(person: models.Person) -> int | None:
+    ticket = (
+        models.Ticket.objects.filter(person=person).order_by("-opened").values_list("pk", flat=True)
+    )
+    return ticket.first()

@@ -1,0 +1,152 @@
+"""What a connection run did for each person, told on their open ticket; closing when all done."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from hrsync.app import tickets
+from hrsync.app.models import Connection, Person, Ticket, TicketConnectionState
+from hrsync.app.tickets import EventSink
+from hrsync.domain.changes import ManualStep, kind_of
+from hrsync.domain.plan import Outcome, Status
+from hrsync.engine.plan import MANAGER_UNRESOLVED
+
+TARGET_LABELS = {"active_directory": "Active Directory"}
+VERBS = {
+    "create": "create the account",
+    "update": "update the account",
+    "move": "move the account",
+    "rename": "rename the account",
+    "enable": "enable the account",
+    "disable": "disable the account",
+    "delete": "delete the account",
+    "set_manager": "set the manager",
+}
+
+
+@dataclass
+class PersonOutcomes:
+    """Everything one run did for one person."""
+
+    person: Person
+    outcomes: list[Outcome] = field(default_factory=list)
+    dn: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class RunContext:
+    connection: Connection
+    run_id: int
+    base_dn: str
+
+
+def tell_tickets(
+    context: RunContext,
+    results: Mapping[int, PersonOutcomes],
+    open_tickets: Iterable[Ticket],
+    events: EventSink | None,
+) -> None:
+    """Comment every open ticket of the persons in the run, record the connection's state on it,
+    and close the tickets every connection has now carried out."""
+    for ticket in open_tickets:
+        result = results.get(ticket.person_id) or PersonOutcomes(ticket.person)
+        status = _tell(context, ticket, result, events)
+        TicketConnectionState.objects.update_or_create(
+            ticket=ticket, connection=context.connection, defaults={"status": status}
+        )
+        close_if_done(ticket, events)
+
+
+def _tell(
+    context: RunContext, ticket: Ticket, result: PersonOutcomes, events: EventSink | None
+) -> str:
+    by_status: dict[Status, list[Outcome]] = defaultdict(list)
+    for outcome in result.outcomes:
+        by_status[outcome.status].append(outcome)
+    target = _target(context.connection)
+    if by_status[Status.APPLIED]:
+        _comment(context, ticket, _success_text(context, result, by_status[Status.APPLIED]))
+    # A failure or a wait that persists run after run is told once, not on every run.
+    for failed in by_status[Status.FAILED]:
+        _comment(context, ticket, _failure_text(target, failed), once=True)
+    for deferred in by_status[Status.DEFERRED]:
+        _comment(context, ticket, _deferred_text(target, deferred), once=True)
+    if by_status[Status.FAILED]:
+        return TicketConnectionState.Status.FAILED
+    if by_status[Status.DEFERRED]:
+        return TicketConnectionState.Status.DEFERRED
+    if not result.outcomes:
+        tickets.add_event(ticket, f"{target} ({context.connection.key}): nothing to change.")
+    return TicketConnectionState.Status.SUCCEEDED
+
+
+def _success_text(context: RunContext, result: PersonOutcomes, applied: list[Outcome]) -> str:
+    done = ", ".join(dict.fromkeys(kind_of(o.change) for o in applied))
+    lines = [
+        f"{_target(context.connection)} ({context.connection.key}): done ({done}).",
+        f"Base DN: {context.base_dn}",
+    ]
+    if result.dn:
+        lines.append(f"Distinguished name: {result.dn}")
+    if result.username:
+        lines.append(f"Username (sAMAccountName): {result.username}")
+    return "\n".join(lines)
+
+
+def _failure_text(target: str, outcome: Outcome) -> str:
+    verb = VERBS.get(kind_of(outcome.change), kind_of(outcome.change))
+    hint = (
+        "The directory could not be reached; hrsync tries again on the next run."
+        if outcome.is_transient
+        else "Check the person's data in HR and the connection's settings; hrsync tries again "
+        "on the next run."
+    )
+    return f"{target}: could not {verb}: {outcome.error}.\nWhat to do: {hint}"
+
+
+def _deferred_text(target: str, outcome: Outcome) -> str:
+    change = outcome.change
+    if isinstance(change, ManualStep) and change.reason == MANAGER_UNRESOLVED:
+        name = change.detail.get("manager_name") or "the manager"
+        number = change.detail.get("manager_employee_number") or "unknown"
+        return (
+            f"{target}: the manager must be entered manually: {name} (employee number {number}) "
+            "has no account yet. hrsync sets the manager by itself on a later run, once the "
+            "manager has an account."
+        )
+    return f"{target}: waiting: {outcome.error}. hrsync tries again on the next run."
+
+
+def close_if_done(ticket: Ticket, events: EventSink | None) -> None:
+    """Close when every active connection of the source, and every connection that acted on
+    the ticket, has succeeded."""
+    states = dict(
+        TicketConnectionState.objects.filter(ticket=ticket).values_list("connection__key", "status")
+    )
+    required = set(states) | set(
+        Connection.objects.filter(
+            source_id=ticket.source_id, state=Connection.State.ACTIVE
+        ).values_list("key", flat=True)
+    )
+    if not required or any(states.get(key) != "succeeded" for key in required):
+        return
+    tickets.close(
+        ticket,
+        f"Closed: every connection has carried out this change ({', '.join(sorted(required))}).",
+        events=events,
+    )
+
+
+def _comment(context: RunContext, ticket: Ticket, text: str, *, once: bool = False) -> None:
+    if once and ticket.entries.filter(connection=context.connection, text=text).exists():
+        return
+    tickets.add_comment(
+        ticket, text, connection_id=context.connection.pk, details={"run_id": context.run_id}
+    )
+
+
+def _target(connection: Connection) -> str:
+    return TARGET_LABELS.get(connection.kind, connection.kind)

@@ -1,0 +1,284 @@
+"""Tickets: open one per personnel change, comment instead of duplicating, close when done."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.utils import timezone
+
+from hrsync.app.models import Person, PersonnelChange, Source, Ticket, TicketEntry
+from hrsync.app.sources import describe_source
+
+FIELD_LABELS = {
+    "given_name": "given name",
+    "family_name": "family name",
+    "employee_number": "employee number",
+    "manager_id": "manager",
+    "company_name": "company",
+    "employment_type": "employment type",
+    "start_date": "start date",
+    "end_date": "end date",
+    "postal_code": "postal code",
+    "birth_date": "birth date",
+    "is_external": "external personnel",
+}
+
+
+class EventSink(Protocol):
+    """Where ticket events go (the trigger dispatcher)."""
+
+    def fire(
+        self,
+        event: str,
+        subject: Mapping[str, Any],
+        *,
+        ticket: Ticket | None = None,
+        person: Person | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+
+def open_tickets(
+    changes: Iterable[PersonnelChange],
+    events: EventSink | None = None,
+    people: Mapping[str, Person] | None = None,
+) -> None:
+    """A ticket per change; a comment with the diff where the person's ticket is still open.
+
+    `people` (person id → row) spares a query per ticket when templates need the manager.
+    """
+    changes = list(changes)
+    if not changes:
+        return
+    open_by_person = {
+        ticket.person_id: ticket
+        for ticket in Ticket.objects.filter(
+            person_id__in=[c.person_id for c in changes], status__in=Ticket.OPEN_STATUSES
+        ).order_by("opened")
+    }
+    fresh = [c for c in changes if c.person_id not in open_by_person]
+    created = Ticket.objects.bulk_create([_new_ticket(change) for change in fresh])
+    TicketEntry.objects.bulk_create(
+        [_opening_entry(ticket, change) for ticket, change in zip(created, fresh, strict=True)]
+        + [
+            _changed_again_entry(open_by_person[c.person_id], c)
+            for c in changes
+            if c.person_id in open_by_person
+        ]
+    )
+    if events is not None:
+        for ticket, change in zip(created, fresh, strict=True):
+            subject = ticket_subject(ticket, change.person, created=True)
+            events.fire(
+                "ticket.created",
+                subject,
+                ticket=ticket,
+                person=change.person,
+                context=ticket_context(ticket, change.person, people),
+            )
+        for change in changes:
+            if (ticket := open_by_person.get(change.person_id)) is not None:
+                events.fire(
+                    "ticket.updated",
+                    ticket_subject(ticket, change.person),
+                    ticket=ticket,
+                    person=change.person,
+                    context=ticket_context(ticket, change.person, people),
+                )
+
+
+def _new_ticket(change: PersonnelChange) -> Ticket:
+    person = change.person
+    return Ticket(
+        source_id=person.source_id,
+        person=person,
+        change=change,
+        kind=change.kind,
+        title=f"{change.kind.capitalize()}: {person.display_name} ({person.employee_number})"[:300],
+        changed=change.changed,
+    )
+
+
+def _opening_entry(ticket: Ticket, change: PersonnelChange) -> TicketEntry:
+    label = describe_source(change.person.source).label
+    text = f"{change.kind.capitalize()} reported by {label}.\n{describe_diff(change.changed)}"
+    return TicketEntry(
+        ticket=ticket,
+        kind=TicketEntry.Kind.EVENT,
+        text=text,
+        details={"changed": change.changed, "change_id": change.pk},
+    )
+
+
+def _changed_again_entry(ticket: Ticket, change: PersonnelChange) -> TicketEntry:
+    text = f"The information changed in HR ({change.kind}).\n{describe_diff(change.changed)}"
+    return TicketEntry(
+        ticket=ticket, text=text, details={"changed": change.changed, "change_id": change.pk}
+    )
+
+
+def describe_diff(changed: Mapping[str, list[str | None]]) -> str:
+    """One line per field: "title: Ekonom → Controller"."""
+    lines = []
+    for field, (old, new) in changed.items():
+        label = FIELD_LABELS.get(field, field.removeprefix("org.").removeprefix("custom."))
+        lines.append(f"{label}: {old or '(empty)'} → {new or '(empty)'}")
+    return "\n".join(lines)
+
+
+def add_comment(
+    ticket: Ticket,
+    text: str,
+    *,
+    author: User | None = None,
+    details: Mapping[str, Any] | None = None,
+    connection_id: int | None = None,
+) -> TicketEntry:
+    """A comment by a user, or by the system when `author` is None."""
+    return TicketEntry.objects.create(
+        ticket=ticket,
+        text=text,
+        author_user=author,
+        author_name=author.get_username() if author else TicketEntry.SYSTEM,
+        details=dict(details or {}),
+        connection_id=connection_id,
+    )
+
+
+def add_event(ticket: Ticket, text: str, **details: Any) -> TicketEntry:
+    return TicketEntry.objects.create(
+        ticket=ticket, kind=TicketEntry.Kind.EVENT, text=text, details=details
+    )
+
+
+def assign(ticket: Ticket, user: str | None = None, group: str | None = None) -> str:
+    """Assign to a user or a group by name; raises LookupError naming what is unknown."""
+    if user:
+        ticket.assignee_user = _find(User.objects.filter(username=user), f"user {user!r}")
+    if group:
+        ticket.assignee_group = _find(Group.objects.filter(name=group), f"group {group!r}")
+    ticket.save(update_fields=["assignee_user", "assignee_group", "updated"])
+    who = ", ".join(filter(None, [user, group]))
+    add_event(ticket, f"Assigned to {who}.")
+    return f"assigned to {who}"
+
+
+def set_priority(ticket: Ticket, priority: str) -> str:
+    if priority not in Ticket.Priority.values:
+        raise ValueError(f"unknown priority {priority!r}")
+    ticket.priority = priority
+    ticket.save(update_fields=["priority", "updated"])
+    add_event(ticket, f"Priority set to {priority}.")
+    return f"priority {priority}"
+
+
+def close(
+    ticket: Ticket, text: str, *, author: User | None = None, events: EventSink | None = None
+) -> None:
+    """Close with a closing comment; closing twice does nothing."""
+    with transaction.atomic():
+        if not ticket.is_open:
+            return
+        add_comment(ticket, text, author=author)
+        ticket.status, ticket.closed = Ticket.Status.CLOSED, timezone.now()
+        ticket.save(update_fields=["status", "closed", "updated"])
+    if events is not None:
+        events.fire(
+            "ticket.closed",
+            ticket_subject(ticket, ticket.person),
+            ticket=ticket,
+            person=ticket.person,
+            context=ticket_context(ticket, ticket.person),
+        )
+
+
+def ticket_subject(ticket: Ticket, person: Person, *, created: bool = False) -> dict[str, Any]:
+    """The flat fields trigger conditions see for ticket events (`created`: a new ticket)."""
+    fields = person.fields
+    source: Source = person.source
+    return {
+        "created": created,
+        "source": describe_source(source).trigger_name,
+        "source_key": source.key,
+        "kind": ticket.kind,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "ticket_id": ticket.pk,
+        "employee_number": person.employee_number,
+        "person_name": person.display_name,
+        "email": fields.get("email"),
+        "company": fields.get("company_name"),
+        "title": fields.get("title"),
+        "department": fields.get("org.Department"),
+        "office": fields.get("org.Office"),
+        "employment_type": fields.get("employment_type"),
+        "is_external": fields.get("is_external") == "true",
+        "changed_fields": sorted(ticket.changed),
+        "assignee": _assignee(ticket),
+    }
+
+
+def ticket_context(
+    ticket: Ticket, person: Person, people: Mapping[str, Person] | None = None
+) -> dict[str, Any]:
+    """The nested variables notification templates see."""
+    fields = person.fields
+    manager_id = fields.get("manager_id")
+    manager = (
+        people.get(manager_id or "")
+        if people is not None
+        else Person.objects.filter(source_id=person.source_id, person_id=manager_id).first()
+    )
+    return {
+        "ticket": {
+            "id": ticket.pk,
+            "kind": ticket.kind,
+            "status": ticket.status,
+            "title": ticket.title,
+        },
+        "person": person_context(person),
+        "manager": manager_context(manager),
+        "changed": {k: {"old": v[0], "new": v[1]} for k, v in ticket.changed.items()},
+    }
+
+
+def person_context(person: Person) -> dict[str, Any]:
+    fields = person.fields
+    return {
+        "name": person.display_name,
+        "given_name": fields.get("given_name"),
+        "family_name": fields.get("family_name"),
+        "employee_number": person.employee_number,
+        "email": fields.get("email"),
+        "title": fields.get("title"),
+        "department": fields.get("org.Department"),
+        "office": fields.get("org.Office"),
+        "company": fields.get("company_name"),
+        "start_date": fields.get("start_date"),
+        "end_date": fields.get("end_date"),
+    }
+
+
+def manager_context(manager: Person | None) -> dict[str, Any]:
+    if manager is None:
+        return {}
+    return {
+        "name": manager.display_name,
+        "email": manager.fields.get("email"),
+        "employee_number": manager.employee_number,
+    }
+
+
+def _assignee(ticket: Ticket) -> str | None:
+    user, group = ticket.assignee_user, ticket.assignee_group
+    return user.get_username() if user else group.name if group else None
+
+
+def _find(queryset: Any, what: str) -> Any:
+    found = queryset.first()
+    if found is None:
+        raise LookupError(f"unknown {what}")
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from hrsync.app import models
 from hrsync.app.ticket_outcomes import PersonOutcomes, RunContext, tell_tickets
@@ -24,14 +25,26 @@ def report_outcomes(
 ) -> None:
     """`accounts`: the accounts read at the start of the run, by person id."""
     results = _per_person(records, outcomes, accounts)
-    open_tickets = models.Ticket.objects.filter(
-        source_id=context.connection.source_id, status__in=models.Ticket.OPEN_STATUSES
-    ).select_related("person", "source")
-    if focus:
-        open_tickets = open_tickets.filter(person__person_id__in=list(focus))
-    tell_tickets(context, results, open_tickets, events)
+    tell_tickets(context, results, _open_tickets(context, focus), events)
     if events is not None:
         _fire_change_events(context, results.values(), events)
+
+
+def report_run_failure(context: RunContext, error: str, focus: Collection[str]) -> None:
+    """A run that could not start (target unreachable, refused): every open ticket it was meant
+    to act on says so and stays open; the next run retries."""
+    results = {
+        ticket.person_id: PersonOutcomes(ticket.person, failure=error)
+        for ticket in _open_tickets(context, focus)
+    }
+    tell_tickets(context, results, _open_tickets(context, focus), events=None)
+
+
+def _open_tickets(context: RunContext, focus: Collection[str]) -> Any:
+    tickets = models.Ticket.objects.filter(
+        source_id=context.connection.source_id, status__in=models.Ticket.OPEN_STATUSES
+    ).select_related("person", "source")
+    return tickets.filter(person__person_id__in=list(focus)) if focus else tickets
 
 
 def _per_person(

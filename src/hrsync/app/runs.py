@@ -14,7 +14,7 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
-from hrsync.app.run_reports import report_outcomes
+from hrsync.app.run_reports import report_outcomes, report_run_failure
 from hrsync.app.ticket_outcomes import RunContext
 from hrsync.app.tickets import EventSink
 from hrsync.app.triggers import Dispatcher
@@ -80,6 +80,8 @@ def run_connection(
     except (TargetError, wiring.MissingSecretError) as error:
         bound.warning("run failed", error=str(error))
         _finish(run, models.Run.Status.FAILED, error=str(error))
+        base_dn = str(connection.settings.get("base_dn", ""))
+        report_run_failure(RunContext(connection, run.pk, base_dn), str(error), only)
         if events is not None:
             events.fire("run.failed", _run_subject(connection, run, error=str(error)))
         raise

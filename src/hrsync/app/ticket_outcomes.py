@@ -34,6 +34,8 @@ class PersonOutcomes:
     outcomes: list[Outcome] = field(default_factory=list)
     dn: str | None = None
     username: str | None = None
+    failure: str | None = None
+    """The whole run failed before acting on anyone (the target was unreachable or refused)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ def _tell(
     for outcome in result.outcomes:
         by_status[outcome.status].append(outcome)
     target = _target(context.connection)
+    if result.failure is not None:
+        _comment(context, ticket, _run_failure_text(target, result.failure), once=True)
+        return TicketConnectionState.Status.FAILED
     if by_status[Status.APPLIED]:
         _comment(context, ticket, _success_text(context, result, by_status[Status.APPLIED]))
     # A failure or a wait that persists run after run is told once, not on every run.
@@ -105,6 +110,14 @@ def _failure_text(target: str, outcome: Outcome) -> str:
         "on the next run."
     )
     return f"{target}: could not {verb}: {outcome.error}.\nWhat to do: {hint}"
+
+
+def _run_failure_text(target: str, error: str) -> str:
+    return (
+        f"{target}: the run could not be carried out: {error}.\nWhat to do: check that the "
+        "directory is reachable and the connection's settings (Test connection); hrsync tries "
+        "again on the next run, and this ticket stays open until it succeeds."
+    )
 
 
 def _deferred_text(target: str, outcome: Outcome) -> str:

@@ -1,0 +1,404 @@
+"""Event triggers as data: the event catalogue, conditions and actions, validation, matching."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+Scalar = str | int | float | bool
+ConditionValue = Scalar | tuple[Scalar, ...] | None
+"""What a condition compares with; a tuple for `in` and for list fields."""
+
+_TICKET_FIELDS = frozenset(
+    {
+        "created", "source", "source_key", "kind", "status", "priority", "ticket_id",
+        "employee_number", "person_name", "email", "company", "title", "department", "office",
+        "employment_type", "is_external", "changed_fields", "assignee",
+    }
+)  # fmt: skip
+_RUN_FIELDS = frozenset(
+    {"connection", "connection_type", "run_id", "error", "reasons"}
+    | {"create", "update", "disable", "delete", "move"}
+)
+
+EVENTS: Final[dict[str, frozenset[str]]] = {
+    "ticket.created": _TICKET_FIELDS,
+    "ticket.updated": _TICKET_FIELDS,
+    "ticket.closed": _TICKET_FIELDS,
+    "run.failed": _RUN_FIELDS,
+    "run.held": _RUN_FIELDS,
+    "change.failed": frozenset(
+        {
+            "connection", "connection_type", "run_id", "change_kind", "error", "is_transient",
+            "employee_number", "person_name", "ticket_id",
+        }
+    ),  # fmt: skip
+    "manager.unresolved": frozenset(
+        {
+            "connection", "employee_number", "person_name", "manager_name",
+            "manager_employee_number", "ticket_id",
+        }
+    ),  # fmt: skip
+    "import.invalid": frozenset({"source", "source_key", "count", "import_id"}),
+}
+"""Every event and the fields it offers to conditions (and to `{field}` in comments)."""
+
+PERSON_EVENTS: Final = frozenset(e for e, fields in EVENTS.items() if "employee_number" in fields)
+"""Events about one person: the only ones a `provision` action makes sense for."""
+TICKET_EVENTS: Final = frozenset(e for e, fields in EVENTS.items() if "ticket_id" in fields)
+"""Events that can carry a ticket: the only ones comment, assign and set_priority apply to."""
+
+BOOLEAN_FIELDS: Final = frozenset({"created", "is_external", "is_transient"})
+LIST_FIELDS: Final = frozenset({"changed_fields", "reasons"})
+
+OPERATORS: Final = ("equals", "not_equals", "in", "contains", "is_empty", "is_not_empty")
+VALUELESS_OPERATORS: Final = frozenset({"is_empty", "is_not_empty"})
+MATCHES: Final = ("all", "any")
+PRIORITIES: Final = ("low", "normal", "high", "urgent")
+
+ACTION_PARAMS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
+    "provision": (frozenset({"connection"}), frozenset()),
+    "run": (frozenset({"connection"}), frozenset()),
+    "notify": (frozenset({"channel", "template"}), frozenset({"to"})),
+    "comment": (frozenset({"text"}), frozenset()),
+    "assign": (frozenset(), frozenset({"user", "group"})),
+    "set_priority": (frozenset({"priority"}), frozenset()),
+}
+"""Each action and its (required, optional) parameters."""
+TICKET_ACTIONS: Final = frozenset({"comment", "assign", "set_priority"})
+
+_TRUE_WORDS = {"true": "true", "yes": "true", "false": "false", "no": "false"}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    field: str
+    op: str
+    value: ConditionValue = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    do: str
+    params: dict[str, object] = field(default_factory=dict, hash=False)
+
+    def text(self, name: str) -> str:
+        """A parameter as text ("" when absent)."""
+        value = self.params.get(name)
+        return "" if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    event: str
+    match: str = "all"
+    conditions: tuple[Condition, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KnownNames:
+    """What actions may name: configured connections and channels, notification templates."""
+
+    connections: frozenset[str]
+    channels: frozenset[str]
+    templates: frozenset[str]
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+def rule_matches(rule: Rule, subject: Mapping[str, object]) -> bool:
+    """Whether the conditions hold for the event's fields; a rule without conditions always does.
+
+    Never raises: a missing field counts as empty, an unknown operator never holds.
+    """
+    holds = (condition_holds(condition, subject) for condition in rule.conditions)
+    return any(holds) if rule.match == "any" else all(holds)
+
+
+def condition_holds(condition: Condition, subject: Mapping[str, object]) -> bool:
+    actual = subject.get(condition.field)
+    if condition.op in VALUELESS_OPERATORS:
+        return _is_empty(actual) is (condition.op == "is_empty")
+    expected = _normalised_all(condition.field, condition.value)
+    found = _normalised_all(condition.field, actual)
+    is_list = _is_sequence(actual)
+    match condition.op:
+        case "equals":
+            return set(found) == set(expected) if is_list else found == expected
+        case "not_equals":
+            return set(found) != set(expected) if is_list else found != expected
+        case "in":
+            return any(item in expected for item in found)
+        case "contains":
+            haystack = found if is_list else found[0]
+            return all(needle in haystack for needle in expected)
+    return False
+
+
+def _is_sequence(value: object) -> bool:
+    return isinstance(value, list | tuple | set | frozenset)
+
+
+def _is_empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return _is_sequence(value) and not value  # type: ignore[truthy-bool]
+
+
+def _normalised_all(field_name: str, value: object) -> tuple[str, ...]:
+    """Every value as comparable text: a scalar gives one item, a list one item per element."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return tuple(_normalised(field_name, item) for item in value)
+    return (_normalised(field_name, value),)
+
+
+def _normalised(field_name: str, value: object) -> str:
+    """Trimmed and case-folded; true/false/yes/no as "true"/"false" on boolean fields."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = _as_text(value).strip().casefold()
+    return _TRUE_WORDS.get(text, text) if field_name in BOOLEAN_FIELDS else text
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        return str(value)
+    except Exception:  # a subject comes from anywhere: an int too long to print, a broken __str__
+        return ""
+
+
+# --- text with {field} placeholders ---------------------------------------------------------
+
+
+def render_text(text: str, subject: Mapping[str, object], *, event: str) -> str:
+    """Replace `{field}` by the subject's value for the event's own fields, and nothing else.
+
+    No attribute or index access, no format specs: `{person.name}` or `{0}` stay as written.
+    """
+    fields = EVENTS.get(event, frozenset())
+
+    def substitute(found: re.Match[str]) -> str:
+        name = found.group(1)
+        return _display(subject.get(name)) if name in fields else found.group(0)
+
+    return _PLACEHOLDER.sub(substitute, text)
+
+
+def _display(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(_as_text(item) for item in value)
+    return _as_text(value)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def validate_rule(
+    rule: Rule, *, connections: set[str], channels: set[str], templates: set[str]
+) -> list[str]:
+    """Every problem with the rule, in words an admin understands; empty when it is sound."""
+    known = KnownNames(frozenset(connections), frozenset(channels), frozenset(templates))
+    problems = _rule_problems(rule)
+    fields = EVENTS.get(rule.event)
+    for number, condition in enumerate(rule.conditions, 1):
+        found = _field_problems(condition, rule.event, fields) + _condition_problems(condition)
+        problems += [f"condition {number}: {problem}" for problem in found]
+    for number, action in enumerate(rule.actions, 1):
+        problems += [f"action {number}: {p}" for p in _action_problems(action, rule.event, known)]
+    return problems
+
+
+def _rule_problems(rule: Rule) -> list[str]:
+    problems = []
+    if rule.event not in EVENTS:
+        problems.append(f"unknown event '{rule.event}'{_hint(rule.event, EVENTS)}")
+    if rule.match not in MATCHES:
+        problems.append(f"match is 'all' or 'any', not '{rule.match}'")
+    if not rule.actions:
+        problems.append("a rule needs at least one action")
+    return problems
+
+
+def _no_such_field(event: str, name: str, fields: Iterable[str]) -> str:
+    return f"the event {event} has no field '{name}'{_hint(name, fields)}"
+
+
+def _field_problems(condition: Condition, event: str, fields: frozenset[str] | None) -> list[str]:
+    if fields is None or condition.field in fields:
+        return []
+    return [_no_such_field(event, condition.field, fields)]
+
+
+def _condition_problems(condition: Condition) -> list[str]:
+    op, value, name = condition.op, condition.value, condition.field
+    if op not in OPERATORS:
+        return [f"unknown operator '{op}'{_hint(op, OPERATORS)}"]
+    if op in VALUELESS_OPERATORS:
+        return [] if value is None else [f"the operator '{op}' takes no value"]
+    if value is None:
+        return [f"the operator '{op}' needs a value"]
+    if op == "in" and not isinstance(value, tuple):
+        return ["the operator 'in' takes a list of values, e.g. value = [\"joiner\", \"rehire\"]"]
+    if isinstance(value, tuple) and op != "in" and name not in LIST_FIELDS:
+        return [f"the operator '{op}' takes one value; use 'in' to compare with a list"]
+    if name in BOOLEAN_FIELDS:
+        return _boolean_problems(condition)
+    return []
+
+
+def _boolean_problems(condition: Condition) -> list[str]:
+    if condition.op == "contains":
+        return [f"the operator 'contains' does not apply to the true/false field '{condition.field}'"]
+    values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+    wrong = [v for v in values if _normalised(condition.field, v) not in ("true", "false")]
+    return [f"the field '{condition.field}' is true or false, not '{v}'" for v in wrong]
+
+
+def _action_problems(action: Action, event: str, known: KnownNames) -> list[str]:
+    if action.do not in ACTION_PARAMS:
+        return [f"unknown action '{action.do}'{_hint(action.do, ACTION_PARAMS)}"]
+    problems = _param_problems(action) + _scope_problems(action, event)
+    match action.do:
+        case "provision" | "run":
+            problems += _name_problems(action, "connection", known.connections)
+        case "notify":
+            problems += _name_problems(action, "channel", known.channels)
+            problems += _name_problems(action, "template", known.templates)
+            problems += _recipient_problems(action.params.get("to"))
+        case "comment":
+            problems += _text_problems(action, event)
+        case "assign":
+            if not (action.params.get("user") or action.params.get("group")):
+                problems.append("assign needs a user or a group")
+        case "set_priority":
+            priority = action.params.get("priority")
+            if "priority" in action.params and priority not in PRIORITIES:
+                problems.append(f"the priority is one of {', '.join(PRIORITIES)}, not '{priority}'")
+    return problems
+
+
+def _param_problems(action: Action) -> list[str]:
+    required, optional = ACTION_PARAMS[action.do]
+    allowed = required | optional
+    problems = [
+        f"{action.do} takes no '{name}'{_hint(name, allowed)}"
+        for name in action.params
+        if name not in allowed
+    ]
+    problems += [f"{action.do} needs a {name}" for name in sorted(required - action.params.keys())]
+    problems += [
+        f"'{name}' must be text"
+        for name in sorted(allowed - {"to"})
+        if name in action.params and not isinstance(action.params[name], str)
+    ]
+    return problems
+
+
+def _scope_problems(action: Action, event: str) -> list[str]:
+    if event not in EVENTS:
+        return []
+    if action.do == "provision" and event not in PERSON_EVENTS:
+        return [f"provision needs an event about a person, and {event} is not one (use 'run')"]
+    if action.do in TICKET_ACTIONS and event not in TICKET_EVENTS:
+        return [f"{action.do} needs an event with a ticket, and {event} has none"]
+    return []
+
+
+def _name_problems(action: Action, param: str, known: frozenset[str]) -> list[str]:
+    name = action.params.get(param)
+    if not isinstance(name, str) or name in known:
+        return []
+    return [f"unknown {param} '{name}'{_hint(name, known)}"]
+
+
+def _recipient_problems(to: object) -> list[str]:
+    if to is None:
+        return []
+    if isinstance(to, list | tuple) and all(isinstance(item, str) and item for item in to):
+        return []
+    return ["'to' must be a list of addresses, e.g. to = [\"it@example.com\"]"]
+
+
+def _text_problems(action: Action, event: str) -> list[str]:
+    text = action.params.get("text")
+    if not isinstance(text, str):
+        return []
+    if not text.strip():
+        return ["the comment's text is empty"]
+    fields = EVENTS.get(event)
+    if fields is None:
+        return []
+    return [
+        f"the text uses {{{name}}}, but {_no_such_field(event, name, fields)}"
+        for name in dict.fromkeys(_PLACEHOLDER.findall(text))
+        if name not in fields
+    ]
+
+
+def _hint(word: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'source'?)", or the list of choices when nothing is close."""
+    options = sorted(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean '{close[0]}'?)"
+    return f" (known: {', '.join(options)})" if options else ""
+
+
+# --- reading rules from stored JSON ---------------------------------------------------------
+
+
+def rule_from_json(
+    name: str,
+    event: str,
+    match: str,
+    conditions: Sequence[Mapping[str, object]],
+    actions: Sequence[Mapping[str, object]],
+) -> Rule:
+    """A rule from its stored form: conditions `{field, op, value?}`, actions `{do, **params}`.
+
+    Raises ValueError when the shape is wrong; whether the rule makes sense is `validate_rule`'s.
+    """
+    return Rule(
+        name,
+        event,
+        match,
+        tuple(condition_from_json(raw) for raw in conditions),
+        tuple(action_from_json(raw) for raw in actions),
+    )
+
+
+def condition_from_json(raw: Mapping[str, object]) -> Condition:
+    name, op = raw.get("field"), raw.get("op")
+    if not isinstance(name, str) or not isinstance(op, str):
+        raise ValueError("a condition needs a field and an op, both text")
+    return Condition(name, op, _condition_value(raw.get("value")))
+
+
+def action_from_json(raw: Mapping[str, object]) -> Action:
+    do = raw.get("do")
+    if not isinstance(do, str):
+        raise ValueError("an action needs 'do', e.g. do = \"provision\"")
+    return Action(do, {key: value for key, value in raw.items() if key != "do"})
+
+
+def _condition_value(value: object) -> ConditionValue:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        items = [item for item in value if isinstance(item, str | int | float | bool)]
+        if len(items) == len(value):
+            return tuple(items)
+    raise ValueError("a condition's value is text, a number, true/false or a list of those")

@@ -12,16 +12,17 @@ Scalar = str | int | float | bool
 ConditionValue = Scalar | tuple[Scalar, ...] | None
 """What a condition compares with; a tuple for `in` and for list fields."""
 
-_TICKET_FIELDS = frozenset(
-    {
-        "created", "source", "source_key", "kind", "status", "priority", "ticket_id",
-        "employee_number", "person_name", "email", "company", "title", "department", "office",
-        "employment_type", "is_external", "changed_fields", "assignee",
-    }
-)  # fmt: skip
-_RUN_FIELDS = frozenset(
-    {"connection", "connection_type", "run_id", "error", "reasons"}
-    | {"create", "update", "disable", "delete", "move"}
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_TICKET_FIELDS = _names(
+    """created source source_key kind status priority ticket_id employee_number person_name email
+    company title department office employment_type is_external changed_fields assignee"""
+)
+_RUN_FIELDS = _names(
+    "connection connection_type run_id error reasons create update disable delete move"
 )
 
 EVENTS: Final[dict[str, frozenset[str]]] = {
@@ -30,19 +31,14 @@ EVENTS: Final[dict[str, frozenset[str]]] = {
     "ticket.closed": _TICKET_FIELDS,
     "run.failed": _RUN_FIELDS,
     "run.held": _RUN_FIELDS,
-    "change.failed": frozenset(
-        {
-            "connection", "connection_type", "run_id", "change_kind", "error", "is_transient",
-            "employee_number", "person_name", "ticket_id",
-        }
-    ),  # fmt: skip
-    "manager.unresolved": frozenset(
-        {
-            "connection", "employee_number", "person_name", "manager_name",
-            "manager_employee_number", "ticket_id",
-        }
-    ),  # fmt: skip
-    "import.invalid": frozenset({"source", "source_key", "count", "import_id"}),
+    "change.failed": _names(
+        """connection connection_type run_id change_kind error is_transient employee_number
+        person_name ticket_id"""
+    ),
+    "manager.unresolved": _names(
+        "connection employee_number person_name manager_name manager_employee_number ticket_id"
+    ),
+    "import.invalid": _names("source source_key count import_id"),
 }
 """Every event and the fields it offers to conditions (and to `{field}` in comments)."""
 
@@ -118,6 +114,8 @@ def rule_matches(rule: Rule, subject: Mapping[str, object]) -> bool:
 
     Never raises: a missing field counts as empty, an unknown operator never holds.
     """
+    if not rule.conditions:
+        return True
     holds = (condition_holds(condition, subject) for condition in rule.conditions)
     return any(holds) if rule.match == "any" else all(holds)
 
@@ -128,7 +126,7 @@ def condition_holds(condition: Condition, subject: Mapping[str, object]) -> bool
         return _is_empty(actual) is (condition.op == "is_empty")
     expected = _normalised_all(condition.field, condition.value)
     found = _normalised_all(condition.field, actual)
-    is_list = _is_sequence(actual)
+    is_list = isinstance(actual, list | tuple | set | frozenset)
     match condition.op:
         case "equals":
             return set(found) == set(expected) if is_list else found == expected
@@ -142,16 +140,12 @@ def condition_holds(condition: Condition, subject: Mapping[str, object]) -> bool
     return False
 
 
-def _is_sequence(value: object) -> bool:
-    return isinstance(value, list | tuple | set | frozenset)
-
-
 def _is_empty(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
-    return _is_sequence(value) and not value  # type: ignore[truthy-bool]
+    return isinstance(value, list | tuple | set | frozenset) and not value
 
 
 def _normalised_all(field_name: str, value: object) -> tuple[str, ...]:
@@ -251,7 +245,7 @@ def _condition_problems(condition: Condition) -> list[str]:
     if value is None:
         return [f"the operator '{op}' needs a value"]
     if op == "in" and not isinstance(value, tuple):
-        return ["the operator 'in' takes a list of values, e.g. value = [\"joiner\", \"rehire\"]"]
+        return ['the operator \'in\' takes a list of values, e.g. value = ["joiner", "rehire"]']
     if isinstance(value, tuple) and op != "in" and name not in LIST_FIELDS:
         return [f"the operator '{op}' takes one value; use 'in' to compare with a list"]
     if name in BOOLEAN_FIELDS:
@@ -261,7 +255,7 @@ def _condition_problems(condition: Condition) -> list[str]:
 
 def _boolean_problems(condition: Condition) -> list[str]:
     if condition.op == "contains":
-        return [f"the operator 'contains' does not apply to the true/false field '{condition.field}'"]
+        return [f"the operator 'contains' does not apply to '{condition.field}' (true or false)"]
     values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
     wrong = [v for v in values if _normalised(condition.field, v) not in ("true", "false")]
     return [f"the field '{condition.field}' is true or false, not '{v}'" for v in wrong]
@@ -349,12 +343,12 @@ def _text_problems(action: Action, event: str) -> list[str]:
 
 
 def _hint(word: str, choices: Iterable[str]) -> str:
-    """" (did you mean 'source'?)", or the list of choices when nothing is close."""
+    """A suggestion like " (did you mean 'source'?)", or the choices when nothing is close."""
     options = sorted(choices)
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if close:
         return f" (did you mean '{close[0]}'?)"
-    return f" (known: {', '.join(options)})" if options else ""
+    return f" (known: {', '.join(options)})" if options else " (none is configured)"
 
 
 # --- reading rules from stored JSON ---------------------------------------------------------
@@ -384,7 +378,7 @@ def condition_from_json(raw: Mapping[str, object]) -> Condition:
     name, op = raw.get("field"), raw.get("op")
     if not isinstance(name, str) or not isinstance(op, str):
         raise ValueError("a condition needs a field and an op, both text")
-    return Condition(name, op, _condition_value(raw.get("value")))
+    return Condition(name, op, as_condition_value(raw.get("value")))
 
 
 def action_from_json(raw: Mapping[str, object]) -> Action:
@@ -394,7 +388,8 @@ def action_from_json(raw: Mapping[str, object]) -> Action:
     return Action(do, {key: value for key, value in raw.items() if key != "do"})
 
 
-def _condition_value(value: object) -> ConditionValue:
+def as_condition_value(value: object) -> ConditionValue:
+    """The value in a condition's own terms; raises ValueError for anything else."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, list | tuple):

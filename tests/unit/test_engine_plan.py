@@ -265,3 +265,13 @@ def test_a_focused_plan_keeps_only_the_chosen_person_and_asks_for_their_new_mana
     with_boss = plan_changes([report, boss], directory.read_accounts(), {}, POLICY, TODAY)
     (kept,) = focus_plan(with_boss, {report.person_id}).changes
     assert isinstance(kept, CreateAccount) and kept.attributes["manager"]
+
+
+def test_three_people_with_one_name_and_one_employee_number_keep_their_names() -> None:
+    """Employee numbers repeat across companies: the third CN gets a numbered suffix, and keeps it."""
+    people = [dataclasses.replace(person(7), person_id=PersonId(f"c{n}")) for n in range(3)]
+    directory = MemoryDirectory()
+    plan = run(people, directory)
+    cns = sorted(c.dn.split(",")[0] for c in plan.changes if isinstance(c, CreateAccount))
+    assert cns == [r"CN=Anna Andersson", r"CN=Anna Andersson (7)", r"CN=Anna Andersson (7-2)"]
+    assert run(people, directory).is_empty

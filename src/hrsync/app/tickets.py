@@ -80,13 +80,13 @@ def open_tickets(
                 context=ticket_context(ticket, change.person, people),
             )
         for change in changes:
-            if (ticket := open_by_person.get(change.person_id)) is not None:
+            if (still_open := open_by_person.get(change.person_id)) is not None:
                 events.fire(
                     "ticket.updated",
-                    ticket_subject(ticket, change.person),
-                    ticket=ticket,
+                    ticket_subject(still_open, change.person),
+                    ticket=still_open,
                     person=change.person,
-                    context=ticket_context(ticket, change.person, people),
+                    context=ticket_context(still_open, change.person, people),
                 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -85,6 +86,15 @@ def choose_cn(wanted: str, employee_number: str, parent_dn: str, taken: TakenNam
 def cn_candidates(wanted: str, employee_number: str) -> tuple[str, str]:
     suffix = f" ({employee_number})"
     return wanted, wanted[: 64 - len(suffix)].rstrip() + suffix
+
+
+def is_cn_for(cn: str, wanted: str, employee_number: str) -> bool:
+    """True when `cn` is one of the names `choose_cn` could have given: then it is kept, since
+    the collision that made it may still stand (no rename back and forth)."""
+    if cn in cn_candidates(wanted, employee_number):
+        return True
+    numbered = re.fullmatch(rf"{re.escape(wanted)} \({re.escape(employee_number)}-\d+\)", cn)
+    return numbered is not None
 
 
 def _numbered(base: str, limit: int) -> Iterable[str]:

@@ -22,7 +22,7 @@ from hrsync.domain.ids import AccountId, PersonId
 from hrsync.domain.person import Person
 from hrsync.domain.plan import Plan
 from hrsync.engine.correlate import AccountIndex, correlate
-from hrsync.engine.naming import TakenNames, allocate_sam, allocate_upn, choose_cn, cn_candidates
+from hrsync.engine.naming import TakenNames, allocate_sam, allocate_upn, choose_cn, is_cn_for
 from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
 from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of
 
@@ -120,7 +120,7 @@ class _PlanBuilder:
 
     def _rename_if_needed(self, person: Person, desired: DesiredAccount, account: Account) -> str:
         current = account.rdn_value
-        if current in cn_candidates(desired.cn, person.employee_number):
+        if is_cn_for(current, desired.cn, person.employee_number):
             return account.dn
         parent = parent_of(account.dn)
         self.taken.release_cn(parent, current)

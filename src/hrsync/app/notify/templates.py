@@ -22,11 +22,9 @@ from types import MappingProxyType
 from typing import Any
 
 from django.template import Context, Engine, Template, TemplateSyntaxError
-from django.template.base import VariableDoesNotExist
-from django.template.exceptions import TemplateDoesNotExist
 
 MAX_RENDERED_CHARS = 100_000
-"""Each rendered part (subject, text, HTML) is cut here: a runaway context cannot make a huge mail."""
+"""Each rendered part (subject, text, HTML) is cut here: no context can make a huge message."""
 
 MAX_DEPTH = 8
 """Nesting deeper than this in a context is shown as its `str()`; no caller needs more."""
@@ -126,7 +124,8 @@ def _render(engine: Engine, source: str, data: Any) -> str:
     template = _compiled(engine, source)
     try:
         rendered = template.render(Context(dict(data), autoescape=engine.autoescape))
-    except (TemplateDoesNotExist, VariableDoesNotExist, TemplateSyntaxError) as error:
+    except Exception as error:
+        # A filter may raise anything on odd data; a notification must never break its caller.
         raise RenderError(f"the template could not be rendered: {error}") from error
     return _bounded(rendered)
 
@@ -168,7 +167,9 @@ def _parse_template(name: str, raw: dict[str, Any]) -> MessageTemplate:
     missing = [key for key, value in parts.items() if not isinstance(value, str)]
     if missing:
         raise RenderError(f"template {name}: {', '.join(missing)} missing")
-    template = MessageTemplate(name=name, subject=raw["subject"], text=raw["text"], html=raw["html"])
+    template = MessageTemplate(
+        name=name, subject=raw["subject"], text=raw["text"], html=raw["html"]
+    )
     for source in (template.subject, template.text):
         _compiled(_TEXT_ENGINE, source)
     _compiled(_HTML_ENGINE, template.html)

@@ -31,6 +31,10 @@ class TcpRelay:
     def cut(self) -> None:
         """Close the listener and every open connection: the target is unreachable."""
         if self._listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+            # socket listening until that accept() returns.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:

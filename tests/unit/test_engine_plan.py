@@ -13,6 +13,7 @@ from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Plan, Status
 from hrsync.engine.apply import apply_changes
+from hrsync.engine.focus import focus_plan
 from hrsync.engine.plan import MANAGER_UNRESOLVED, plan_changes
 from hrsync.mapping.active_directory import DirectoryPolicy
 from tests.unit.memory_target import MemoryDirectory
@@ -248,8 +249,6 @@ def test_an_account_owned_by_another_person_is_never_matched_by_employee_number(
 
 
 def test_a_focused_plan_keeps_only_the_chosen_person_and_asks_for_their_new_manager() -> None:
-    from hrsync.engine.focus import focus_plan
-
     boss = person(1, "Östen", "Ähl")
     report = person(2, "Märta", "Berg", manager_id=boss.person_id)
     plan = plan_changes([report, boss], [], {}, POLICY, TODAY)
@@ -268,7 +267,7 @@ def test_a_focused_plan_keeps_only_the_chosen_person_and_asks_for_their_new_mana
 
 
 def test_three_people_with_one_name_and_one_employee_number_keep_their_names() -> None:
-    """Employee numbers repeat across companies: the third CN gets a numbered suffix, and keeps it."""
+    """Employee numbers repeat across companies: a third CN gets a numbered suffix, and keeps it."""
     people = [dataclasses.replace(person(7), person_id=PersonId(f"c{n}")) for n in range(3)]
     directory = MemoryDirectory()
     plan = run(people, directory)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from hrsync.app import models, wiring
 from hrsync.app.run_reports import report_outcomes, report_run_failure
 from hrsync.app.ticket_outcomes import RunContext
-from hrsync.app.tickets import EventSink
+from hrsync.app.tickets import EventSink, person_context
 from hrsync.app.triggers import Dispatcher
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
@@ -83,7 +83,11 @@ def run_connection(
         base_dn = str(connection.settings.get("base_dn", ""))
         report_run_failure(RunContext(connection, run.pk, base_dn), str(error), only)
         if events is not None:
-            events.fire("run.failed", _run_subject(connection, run, error=str(error)))
+            events.fire(
+                "run.failed",
+                _run_subject(connection, run, error=str(error)),
+                context=_failure_context(connection, run, str(error), only),
+            )
         raise
     finally:
         if events is not None:
@@ -91,6 +95,30 @@ def run_connection(
         _DEPTH.reset(depth)
     bound.info("run finished", status=summary.status, plan=summary.plan)
     return summary
+
+
+def _failure_context(
+    connection: models.Connection, run: models.Run, error: str, only: Collection[str]
+) -> dict[str, Any]:
+    """What a notification about a failed run can say: the error, a hint, and who was waiting."""
+    hint = (
+        "check that the directory is reachable and the connection's settings; hrsync tries "
+        "again on the next run"
+    )
+    people = list(models.Person.objects.filter(source=connection.source, person_id__in=only)[:6])
+    context: dict[str, Any] = {
+        "connection": {"key": connection.key, "type": connection.kind},
+        "outcome": {"status": "failed", "error": error, "hint": hint},
+        "run": {"id": run.pk},
+    }
+    if len(people) == 1:
+        context["person"] = person_context(people[0])
+        ticket = people[0].tickets.filter(status__in=models.Ticket.OPEN_STATUSES).first()
+        context["ticket"] = {"id": ticket.pk, "title": ticket.title} if ticket else {}
+    elif people:
+        names = ", ".join(p.display_name for p in people[:5])
+        context["person"] = {"name": names + (" and others" if len(people) > 5 else "")}
+    return context
 
 
 @dataclass(frozen=True)

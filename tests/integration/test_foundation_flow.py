@@ -240,6 +240,7 @@ def test_a_run_killed_mid_apply_converges_without_duplicates(flow: Flow) -> None
 
 def test_an_invalid_record_is_set_aside_and_the_rest_goes_on(flow: Flow) -> None:
     template = still_employed(flow.dataset, date.today())[40]
+    template = {k: v for k, v in template.items() if k != "modified"}  # new: modified now
     flow.sim.add_employee(
         template
         | {

@@ -7,10 +7,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ad_load
+from bench import ad_load, tickets
 from hrsync.testing.samba import samba_available
 
-GOALS = {"ratio": 1.5, "run_rss_mb": 300.0, "plan_only_seconds": 10.0}
+GOALS = {
+    "ratio": 1.5,
+    "run_rss_mb": 300.0,
+    "plan_only_seconds": 10.0,
+    "tickets_overhead_pct": 30.0,
+}
 
 
 def main() -> int:
@@ -18,9 +23,15 @@ def main() -> int:
         print("make bench needs Samba (samba-ad-dc); run make install as root first.")
         return 2
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
-    print(f"== AD load: {count} generated persons, hrsync vs ldapadd, each into a fresh domain ==")
+    only = os.environ.get("HRSYNC_BENCH_ONLY", "")  # "ad" or "tickets": one part only
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="hrsync-bench-") as tmp:
-        figures = ad_load.run(count, Path(tmp))
+        if only in ("", "tickets"):
+            print(f"== Import: {count} new persons, without and with tickets and a trigger ==")
+            figures |= tickets.run(count, Path(tmp) / "tickets")
+        if only in ("", "ad"):
+            print(f"== AD load: {count} generated persons, hrsync vs ldapadd, fresh domains ==")
+            figures |= ad_load.run(count, Path(tmp) / "ad")
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

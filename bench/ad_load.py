@@ -30,6 +30,7 @@ HRSYNC = str(Path(sys.executable).with_name("hrsync"))
 
 def run(people_count: int, workdir: Path) -> dict[str, float]:
     """Every figure of the AD benchmark, printed as it is measured."""
+    workdir.mkdir(parents=True, exist_ok=True)
     sim = FlexSimulator(
         generate_dataset(count=people_count, seed=2026),
         credentials=Credentials(instance="acme", username="api", password=FLEX_PASSWORD),

@@ -7,11 +7,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.utils import timezone
 
 from hrsync.app import models, wiring
 from hrsync.app.sources import describe_source
-from hrsync.app.tickets import EventSink, open_tickets
+from hrsync.app.tickets import EventSink, batched_entries, open_tickets
 from hrsync.app.triggers import Dispatcher
 from hrsync.domain.errors import SourceError
 from hrsync.domain.person import InvalidRecord, Person, person_from_fields
@@ -158,6 +159,12 @@ class _PersonStore:
         return row
 
     def flush(self) -> None:
+        """Write one batch in one transaction: persons, change log, tickets, and what triggers do
+        to those tickets (one commit per batch, not one per row)."""
+        with transaction.atomic(), batched_entries():
+            self._write_batch()
+
+    def _write_batch(self) -> None:
         changes: list[models.PersonnelChange | None] = []
         created = models.Person.objects.bulk_create([row for row, _ in self.new_rows])
         for row, (_, person) in zip(created, self.new_rows, strict=True):

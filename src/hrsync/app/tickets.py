@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from django.contrib.auth.models import Group, User
@@ -138,20 +140,47 @@ def add_comment(
     connection_id: int | None = None,
 ) -> TicketEntry:
     """A comment by a user, or by the system when `author` is None."""
-    return TicketEntry.objects.create(
-        ticket=ticket,
-        text=text,
-        author_user=author,
-        author_name=author.get_username() if author else TicketEntry.SYSTEM,
-        details=dict(details or {}),
-        connection_id=connection_id,
+    return _save_entry(
+        TicketEntry(
+            ticket=ticket,
+            text=text,
+            author_user=author,
+            author_name=author.get_username() if author else TicketEntry.SYSTEM,
+            details=dict(details or {}),
+            connection_id=connection_id,
+        )
     )
 
 
 def add_event(ticket: Ticket, text: str, **details: Any) -> TicketEntry:
-    return TicketEntry.objects.create(
-        ticket=ticket, kind=TicketEntry.Kind.EVENT, text=text, details=details
+    return _save_entry(
+        TicketEntry(ticket=ticket, kind=TicketEntry.Kind.EVENT, text=text, details=details)
     )
+
+
+_BATCH: ContextVar[list[TicketEntry] | None] = ContextVar("hrsync_ticket_entries", default=None)
+
+
+@contextmanager
+def batched_entries() -> Iterator[None]:
+    """Inside the block, comments and events are written together when it ends (an import's
+    batch: triggers commenting on 500 new tickets make one insert, not 500)."""
+    pending: list[TicketEntry] = []
+    token = _BATCH.set(pending)
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+    TicketEntry.objects.bulk_create(pending)
+
+
+def _save_entry(entry: TicketEntry) -> TicketEntry:
+    pending = _BATCH.get()
+    if pending is None:
+        entry.save()
+    else:
+        pending.append(entry)
+    return entry
 
 
 def assign(ticket: Ticket, user: str | None = None, group: str | None = None) -> str:

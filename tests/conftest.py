@@ -61,3 +61,20 @@ def ad_target(ad_config: ActiveDirectoryConfig) -> Iterator[ActiveDirectoryTarge
         cleanup = DirectoryClient(ad_config)
         cleanup.delete(ad_config.users_ou_dn, with_subtree=True)
         cleanup.close()
+
+
+@pytest.fixture(scope="module")
+def admin_directory(samba_dc: SambaDC) -> Iterator[DirectoryClient]:
+    """The domain administrator's own client, for tests that set up and inspect the directory."""
+    admin = ActiveDirectoryConfig(
+        url=samba_dc.url,
+        ca_file=str(samba_dc.ca_file),
+        bind_dn=samba_dc.bind_dn,
+        password=samba_dc.admin_password,
+        base_dn=samba_dc.base_dn,
+        users_ou=samba_dc.base_dn,
+        upn_suffix=samba_dc.realm.lower(),
+    )
+    directory = DirectoryClient(admin)
+    yield directory
+    directory.close()

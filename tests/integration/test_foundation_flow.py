@@ -24,7 +24,6 @@ import pytest
 from tests.servers import database_url
 
 from hrsync.connectors.active_directory.client import DirectoryClient
-from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC
 
@@ -101,29 +100,25 @@ def config_toml(sim: FlexSimulator, dc: SambaDC, bases: dict[str, str]) -> str:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def flow(
-    request: pytest.FixtureRequest, samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    samba_dc: SambaDC,
+    admin_directory: DirectoryClient,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Flow]:
     """The whole flow once on the default SQLite store and once on PostgreSQL."""
     with database_url(request.param) as url:
-        yield from _flow(samba_dc, tmp_path_factory, url)
+        yield from _flow(samba_dc, admin_directory, tmp_path_factory, url)
 
 
 def _flow(
-    samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory, url: str | None
+    samba_dc: SambaDC,
+    directory: DirectoryClient,
+    tmp_path_factory: pytest.TempPathFactory,
+    url: str | None,
 ) -> Iterator[Flow]:
     dataset = generate_dataset(count=PEOPLE, seed=11)
     sim = FlexSimulator(dataset, credentials=Credentials("acme", "api", "flex-secret"))
     sim.start()
-    admin = ActiveDirectoryConfig(
-        url=samba_dc.url,
-        ca_file=str(samba_dc.ca_file),
-        bind_dn=samba_dc.bind_dn,
-        password=samba_dc.admin_password,
-        base_dn=samba_dc.base_dn,
-        users_ou=samba_dc.base_dn,
-        upn_suffix="example.test",
-    )
-    directory = DirectoryClient(admin)
     tag = uuid.uuid4().hex[:8]
     bases = {"ad": f"OU=flow{tag},{samba_dc.base_dn}", "ad2": f"OU=kill{tag},{samba_dc.base_dn}"}
     for base in bases.values():
@@ -143,7 +138,6 @@ def _flow(
     finally:
         for base in bases.values():
             directory.delete(base, with_subtree=True)
-        directory.close()
         sim.stop()
 
 

@@ -23,7 +23,6 @@ from tests.mail_sink import PASSWORD, USERNAME, MailSink, run_mail_sink
 from tests.tcp_relay import TcpRelay
 
 from hrsync.connectors.active_directory.client import DirectoryClient
-from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC
 
@@ -109,20 +108,13 @@ actions = [{{ do = "notify", channel = "it", template = "provisioning_failed" }}
 
 
 @pytest.fixture(scope="module")
-def desk(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+def desk(
+    samba_dc: SambaDC, admin_directory: DirectoryClient, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Desk]:
     dataset = generate_dataset(count=30, seed=5)
     sim = FlexSimulator(dataset, credentials=Credentials("acme", "api", "flex-secret"))
     sim.start()
-    admin = ActiveDirectoryConfig(
-        url=samba_dc.url,
-        ca_file=str(samba_dc.ca_file),
-        bind_dn=samba_dc.bind_dn,
-        password=samba_dc.admin_password,
-        base_dn=samba_dc.base_dn,
-        users_ou=samba_dc.base_dn,
-        upn_suffix="example.test",
-    )
-    directory = DirectoryClient(admin)
+    directory = admin_directory
     base = f"OU=tix{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
     directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
     relay = TcpRelay(samba_dc.host, 636)
@@ -145,7 +137,6 @@ def desk(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         finally:
             relay.cut()
             directory.delete(base, with_subtree=True)
-            directory.close()
             sim.stop()
 
 

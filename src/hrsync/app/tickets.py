@@ -111,7 +111,7 @@ def _opening_entry(ticket: Ticket, change: PersonnelChange) -> TicketEntry:
         ticket=ticket,
         kind=TicketEntry.Kind.EVENT,
         text=text,
-        details={"changed": change.changed, "change_id": change.pk},
+        details={"change_id": change.pk},  # the diff itself is on the ticket (`changed`)
     )
 
 

@@ -25,7 +25,7 @@ def report_outcomes(
 ) -> None:
     """`accounts`: the accounts read at the start of the run, by person id."""
     results = _per_person(records, outcomes, accounts)
-    tell_tickets(context, results, _open_tickets(context, focus), events)
+    tell_tickets(context, results, _open_tickets(context, focus).iterator(500), events)
     if events is not None:
         _fire_change_events(context, results.values(), events)
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from hrsync.app.models import Ticket, TicketEntry
 from hrsync.app.sources import describe_source
+from hrsync.app.tickets import opening_text
 
 
 def list_tickets(*, open_only: bool = False, limit: int = 1000) -> list[dict[str, Any]]:
@@ -37,7 +38,8 @@ def show_ticket(ticket_id: int) -> dict[str, Any]:
         "person": {"name": ticket.person.display_name, **ticket.person.fields},
         "connections": dict(ticket.connection_states.values_list("connection__key", "status")),
         "comments": [_entry(e) for e in entries if e.kind == TicketEntry.Kind.COMMENT],
-        "events": [_entry(e) for e in entries if e.kind == TicketEntry.Kind.EVENT],
+        "events": [_opening(ticket)]
+        + [_entry(e) for e in entries if e.kind == TicketEntry.Kind.EVENT],
     }
 
 
@@ -62,6 +64,11 @@ def _summary(ticket: Any) -> dict[str, Any]:
 
 def _entry(entry: TicketEntry) -> dict[str, Any]:
     return {"author": entry.author_name, "text": entry.text, "created": entry.created.isoformat()}
+
+
+def _opening(ticket: Ticket) -> dict[str, Any]:
+    created = ticket.opened.isoformat()
+    return {"author": TicketEntry.SYSTEM, "text": opening_text(ticket), "created": created}
 
 
 def _assignee(ticket: Ticket) -> str | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import transaction
 
 from hrsync.app import tickets
 from hrsync.app.models import Connection, Person, Ticket, TicketConnectionState
@@ -52,14 +55,18 @@ def tell_tickets(
     events: EventSink | None,
 ) -> None:
     """Comment every open ticket of the persons in the run, record the connection's state on it,
-    and close the tickets every connection has now carried out."""
-    for ticket in open_tickets:
-        result = results.get(ticket.person_id) or PersonOutcomes(ticket.person)
-        status = _tell(context, ticket, result, events)
-        TicketConnectionState.objects.update_or_create(
-            ticket=ticket, connection=context.connection, defaults={"status": status}
-        )
-        close_if_done(ticket, events)
+    and close the tickets every connection has now carried out. One transaction per 500 tickets."""
+    active = active_connections(context.connection.source_id)
+    batch = iter(open_tickets)
+    while chunk := list(islice(batch, 500)):
+        with transaction.atomic():
+            for ticket in chunk:
+                result = results.get(ticket.person_id) or PersonOutcomes(ticket.person)
+                status = _tell(context, ticket, result, events)
+                TicketConnectionState.objects.update_or_create(
+                    ticket=ticket, connection=context.connection, defaults={"status": status}
+                )
+                close_if_done(ticket, events, active)
 
 
 def _tell(
@@ -133,17 +140,23 @@ def _deferred_text(target: str, outcome: Outcome) -> str:
     return f"{target}: waiting: {outcome.error}. hrsync tries again on the next run."
 
 
-def close_if_done(ticket: Ticket, events: EventSink | None) -> None:
-    """Close when every active connection of the source, and every connection that acted on
-    the ticket, has succeeded."""
+def active_connections(source_id: int) -> set[str]:
+    return set(
+        Connection.objects.filter(source_id=source_id, state=Connection.State.ACTIVE).values_list(
+            "key", flat=True
+        )
+    )
+
+
+def close_if_done(ticket: Ticket, events: EventSink | None, active: set[str] | None = None) -> None:
+    """Close when every active connection of the source (`active`, looked up when not given),
+    and every connection that acted on the ticket, has succeeded."""
     states = dict(
         TicketConnectionState.objects.filter(ticket=ticket).values_list("connection__key", "status")
     )
-    required = set(states) | set(
-        Connection.objects.filter(
-            source_id=ticket.source_id, state=Connection.State.ACTIVE
-        ).values_list("key", flat=True)
-    )
+    if active is None:
+        active = active_connections(ticket.source_id)
+    required = set(states) | active
     if not required or any(states.get(key) != "succeeded" for key in required):
         return
     tickets.close(

@@ -215,6 +215,68 @@ def tickets_close(ticket_id: int, text: str) -> None:
     click.echo(f"closed #{ticket_id}")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the console and the REST API (waitress)."""
+    _setup_django()
+    import waitress
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.wsgi import get_wsgi_application
+
+    click.echo(f"hrsync console on http://{host}:{port}/  (API: http://{host}:{port}/api/docs)")
+    waitress.serve(
+        StaticFilesHandler(get_wsgi_application()),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="hrsync",
+    )
+
+
+@main.command("createadmin")
+@click.argument("username")
+@click.option("--password-env", help="Read the password from this environment variable.")
+@click.option("--email", default="")
+def createadmin(username: str, password_env: str | None, email: str) -> None:
+    """Create (or reset) an admin without prompting when --password-env is given."""
+    _setup_django()
+    from django.contrib.auth.models import Group, User
+
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise click.ClickException(f"the environment variable {password_env} is not set")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    user.set_password(password)
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name="admin"))
+    click.echo(f"{'created' if created else 'updated'} admin {username}")
+
+
+@main.group()
+def keys() -> None:
+    """The keys that encrypt stored secrets."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Add a new encryption key and re-encrypt every stored secret with it."""
+    _setup_django()
+    from hrsync.app.secrets import SecretError, key_file, rotate
+
+    try:
+        count = rotate()
+    except SecretError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"re-encrypted {count} secrets with a new key in {key_file()}; back it up")
+
+
 def _known(call: Callable[[], Any]) -> Any:
     """Turn 'no such source/connection' into a clear message instead of a traceback."""
     from django.core.exceptions import ObjectDoesNotExist

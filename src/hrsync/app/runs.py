@@ -334,6 +334,32 @@ class _OutcomeRecorder:
             and record.person is not None
             and record.kind in DN_CHANGING_KINDS
         ]
+        models.AuditEvent.objects.bulk_create(
+            [
+                _audit_event(self.run, record, outcome)
+                for record, outcome in self.pending
+                if outcome.status is Status.APPLIED
+            ]
+        )
         # The new DN is known now; the objectGUID of a new account is linked on the next read.
         _upsert_links(links, fields=["dn"])
         self.pending = []
+
+
+def _audit_event(run: models.Run, record: models.RunChange, outcome: Outcome) -> models.AuditEvent:
+    """One audit event per applied change: what the target looked like before and after."""
+    payload = record.payload
+    return models.AuditEvent(
+        actor=run.started_by,
+        action=f"change.{record.kind}",
+        object_type="account",
+        object_key=outcome.dn or record.dn,
+        connection_key=run.connection.key,
+        person_id=record.person.person_id if record.person else "",
+        before=_jsonable(payload.get("before")),
+        after=_jsonable(payload.get("after") or payload.get("attributes")),
+    )
+
+
+def _jsonable(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from hrsync.app.models import Connection, Source
+from hrsync.app.secrets import decrypt
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
@@ -31,12 +32,12 @@ def validate_settings(model: type[BaseModel], settings: dict[str, Any]) -> BaseM
 
 
 def build_source(source: Source) -> FlexHrmSource:
-    config = FlexHrmConfig.model_validate(_with_password(source.settings, _secret(source.settings)))
-    return FlexHrmSource(config)
+    secret = _secret(source.settings, source.secret)
+    return FlexHrmSource(FlexHrmConfig.model_validate(_with_password(source.settings, secret)))
 
 
 def target_config(connection: Connection) -> ActiveDirectoryConfig:
-    secret = _secret(connection.settings)
+    secret = _secret(connection.settings, connection.secret)
     return ActiveDirectoryConfig.model_validate(_with_password(connection.settings, secret))
 
 
@@ -49,10 +50,14 @@ def _with_password(settings: dict[str, Any], password: str) -> dict[str, Any]:
     return values | {"password": password}
 
 
-def _secret(settings: dict[str, Any]) -> str:
+def _secret(settings: dict[str, Any], stored: str = "") -> str:
+    """The password: from the environment variable `password_env` names, else the one stored
+    encrypted (entered in the console)."""
     name = settings.get("password_env")
+    if not name and stored:
+        return decrypt(stored)
     if not name:
-        raise MissingSecretError("no password_env is configured")
+        raise MissingSecretError("no password is set: enter one, or name it with password_env")
     value = os.environ.get(name)
     if value is None:
         raise MissingSecretError(f"the environment variable {name} (password_env) is not set")

@@ -1,5 +1,6 @@
 """The stores, one module per concept; Django finds them all through this package."""
 
+from hrsync.app.models.access import ApiToken, AuditEvent
 from hrsync.app.models.notify import Channel, Delivery
 from hrsync.app.models.rules import Trigger, TriggerFiring
 from hrsync.app.models.stores import (
@@ -16,6 +17,8 @@ from hrsync.app.models.stores import (
 from hrsync.app.models.tickets import Ticket, TicketConnectionState, TicketEntry
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "Channel",
     "Connection",
     "Delivery",

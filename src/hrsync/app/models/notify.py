@@ -22,6 +22,8 @@ class Channel(models.Model):
     name = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     settings: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
+    secret = models.TextField(blank=True)
+    """A password, webhook secret or chat URL, encrypted (MultiFernet); never shown back."""
     consecutive_failures = models.PositiveIntegerField(default=0)
     suspended_reason = models.TextField(blank=True)
     """Set when the channel kept failing: deliveries stop until an admin resets it."""

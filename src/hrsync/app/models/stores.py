@@ -8,11 +8,16 @@ from django.db import models
 
 
 class Source(models.Model):
-    """An HR system hrsync reads. `settings` holds no secrets: only the name of their env var."""
+    """An HR system hrsync reads. `settings` holds no secrets: the password is either named by
+    `password_env` or kept encrypted in `secret` (hrsync.app.secrets)."""
 
     key = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=32)
     settings: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
+    secret = models.TextField(blank=True)
+    """The password, encrypted (MultiFernet); never shown back."""
+    schedule = models.CharField(max_length=100, blank=True)
+    """Import schedule: a cron expression or "every 15m from 2026-01-01T06:00" (issue 5)."""
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -30,11 +35,20 @@ class Connection(models.Model):
         DEACTIVATED = "deactivated"
 
     key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200, blank=True)
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="connections")
     kind = models.CharField(max_length=32)
     settings: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
+    secret = models.TextField(blank=True)
+    """The bind password, encrypted (MultiFernet); never shown back."""
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    step = models.PositiveSmallIntegerField(default=1)
+    """The first configuration step not yet done (1 source … 6 schedule and activate)."""
     time_zone = models.CharField(max_length=64, default="Europe/Stockholm")
+    schedule = models.CharField(max_length=100, blank=True)
+    """A cron expression, "every 15m from 2026-01-01T06:00", or "on-change"."""
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

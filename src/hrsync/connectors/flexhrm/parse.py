@@ -310,14 +310,17 @@ def current_period(periods: Sequence[Period], today: date) -> Period | None:
     return max(periods, key=lambda p: p.end or date.max, default=None)
 
 
+# C0 and C1 controls, DEL, and lone surrogates (Unicode categories Cc and Cs), except the white
+# space that `split` below folds into single spaces.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+
 def sanitise(value: str) -> str:
     """NFC, control characters removed, runs of white space (newlines too) made one space."""
-    kept = "".join(ch if ch.isspace() else "" if _is_control(ch) else ch for ch in value)
+    if value.isascii() and value.isprintable():
+        return " ".join(value.split())  # the common case, and already NFC
+    kept = _CONTROL.sub("", value)
     return unicodedata.normalize("NFC", " ".join(kept.split()))
-
-
-def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cs")
 
 
 def text_field(record: Mapping[str, Any], key: str, limit: int = MAX_TEXT) -> str | None:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demo behind `make demo`: a simulated Flex HRM with a generated company is imported and
-# provisioned into a throwaway Samba AD domain on loopback (or into a simulated run without Samba).
+# provisioned into a throwaway Samba AD domain on loopback (or into a simulated run without Samba),
+# then the console serves that data until Ctrl-C, with a generated admin password.
 #
 #   PORT=18081                      the Flex HRM simulator's port
+#   CONSOLE_PORT=8000               the console's port (the first free one from there on)
 #   HRSYNC_HOME=.hrsync/demo        data directory; the default one is wiped at start, a chosen one is not
 #   HRSYNC_DEMO_SIMULATE=1          skip Samba even where it is installed
 set -euo pipefail
@@ -26,9 +28,14 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 shout() { printf '\n\033[1;33m!!! %s\033[0m\n' "$*"; }
 
 sim_pid=""
+serve_pid=""
 samba_started=0
 stop_everything() {
   local status=$?
+  if [[ -n "$serve_pid" ]]; then
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+  fi
   if [[ "$samba_started" == 1 ]]; then
     "$PYTHON" -m hrsync.testing.samba down "$SAMBA_DIR" >/dev/null 2>&1 || true
   fi
@@ -159,6 +166,58 @@ plan = json.load(sys.stdin).get("plan", {})
 print(" ".join(f"{kind}={count}" for kind, count in plan.items() if count) or "nothing")'
 }
 
+# Prints the first port from $1 on (up to 100 further) that nothing on 127.0.0.1 listens on.
+first_free_port() {
+  "$PYTHON" -c '
+import socket, sys
+start = int(sys.argv[1])
+for port in range(start, start + 100):
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        print(port)
+        break
+else:
+    sys.exit(f"no free port from {start} to {start + 99}")' "$1"
+}
+
+is_console_up() {
+  "$PYTHON" -c '
+import sys, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1).read()
+except Exception:
+    sys.exit(1)' "$1/signin/"
+}
+
+# Creates the admin with a generated password, serves the console and waits for Ctrl-C.
+serve_console() {
+  local port url password
+  port="$(first_free_port "${CONSOLE_PORT:-8000}")"
+  url="http://127.0.0.1:$port"
+  step "Serving the console on $url"
+  password="$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(12))')"
+  HRSYNC_DEMO_ADMIN_PASSWORD="$password" "$HRSYNC" createadmin admin \
+    --password-env HRSYNC_DEMO_ADMIN_PASSWORD >/dev/null
+  "$HRSYNC" serve --host 127.0.0.1 --port "$port" >"$HRSYNC_HOME/serve.log" 2>&1 &
+  serve_pid=$!
+  local tries=60
+  until is_console_up "$url"; do
+    if ! kill -0 "$serve_pid" 2>/dev/null || ((--tries == 0)); then
+      cat "$HRSYNC_HOME/serve.log" >&2
+      echo "the console did not come up on $url" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  printf '\n  console:   \033[1m%s/\033[0m\n  username:  admin\n  password:  %s\n' "$url" "$password"
+  printf '  API docs:  %s/api/docs   (log: %s)\n\n' "$url" "$HRSYNC_HOME/serve.log"
+  echo "Serving until Ctrl-C; then the console, the simulator and the domain stop."
+  wait "$serve_pid"
+}
+
 main() {
   start_simulator
 
@@ -220,8 +279,9 @@ Look further (with HRSYNC_HOME=$HRSYNC_HOME):
   .venv/bin/hrsync import flex --json     counts of the last import window again
   .venv/bin/hrsync invalid flex           the records set aside, with their reasons
   .venv/bin/hrsync run ad --simulate      the plan against the directory as it is now
-The simulator and the domain stop when this script ends. Tickets ('hrsync tickets list') arrive later.
+  .venv/bin/hrsync tickets list           the tickets the import opened
 EOF
+  serve_console
 }
 
 main "$@"

@@ -18,6 +18,8 @@ APT_PACKAGES=(
   samba-ad-dc samba winbind        # the throwaway AD domain controller in tests, demo and bench
   krb5-user smbclient              # Kerberos and SMB clients the DC fixture uses to check itself
   ldap-utils                       # ldapadd: the benchmark's raw baseline
+  chromium chromium-driver         # the browser the Playwright end-to-end tests drive
+  wrk                              # the HTTP load generator of the console benchmark
 )
 
 # Build prerequisites stop the install; the others only limit what tests, demo and bench can do.
@@ -83,6 +85,9 @@ list_missing() {
   command -v kinit >/dev/null || printf 'krb5-user\tkinit\n'
   command -v smbclient >/dev/null || printf 'smbclient\tsmbclient\n'
   command -v ldapadd >/dev/null || printf 'ldap-utils\tldapadd\n'
+  [[ -x /usr/bin/chromium ]] || printf 'chromium\t/usr/bin/chromium for the browser tests\n'
+  [[ -x /usr/bin/chromedriver ]] || printf 'chromium-driver\tchromedriver\n'
+  command -v wrk >/dev/null || printf 'wrk\twrk for the console benchmark\n'
   return 0
 }
 

@@ -1,0 +1,183 @@
+"""The six configuration steps of a connection and the values each step accepts.
+
+Steps 1 to 4 are forms validated here; step 5 is a simulation and step 6 a schedule
+(hrsync.app.lifecycle). Target settings are validated by the connector's own config model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hrsync.app import wiring
+from hrsync.engine.safety import SafetyPolicy
+from hrsync.mapping.active_directory import MANAGED_ATTRIBUTES
+
+M = TypeVar("M", bound=BaseModel)
+DEFAULT_SAFETY = SafetyPolicy()
+SIMULATE, SCHEDULE = 5, 6
+DONE = 7
+"""`Connection.step` once all six steps are done (the connection was activated)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    number: int
+    slug: str
+    title: str
+
+
+STEPS = (
+    Step(1, "source", "Source"),
+    Step(2, "target", "Target settings"),
+    Step(3, "mapping", "Attribute mapping"),
+    Step(4, "scope", "Scope and safety"),
+    Step(SIMULATE, "simulate", "Simulate"),
+    Step(SCHEDULE, "schedule", "Schedule and activate"),
+)
+
+
+class InvalidValuesError(ValueError):
+    """Values that do not validate; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+
+
+class SourceStep(BaseModel):
+    """Step 1: which HR source feeds the connection, its name, and the zone its dates live in."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    source: str = Field(min_length=1)
+    name: str = Field("", max_length=200)
+    kind: str = "active_directory"
+    time_zone: str = "Europe/Stockholm"
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in wiring.TARGETS:
+            raise ValueError(f"unknown target type (known: {', '.join(sorted(wiring.TARGETS))})")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+
+class SafetyStep(BaseModel):
+    """The safety gate's thresholds (see hrsync.engine.safety.SafetyPolicy)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_disables: int = Field(DEFAULT_SAFETY.max_disables, ge=0)
+    max_deletes: int = Field(DEFAULT_SAFETY.max_deletes, ge=0)
+    max_moves: int = Field(DEFAULT_SAFETY.max_moves, ge=0)
+    max_percent: float = Field(DEFAULT_SAFETY.max_percent, ge=0, le=100)
+    min_population: int = Field(DEFAULT_SAFETY.min_population, ge=0)
+
+
+class ScopeStep(BaseModel):
+    """Step 4: the safety thresholds and, optionally, the companies whose people are in scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    safety: SafetyStep = Field(default_factory=SafetyStep)
+    companies: list[str] = Field(default_factory=list)
+
+    @field_validator("companies")
+    @classmethod
+    def _strip(cls, values: list[str]) -> list[str]:
+        return sorted({value.strip() for value in values if value.strip()})
+
+
+def validate_source_step(values: dict[str, Any]) -> SourceStep:
+    return _validated(SourceStep, values)
+
+
+def validate_scope_step(values: dict[str, Any]) -> ScopeStep:
+    return _validated(ScopeStep, values)
+
+
+def validate_target_step(
+    kind: str, values: dict[str, Any], *, has_password: bool
+) -> tuple[dict[str, Any], str]:
+    """The target settings to store (no secret) and the password entered ("" to keep the stored
+    one). `has_password`: a password is stored already or named by password_env."""
+    entered = {k: v for k, v in values.items() if k != "password"}
+    password = str(values.get("password") or "")
+    if not password and not has_password:
+        raise InvalidValuesError({"password": "enter the password hrsync binds with"})
+    model = wiring.TARGETS[kind]
+    try:
+        config = wiring.validate_settings(model, entered)
+    except ValidationError as error:
+        raise InvalidValuesError(explain(error)) from error
+    return config.model_dump(mode="json", exclude={"password"}, exclude_unset=True), password
+
+
+def safety_of(settings: dict[str, Any]) -> SafetyPolicy:
+    known = {f.name for f in dataclasses.fields(SafetyPolicy)}
+    return SafetyPolicy(**{k: v for k, v in settings.get("safety", {}).items() if k in known})
+
+
+def explain(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors as {field: message}, for forms and the API."""
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "values"
+        errors.setdefault(field, str(item["msg"]).removeprefix("Value error, "))
+    return errors
+
+
+def _validated(model: type[M], values: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise InvalidValuesError(explain(error)) from error
+
+
+_SOURCES = {
+    "givenName": "given name",
+    "sn": "family name",
+    "displayName": "display name",
+    "mail": "e-mail",
+    "employeeID": "employee number",
+    "title": "employment title",
+    "department": "organisation level “Department”",
+    "company": "company name",
+    "telephoneNumber": "phone",
+    "mobile": "mobile phone",
+    "streetAddress": "street address",
+    "postalCode": "postal code",
+    "l": "city",
+    "physicalDeliveryOfficeName": "organisation level “Office”",
+}
+
+
+def default_mapping(person_id_attribute: str = "employeeNumber") -> list[tuple[str, str]]:
+    """The attribute mapping an AD connection uses (hrsync.mapping.active_directory), as
+    (AD attribute, where its value comes from) rows for step 3."""
+    rows = [
+        ("cn", "display name, numbered when taken"),
+        ("sAMAccountName", "made from the names, unique in the domain"),
+        ("userPrincipalName", "login name @ the UPN suffix"),
+    ]
+    rows += [(name, _SOURCES.get(name, name)) for name in MANAGED_ATTRIBUTES]
+    rows += [
+        (person_id_attribute, "person id in the HR source (the link)"),
+        ("manager", "the manager's account"),
+        ("userAccountControl", "enabled while employed on the day, in the connection's zone"),
+    ]
+    return rows

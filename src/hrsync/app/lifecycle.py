@@ -1,0 +1,437 @@
+"""A connection's lifecycle: configure it step by step, simulate, activate on a schedule,
+deactivate, delete, and decide held runs. The console and the REST API both go through here.
+
+States: draft → simulation (steps 1 to 4 done) → active (step 6: a schedule, after a simulation)
+⇄ deactivated. Saving a step sets `step` to the one after it, so editing an earlier step resets
+the progress: the later steps must be walked again, and a connection in simulation or active
+goes back to draft (or to simulation when only step 4 was edited).
+
+Errors (both ValueErrors):
+- LifecycleError: the action does not fit the connection's state (the API answers 409);
+- InvalidValuesError (hrsync.app.connection_steps): values that do not validate, with an
+  error per field (the API answers 422). A bad schedule is one too, on the field "schedule".
+Every mutation writes one audit event with before and after; secrets never appear in them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from hrsync.app import audit, models, secrets, wiring
+from hrsync.app.connection_steps import (
+    DONE,
+    SCHEDULE,
+    SIMULATE,
+    InvalidValuesError,
+    validate_scope_step,
+    validate_source_step,
+    validate_target_step,
+)
+from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff
+from hrsync.app.runs import run_connection
+from hrsync.app.schedules import OnChange, ScheduleError, format_schedule, next_run_times
+from hrsync.app.schedules import parse_schedule as _parse_schedule
+from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
+from hrsync.domain.errors import TargetError
+
+__all__ = [
+    "CheckResult",
+    "InvalidValuesError",
+    "LifecycleError",
+    "PersonDiff",
+    "PlanDiff",
+    "RunError",
+    "activate",
+    "approve_run",
+    "check_target",
+    "create_connection",
+    "deactivate",
+    "delete_connection",
+    "export_plan",
+    "plan_diff",
+    "reject_run",
+    "save_step",
+    "simulate",
+]
+
+State = models.Connection.State
+RUNNABLE = (State.SIMULATION, State.ACTIVE)
+
+
+class LifecycleError(ValueError):
+    """The action does not fit the connection's (or run's) state; the message says what to do."""
+
+
+class RunError(Exception):
+    """A run could not start or reach its target; the run record holds the error."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    is_ok: bool
+    message: str
+
+
+def create_connection(key: str, values: dict[str, Any], actor: str) -> models.Connection:
+    """A new draft connection with step 1 (source, name, type, time zone) done."""
+    if not key or models.Connection.objects.filter(key=key).exists():
+        raise InvalidValuesError({"key": f"the key {key!r} is empty or taken"})
+    step = validate_source_step(values)
+    source = _source(step.source)
+    connection = models.Connection.objects.create(
+        key=key,
+        name=step.name,
+        source=source,
+        kind=step.kind,
+        time_zone=step.time_zone,
+        step=2,
+    )
+    audit.record(
+        actor,
+        "connection.created",
+        "connection",
+        key,
+        after=snapshot(connection),
+        connection_key=key,
+    )
+    return connection
+
+
+def save_step(
+    connection: models.Connection, step: int, values: dict[str, Any], actor: str
+) -> models.Connection:
+    """Validate and store one of steps 1 to 4, and reset the progress to the step after it."""
+    if step in (SIMULATE, SCHEDULE):
+        raise LifecycleError(f"step {step} is done by simulating and by activating, not a form")
+    if not 1 <= step < SIMULATE:
+        raise LifecycleError(f"there is no step {step}")
+    if step > connection.step:
+        raise LifecycleError(f"step {connection.step} comes first")
+    before = snapshot(connection)
+    with transaction.atomic():
+        _STEP_SAVERS[step](connection, values)
+        _reset_to(connection, step + 1)
+        connection.save()
+        audit.record(
+            actor,
+            "connection.step_saved",
+            "connection",
+            connection.key,
+            before=before,
+            after={**snapshot(connection), "saved_step": step},
+            connection_key=connection.key,
+        )
+    return connection
+
+
+def check_target(connection: models.Connection, values: dict[str, Any]) -> CheckResult:
+    """ "Test connection": bind with the entered settings (the stored password when none is
+    entered), read the base DN, find the users OU or make sure it may be created."""
+    settings, password = validate_target_step(
+        connection.kind, values, has_password=_has_password(connection)
+    )
+    config = ActiveDirectoryConfig.model_validate(
+        settings | {"password": password or _stored_password(connection)}
+    )
+    target = ActiveDirectoryTarget(config)
+    try:
+        target.check()
+    except TargetError as error:
+        return CheckResult(False, str(error))
+    finally:
+        target.close()
+    return CheckResult(True, f"Bound as {config.bind_dn}; {config.base_dn} is readable.")
+
+
+def simulate(connection: models.Connection, actor: str) -> models.Run:
+    """Plan without applying. The run comes back whatever happened: status simulated, or failed
+    with its error. A simulation after the last edit completes step 5."""
+    _require_state(connection, RUNNABLE, "simulate")
+    if connection.step < SIMULATE:
+        raise LifecycleError(f"finish step {connection.step} before simulating")
+    run = _run(connection, actor, simulate=True)
+    if run.status == models.Run.Status.SIMULATED and connection.step == SIMULATE:
+        connection.step = SCHEDULE
+        connection.save(update_fields=["step", "updated"])
+    audit.record(
+        actor,
+        "connection.simulated",
+        "connection",
+        connection.key,
+        after={"run": run.pk, "status": run.status, "plan": run.plan_counts},
+        connection_key=connection.key,
+    )
+    return run
+
+
+def parse_schedule(text: str) -> str:
+    """The canonical schedule text; InvalidValuesError on the field "schedule" otherwise."""
+    try:
+        return format_schedule(_parse_schedule(text))
+    except ScheduleError as error:
+        raise InvalidValuesError({"schedule": str(error)}) from error
+
+
+def activate(connection: models.Connection, schedule: str | None, actor: str) -> models.Connection:
+    """Save the schedule (None: keep the stored one) and make the connection active. Refused
+    until a simulation has run since the last edit."""
+    if connection.state == State.DRAFT or connection.step < SCHEDULE:
+        raise LifecycleError(
+            f"{connection.key} cannot be activated yet: walk the steps and run a simulation "
+            "after the last change first"
+        )
+    text = parse_schedule(schedule if schedule is not None else connection.schedule)
+    before = snapshot(connection)
+    connection.schedule, connection.state, connection.step = text, State.ACTIVE, DONE
+    connection.next_run_at = _next_run(connection)
+    connection.save()
+    audit.record(
+        actor,
+        "connection.activated",
+        "connection",
+        connection.key,
+        before=before,
+        after=snapshot(connection),
+        connection_key=connection.key,
+    )
+    return connection
+
+
+def deactivate(connection: models.Connection, actor: str) -> models.Connection:
+    """Stop scheduled runs; the configuration and the schedule are kept for reactivation."""
+    _require_state(connection, (State.ACTIVE,), "deactivate")
+    before = snapshot(connection)
+    connection.state, connection.next_run_at = State.DEACTIVATED, None
+    connection.save()
+    audit.record(
+        actor,
+        "connection.deactivated",
+        "connection",
+        connection.key,
+        before=before,
+        after=snapshot(connection),
+        connection_key=connection.key,
+    )
+    return connection
+
+
+def delete_connection(connection: models.Connection, confirm_name: str, actor: str) -> None:
+    """Delete one connection with its runs and links; its audit events stay."""
+    if confirm_name.strip() != connection.key:
+        raise LifecycleError(f"type the connection's key, {connection.key}, to delete it")
+    before = snapshot(connection)
+    with transaction.atomic():
+        connection.delete()
+        audit.record(
+            actor,
+            "connection.deleted",
+            "connection",
+            before["key"],
+            before=before,
+            connection_key=before["key"],
+        )
+
+
+def approve_run(run: models.Run, actor: str) -> models.Run:
+    """Apply a held run's plan. The plan is computed again first; when it differs from the held
+    one (fingerprint), the target moved on and nothing is applied. Returns the applying run."""
+    connection = _held(run)
+    _require_state(connection, RUNNABLE, "approve a run of")
+    check = _run(connection, actor, simulate=True)
+    if check.status != models.Run.Status.SIMULATED:
+        raise RunError(f"the plan could not be computed again (run #{check.pk}): {check.error}")
+    if check.fingerprint != run.fingerprint:
+        audit.record(
+            actor,
+            "run.approval_refused",
+            "run",
+            str(run.pk),
+            after={"held": run.fingerprint, "now": check.fingerprint, "check_run": check.pk},
+            connection_key=connection.key,
+        )
+        raise LifecycleError(
+            f"the target moved on since run #{run.pk} was held; simulate again "
+            f"(run #{check.pk} shows the current plan)"
+        )
+    applied = _run(connection, actor, force=True)
+    _decide(
+        run,
+        actor,
+        "run.approved",
+        applied.status,
+        f"approved by {actor}; applied by run #{applied.pk}",
+    )
+    return applied
+
+
+def reject_run(run: models.Run, actor: str, reason: str = "") -> models.Run:
+    """Refuse a held run's plan; nothing is applied. A rejected run reads as failed."""
+    _held(run)
+    note = f"rejected by {actor}" + (f": {reason.strip()}" if reason.strip() else "")
+    _decide(run, actor, "run.rejected", models.Run.Status.FAILED, note)
+    return run
+
+
+def next_runs(connection: models.Connection, schedule: str | None = None) -> list[Any]:
+    """The next five run times of `schedule` (default: the stored one) in the connection's zone."""
+    text = parse_schedule(schedule if schedule is not None else connection.schedule)
+    return next_run_times(text, connection.time_zone, count=5)
+
+
+def snapshot(connection: models.Connection) -> dict[str, Any]:
+    """What the audit log records of a connection: everything but the secret."""
+    return {
+        "key": connection.key,
+        "name": connection.name,
+        "source": connection.source.key,
+        "kind": connection.kind,
+        "state": connection.state,
+        "step": connection.step,
+        "schedule": connection.schedule,
+        "time_zone": connection.time_zone,
+        "settings": {k: v for k, v in connection.settings.items() if k != "password"},
+        "has_password": bool(connection.secret),
+    }
+
+
+# --- steps ------------------------------------------------------------------------------------
+
+
+def _save_source(connection: models.Connection, values: dict[str, Any]) -> None:
+    step = validate_source_step(values)
+    if step.kind != connection.kind:
+        raise InvalidValuesError({"kind": "the target type is chosen when the connection is made"})
+    connection.source = _source(step.source)
+    connection.name, connection.time_zone = step.name, step.time_zone
+
+
+def _save_target(connection: models.Connection, values: dict[str, Any]) -> None:
+    settings, password = validate_target_step(
+        connection.kind, values, has_password=_has_password(connection)
+    )
+    kept = {k: v for k, v in connection.settings.items() if k in wiring.APP_SETTINGS}
+    if password:
+        # A password entered here replaces one named by password_env.
+        kept.pop("password_env", None)
+        connection.secret = secrets.encrypt(password)
+    connection.settings = kept | settings
+
+
+def _confirm_mapping(connection: models.Connection, values: dict[str, Any]) -> None:
+    """Step 3 shows the default mapping; overrides come with issue 6, so nothing is stored."""
+
+
+def _save_scope(connection: models.Connection, values: dict[str, Any]) -> None:
+    step = validate_scope_step(values)
+    settings = dict(connection.settings)
+    settings["safety"] = step.safety.model_dump()
+    if step.companies:
+        settings["scope"] = {"companies": step.companies}
+    else:
+        settings.pop("scope", None)
+    connection.settings = settings
+
+
+_STEP_SAVERS = {1: _save_source, 2: _save_target, 3: _confirm_mapping, 4: _save_scope}
+
+
+def _reset_to(connection: models.Connection, step: int) -> None:
+    """Progress goes back to `step`; a connection not fully configured is not active."""
+    connection.step = step
+    connection.state = State.SIMULATION if step >= SIMULATE else State.DRAFT
+    connection.next_run_at = None
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _source(key: str) -> models.Source:
+    source = models.Source.objects.filter(key=key).first()
+    if source is None:
+        raise InvalidValuesError({"source": f"there is no source {key!r}"})
+    return source
+
+
+def _has_password(connection: models.Connection) -> bool:
+    return bool(connection.secret or connection.settings.get("password_env"))
+
+
+def _stored_password(connection: models.Connection) -> str:
+    if connection.secret:
+        return secrets.decrypt(connection.secret)
+    name = str(connection.settings.get("password_env", ""))
+    return os.environ.get(name, "") if name else ""
+
+
+def _require_state(connection: models.Connection, allowed: tuple[State, ...], action: str) -> None:
+    if connection.state not in allowed:
+        names = " or ".join(str(state.label).lower() for state in allowed)
+        raise LifecycleError(
+            f"cannot {action} {connection.key}: it is {connection.state}, not {names}"
+        )
+
+
+def _run(
+    connection: models.Connection, actor: str, *, simulate: bool = False, force: bool = False
+) -> models.Run:
+    """Run the connection now and return its run record, failed or not."""
+    latest = connection.runs.order_by("-pk").values_list("pk", flat=True).first() or 0
+    try:
+        summary = run_connection(
+            connection.key, simulate=simulate, force=force, started_by=actor[:64]
+        )
+    except (TargetError, wiring.MissingSecretError):
+        failed = connection.runs.filter(pk__gt=latest).order_by("-pk").first()
+        if failed is None:
+            raise
+        return failed
+    run = models.Run.objects.get(pk=summary.run_id)
+    if summary.notes and not run.error:
+        # e.g. a simulation planned against an empty directory it could not reach: say so.
+        run.error = "; ".join(summary.notes)
+        run.save(update_fields=["error"])
+    _touch(connection, run)
+    return run
+
+
+def _touch(connection: models.Connection, run: models.Run) -> None:
+    if run.is_simulation:
+        return
+    connection.last_run_at = run.finished or timezone.now()
+    connection.save(update_fields=["last_run_at", "updated"])
+
+
+def _next_run(connection: models.Connection) -> Any:
+    parsed = _parse_schedule(connection.schedule)
+    if isinstance(parsed, OnChange):
+        return None
+    times = next_run_times(parsed, connection.time_zone, count=1)
+    return times[0] if times else None
+
+
+def _held(run: models.Run) -> models.Connection:
+    if run.status != models.Run.Status.HELD:
+        raise LifecycleError(f"run #{run.pk} is {run.status}, not held: there is nothing to decide")
+    return run.connection
+
+
+def _decide(run: models.Run, actor: str, action: str, status: str, note: str) -> None:
+    """A decided held run carries the outcome of the decision and who made it."""
+    before = {"status": run.status, "error": run.error}
+    run.status, run.error = status, f"{note} ({run.error})" if run.error else note
+    run.save(update_fields=["status", "error"])
+    audit.record(
+        actor,
+        action,
+        "run",
+        str(run.pk),
+        before=before,
+        after={"status": run.status, "error": run.error, "fingerprint": run.fingerprint},
+        connection_key=run.connection.key,
+    )

@@ -1,0 +1,232 @@
+"""A run's stored plan as people read it: per person, each change with old → new per attribute,
+the counts and the safety gate's verdict; exported as CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hrsync.app import models
+from hrsync.app.connection_steps import safety_of
+from hrsync.domain.changes import CHANGE_KINDS, Change
+from hrsync.domain.plan import Plan
+from hrsync.engine.safety import Verdict, judge_plan
+from hrsync.mapping.names import parent_of
+
+CHANGE_TYPES = {kind: change_type for change_type, kind in CHANGE_KINDS.items()}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""Spreadsheets run a cell starting with these as a formula (CSV injection): quote them."""
+CSV_COLUMNS = (
+    "employee_number", "name", "person_id", "kind", "dn", "attribute", "old", "new", "reason",
+    "status", "error",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeChange:
+    name: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    kind: str
+    dn: str
+    reason: str
+    attributes: tuple[AttributeChange, ...]
+    status: str = ""
+    """The outcome once applied; empty in a simulation or a held run."""
+    error: str = ""
+
+
+@dataclass(slots=True)
+class PersonDiff:
+    person_id: str
+    name: str
+    employee_number: str
+    changes: list[ChangeView] = field(default_factory=list)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({change.kind for change in self.changes})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDiff:
+    run_id: int
+    people: list[PersonDiff]
+    """Those matching the filters, by employee number."""
+    counts: dict[str, int]
+    """Changes per kind in the whole plan, not only those shown."""
+    is_held: bool
+    reasons: tuple[str, ...]
+    """Why the safety gate holds (or would hold) this plan; empty when it passes."""
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def plan_diff(run: models.Run, *, kind: str | None = None, search: str | None = None) -> PlanDiff:
+    """The run's plan per person, narrowed to one change kind and to people whose name,
+    employee number or DN contains `search` (case-insensitive)."""
+    rows = list(run.changes.select_related("person").order_by("pk"))
+    verdict = _verdict(run, rows)
+    people = _people(rows)
+    needle = (search or "").strip().lower()
+    shown = [
+        narrowed
+        for person in people
+        if (narrowed := _narrowed(person, kind)) is not None and _is_match(narrowed, needle)
+    ]
+    return PlanDiff(run.pk, shown, _counts(run, rows), verdict.is_held, verdict.reasons)
+
+
+def export_plan(run: models.Run, fmt: Literal["csv", "json"] | str) -> tuple[str, bytes]:
+    """(content type, body): JSON as `PlanDiff.to_json`; CSV with one row per attribute change."""
+    diff = plan_diff(run)
+    if fmt == "json":
+        body = json.dumps(diff.to_json(), ensure_ascii=False, indent=2)
+        return "application/json", body.encode()
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows([safe_cell(cell) for cell in row] for row in _csv_rows(diff.people))
+        return "text/csv; charset=utf-8", buffer.getvalue().encode()
+    raise ValueError(f"unknown export format {fmt!r} (csv or json)")
+
+
+def safe_cell(value: str | None) -> str:
+    text = value or ""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_rows(people: Iterable[PersonDiff]) -> Iterator[tuple[str | None, ...]]:
+    for person in people:
+        ident = (person.employee_number, person.name, person.person_id)
+        for change in person.changes:
+            head = (*ident, change.kind, change.dn)
+            tail = (change.reason, change.status, change.error)
+            attributes = change.attributes or (AttributeChange("", None, None),)
+            for attribute in attributes:
+                yield (*head, attribute.name, attribute.old, attribute.new, *tail)
+
+
+def _people(rows: Iterable[models.RunChange]) -> list[PersonDiff]:
+    people: dict[str, PersonDiff] = {}
+    for row in rows:
+        pid = str(row.payload.get("person_id", ""))
+        person = people.get(pid)
+        if person is None:
+            person = people[pid] = _person(pid, row)
+        person.changes.append(_change_view(row))
+    return sorted(people.values(), key=lambda p: (p.employee_number, p.person_id))
+
+
+def _person(pid: str, row: models.RunChange) -> PersonDiff:
+    stored = row.person
+    if stored is not None:
+        return PersonDiff(pid, stored.display_name, stored.employee_number)
+    number = str(row.payload.get("employee_number") or "")
+    return PersonDiff(pid, pid, number)
+
+
+def _change_view(row: models.RunChange) -> ChangeView:
+    payload = row.payload
+    return ChangeView(
+        kind=row.kind,
+        dn=row.dn,
+        reason=str(payload.get("reason") or ""),
+        attributes=tuple(_attributes(row.kind, payload)),
+        status=row.status,
+        error=row.error,
+    )
+
+
+def _attributes(kind: str, payload: dict[str, Any]) -> Iterator[AttributeChange]:
+    """Per attribute, what it is and what it becomes."""
+    dn = str(payload.get("dn") or "")
+    match kind:
+        case "create":
+            yield AttributeChange("enabled", None, _flag(bool(payload.get("is_enabled"))))
+            for name, value in sorted(_dict(payload.get("attributes")).items()):
+                if value is not None:
+                    yield AttributeChange(name, None, value)
+        case "update":
+            before, after = _dict(payload.get("before")), _dict(payload.get("after"))
+            for name in sorted(set(before) | set(after)):
+                yield AttributeChange(name, before.get(name), after.get(name))
+        case "move":
+            yield AttributeChange("parent", parent_of(dn), str(payload.get("new_parent_dn")))
+        case "rename":
+            yield AttributeChange("cn", dn.split(",", 1)[0][3:], str(payload.get("new_cn")))
+        case "enable" | "disable":
+            yield AttributeChange("enabled", _flag(kind == "disable"), _flag(kind == "enable"))
+        case "set_manager":
+            yield AttributeChange(
+                "manager", _text(payload.get("before")), _text(payload.get("after"))
+            )
+        case "manual":
+            for name, value in sorted(_dict(payload.get("detail")).items()):
+                yield AttributeChange(name, None, value)
+
+
+def _narrowed(person: PersonDiff, kind: str | None) -> PersonDiff | None:
+    if not kind:
+        return person
+    changes = [change for change in person.changes if change.kind == kind]
+    if not changes:
+        return None
+    return PersonDiff(person.person_id, person.name, person.employee_number, changes)
+
+
+def _is_match(person: PersonDiff, needle: str) -> bool:
+    if not needle:
+        return True
+    texts = [person.name, person.employee_number, *(change.dn for change in person.changes)]
+    return any(needle in text.lower() for text in texts)
+
+
+def _counts(run: models.Run, rows: list[models.RunChange]) -> dict[str, int]:
+    if run.plan_counts:
+        return dict(run.plan_counts)
+    counts = dict.fromkeys(CHANGE_KINDS.values(), 0)
+    for row in rows:
+        counts[row.kind] = counts.get(row.kind, 0) + 1
+    return counts
+
+
+def _verdict(run: models.Run, rows: list[models.RunChange]) -> Verdict:
+    """The gate's verdict on the stored plan, against the connection's current thresholds and
+    the accounts it links now (the run's own count of accounts is not stored)."""
+    plan = Plan(tuple(_change(row.payload) for row in rows))
+    linked = run.connection.links.exclude(account_id="").count()
+    return judge_plan(plan, linked, safety_of(run.connection.settings))
+
+
+def _change(payload: dict[str, Any]) -> Change:
+    """A stored change back as its domain type (stored as `serialise_changes` wrote it)."""
+    change_type = CHANGE_TYPES[str(payload["kind"])]
+    names = [f.name for f in dataclasses.fields(change_type)]
+    values: dict[str, Any] = {name: payload.get(name) for name in names}
+    return change_type(**values)
+
+
+def _dict(value: Any) -> dict[str, str | None]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): None if v is None else str(v) for k, v in value.items()}
+
+
+def _flag(is_on: bool) -> str:
+    return "true" if is_on else "false"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -109,10 +109,12 @@ def next_run_times(
     the zone `tz_name`. Empty for on-change."""
     parsed = parse_schedule(schedule) if isinstance(schedule, str) else schedule
     zone = zone_of(tz_name)
-    moment = (after or datetime.now(UTC)).astimezone(zone)
+    # Arithmetic and comparisons in UTC: Python compares and subtracts two datetimes of the same
+    # zone by wall time, which is wrong across a DST change.
+    moment = (after or datetime.now(UTC)).astimezone(UTC)
     match parsed:
         case Cron(expression):
-            return _cron_times(expression, moment, count)
+            return _cron_times(expression, zone, moment, count)
         case Interval() as interval:
             return _interval_times(interval, zone, moment, count)
         case OnChange():
@@ -149,14 +151,14 @@ def _parse_interval(text: str) -> Interval:
     return Interval(count, found["unit"].lower(), start)
 
 
-def _cron_times(expression: str, moment: datetime, count: int) -> list[datetime]:
-    # cronsim yields times strictly after the start, in the start's zone, DST-aware.
-    times = CronSim(expression, moment.replace(microsecond=0))
+def _cron_times(expression: str, zone: ZoneInfo, moment: datetime, count: int) -> list[datetime]:
+    # cronsim steps through the wall time of the zone it is given, DST-aware.
+    times = CronSim(expression, moment.replace(microsecond=0).astimezone(zone))
     found: list[datetime] = []
     for time in times:
         if len(found) == count:
             break
-        if time > moment:
+        if time.astimezone(UTC) > moment:
             found.append(time)
     return found
 
@@ -169,14 +171,13 @@ def _interval_times(
 
 
 def _first_index(interval: Interval, zone: ZoneInfo, moment: datetime) -> int:
-    """The smallest k whose occurrence falls strictly after `moment`."""
-    anchor = _localise(interval.start, zone)
+    """The smallest k whose occurrence falls strictly after `moment` (UTC)."""
+    anchor = _localise(interval.start, zone).astimezone(UTC)
     if moment < anchor:
         return 0
-    index = int((moment - anchor) // interval.step)
     # A whole-day step is not a fixed duration across DST: settle the estimate by looking.
-    index = max(0, index - 1)
-    while _occurrence(interval, zone, index) <= moment:
+    index = max(0, int((moment - anchor) // interval.step) - 1)
+    while _occurrence(interval, zone, index).astimezone(UTC) <= moment:
         index += 1
     return index
 

@@ -7,13 +7,15 @@ Steps 1 to 4 are forms validated here; step 5 is a simulation and step 6 a sched
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hrsync.app import wiring
+from hrsync.app import secrets, wiring
+from hrsync.app.models import Connection, Source
 from hrsync.engine.safety import SafetyPolicy
 from hrsync.mapping.active_directory import MANAGED_ATTRIBUTES
 
@@ -181,3 +183,67 @@ def default_mapping(person_id_attribute: str = "employeeNumber") -> list[tuple[s
         ("userAccountControl", "enabled while employed on the day, in the connection's zone"),
     ]
     return rows
+
+
+# --- saving a step ---------------------------------------------------------------------------
+
+
+def _save_source(connection: Connection, values: dict[str, Any]) -> None:
+    step = validate_source_step(values)
+    if step.kind != connection.kind:
+        raise InvalidValuesError({"kind": "the target type is chosen when the connection is made"})
+    connection.source = source_named(step.source)
+    connection.name, connection.time_zone = step.name, step.time_zone
+
+
+def _save_target(connection: Connection, values: dict[str, Any]) -> None:
+    settings, password = validate_target_step(
+        connection.kind, values, has_password=has_password(connection)
+    )
+    kept = {k: v for k, v in connection.settings.items() if k in wiring.APP_SETTINGS}
+    if password:
+        # A password entered here replaces one named by password_env.
+        kept.pop("password_env", None)
+        connection.secret = secrets.encrypt(password)
+    connection.settings = kept | settings
+
+
+def _confirm_mapping(connection: Connection, values: dict[str, Any]) -> None:
+    """Step 3 shows the default mapping; overrides come with issue 6, so nothing is stored."""
+
+
+def _save_scope(connection: Connection, values: dict[str, Any]) -> None:
+    step = validate_scope_step(values)
+    settings = dict(connection.settings)
+    settings["safety"] = step.safety.model_dump()
+    if step.companies:
+        settings["scope"] = {"companies": step.companies}
+    else:
+        settings.pop("scope", None)
+    connection.settings = settings
+
+
+_STEP_SAVERS = {1: _save_source, 2: _save_target, 3: _confirm_mapping, 4: _save_scope}
+
+
+def apply_step(connection: Connection, number: int, values: dict[str, Any]) -> None:
+    """Validate the values of step `number` (1 to 4) and set them on the connection, unsaved."""
+    _STEP_SAVERS[number](connection, values)
+
+
+def source_named(key: str) -> Source:
+    source = Source.objects.filter(key=key).first()
+    if source is None:
+        raise InvalidValuesError({"source": f"there is no source {key!r}"})
+    return source
+
+
+def has_password(connection: Connection) -> bool:
+    return bool(connection.secret or connection.settings.get("password_env"))
+
+
+def stored_password(connection: Connection) -> str:
+    if connection.secret:
+        return secrets.decrypt(connection.secret)
+    name = str(connection.settings.get("password_env", ""))
+    return os.environ.get(name, "") if name else ""

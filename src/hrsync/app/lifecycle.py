@@ -15,20 +15,22 @@ Every mutation writes one audit event with before and after; secrets never appea
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from hrsync.app import audit, models, secrets, wiring
+from hrsync.app import audit, models, wiring
 from hrsync.app.connection_steps import (
     DONE,
     SCHEDULE,
     SIMULATE,
     InvalidValuesError,
-    validate_scope_step,
+    apply_step,
+    has_password,
+    source_named,
+    stored_password,
     validate_source_step,
     validate_target_step,
 )
@@ -83,7 +85,7 @@ def create_connection(key: str, values: dict[str, Any], actor: str) -> models.Co
     if not key or models.Connection.objects.filter(key=key).exists():
         raise InvalidValuesError({"key": f"the key {key!r} is empty or taken"})
     step = validate_source_step(values)
-    source = _source(step.source)
+    source = source_named(step.source)
     connection = models.Connection.objects.create(
         key=key,
         name=step.name,
@@ -92,14 +94,7 @@ def create_connection(key: str, values: dict[str, Any], actor: str) -> models.Co
         time_zone=step.time_zone,
         step=2,
     )
-    audit.record(
-        actor,
-        "connection.created",
-        "connection",
-        key,
-        after=snapshot(connection),
-        connection_key=key,
-    )
+    _record(actor, "connection.created", connection, after=snapshot(connection))
     return connection
 
 
@@ -115,18 +110,11 @@ def save_step(
         raise LifecycleError(f"step {connection.step} comes first")
     before = snapshot(connection)
     with transaction.atomic():
-        _STEP_SAVERS[step](connection, values)
+        apply_step(connection, step, values)
         _reset_to(connection, step + 1)
         connection.save()
-        audit.record(
-            actor,
-            "connection.step_saved",
-            "connection",
-            connection.key,
-            before=before,
-            after={**snapshot(connection), "saved_step": step},
-            connection_key=connection.key,
-        )
+        after = {**snapshot(connection), "saved_step": step}
+        _record(actor, "connection.step_saved", connection, before=before, after=after)
     return connection
 
 
@@ -134,10 +122,10 @@ def check_target(connection: models.Connection, values: dict[str, Any]) -> Check
     """ "Test connection": bind with the entered settings (the stored password when none is
     entered), read the base DN, find the users OU or make sure it may be created."""
     settings, password = validate_target_step(
-        connection.kind, values, has_password=_has_password(connection)
+        connection.kind, values, has_password=has_password(connection)
     )
     config = ActiveDirectoryConfig.model_validate(
-        settings | {"password": password or _stored_password(connection)}
+        settings | {"password": password or stored_password(connection)}
     )
     target = ActiveDirectoryTarget(config)
     try:
@@ -159,14 +147,8 @@ def simulate(connection: models.Connection, actor: str) -> models.Run:
     if run.status == models.Run.Status.SIMULATED and connection.step == SIMULATE:
         connection.step = SCHEDULE
         connection.save(update_fields=["step", "updated"])
-    audit.record(
-        actor,
-        "connection.simulated",
-        "connection",
-        connection.key,
-        after={"run": run.pk, "status": run.status, "plan": run.plan_counts},
-        connection_key=connection.key,
-    )
+    after = {"run": run.pk, "status": run.status, "plan": run.plan_counts}
+    _record(actor, "connection.simulated", connection, after=after)
     return run
 
 
@@ -191,15 +173,7 @@ def activate(connection: models.Connection, schedule: str | None, actor: str) ->
     connection.schedule, connection.state, connection.step = text, State.ACTIVE, DONE
     connection.next_run_at = _next_run(connection)
     connection.save()
-    audit.record(
-        actor,
-        "connection.activated",
-        "connection",
-        connection.key,
-        before=before,
-        after=snapshot(connection),
-        connection_key=connection.key,
-    )
+    _record(actor, "connection.activated", connection, before=before, after=snapshot(connection))
     return connection
 
 
@@ -209,15 +183,7 @@ def deactivate(connection: models.Connection, actor: str) -> models.Connection:
     before = snapshot(connection)
     connection.state, connection.next_run_at = State.DEACTIVATED, None
     connection.save()
-    audit.record(
-        actor,
-        "connection.deactivated",
-        "connection",
-        connection.key,
-        before=before,
-        after=snapshot(connection),
-        connection_key=connection.key,
-    )
+    _record(actor, "connection.deactivated", connection, before=before, after=snapshot(connection))
     return connection
 
 
@@ -225,16 +191,11 @@ def delete_connection(connection: models.Connection, confirm_name: str, actor: s
     """Delete one connection with its runs and links; its audit events stay."""
     if confirm_name.strip() != connection.key:
         raise LifecycleError(f"type the connection's key, {connection.key}, to delete it")
-    before = snapshot(connection)
+    before, key = snapshot(connection), connection.key
     with transaction.atomic():
         connection.delete()
         audit.record(
-            actor,
-            "connection.deleted",
-            "connection",
-            before["key"],
-            before=before,
-            connection_key=before["key"],
+            actor, "connection.deleted", "connection", key, before=before, connection_key=key
         )
 
 
@@ -247,14 +208,8 @@ def approve_run(run: models.Run, actor: str) -> models.Run:
     if check.status != models.Run.Status.SIMULATED:
         raise RunError(f"the plan could not be computed again (run #{check.pk}): {check.error}")
     if check.fingerprint != run.fingerprint:
-        audit.record(
-            actor,
-            "run.approval_refused",
-            "run",
-            str(run.pk),
-            after={"held": run.fingerprint, "now": check.fingerprint, "check_run": check.pk},
-            connection_key=connection.key,
-        )
+        after = {"held": run.fingerprint, "now": check.fingerprint, "check_run": check.pk}
+        _record(actor, "run.approval_refused", connection, run=run, after=after)
         raise LifecycleError(
             f"the target moved on since run #{run.pk} was held; simulate again "
             f"(run #{check.pk} shows the current plan)"
@@ -300,47 +255,6 @@ def snapshot(connection: models.Connection) -> dict[str, Any]:
     }
 
 
-# --- steps ------------------------------------------------------------------------------------
-
-
-def _save_source(connection: models.Connection, values: dict[str, Any]) -> None:
-    step = validate_source_step(values)
-    if step.kind != connection.kind:
-        raise InvalidValuesError({"kind": "the target type is chosen when the connection is made"})
-    connection.source = _source(step.source)
-    connection.name, connection.time_zone = step.name, step.time_zone
-
-
-def _save_target(connection: models.Connection, values: dict[str, Any]) -> None:
-    settings, password = validate_target_step(
-        connection.kind, values, has_password=_has_password(connection)
-    )
-    kept = {k: v for k, v in connection.settings.items() if k in wiring.APP_SETTINGS}
-    if password:
-        # A password entered here replaces one named by password_env.
-        kept.pop("password_env", None)
-        connection.secret = secrets.encrypt(password)
-    connection.settings = kept | settings
-
-
-def _confirm_mapping(connection: models.Connection, values: dict[str, Any]) -> None:
-    """Step 3 shows the default mapping; overrides come with issue 6, so nothing is stored."""
-
-
-def _save_scope(connection: models.Connection, values: dict[str, Any]) -> None:
-    step = validate_scope_step(values)
-    settings = dict(connection.settings)
-    settings["safety"] = step.safety.model_dump()
-    if step.companies:
-        settings["scope"] = {"companies": step.companies}
-    else:
-        settings.pop("scope", None)
-    connection.settings = settings
-
-
-_STEP_SAVERS = {1: _save_source, 2: _save_target, 3: _confirm_mapping, 4: _save_scope}
-
-
 def _reset_to(connection: models.Connection, step: int) -> None:
     """Progress goes back to `step`; a connection not fully configured is not active."""
     connection.step = step
@@ -349,24 +263,6 @@ def _reset_to(connection: models.Connection, step: int) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _source(key: str) -> models.Source:
-    source = models.Source.objects.filter(key=key).first()
-    if source is None:
-        raise InvalidValuesError({"source": f"there is no source {key!r}"})
-    return source
-
-
-def _has_password(connection: models.Connection) -> bool:
-    return bool(connection.secret or connection.settings.get("password_env"))
-
-
-def _stored_password(connection: models.Connection) -> str:
-    if connection.secret:
-        return secrets.decrypt(connection.secret)
-    name = str(connection.settings.get("password_env", ""))
-    return os.environ.get(name, "") if name else ""
 
 
 def _require_state(connection: models.Connection, allowed: tuple[State, ...], action: str) -> None:
@@ -426,12 +322,21 @@ def _decide(run: models.Run, actor: str, action: str, status: str, note: str) ->
     before = {"status": run.status, "error": run.error}
     run.status, run.error = status, f"{note} ({run.error})" if run.error else note
     run.save(update_fields=["status", "error"])
+    after = {"status": run.status, "error": run.error, "fingerprint": run.fingerprint}
+    _record(actor, action, run.connection, run=run, before=before, after=after)
+
+
+def _record(
+    actor: str,
+    action: str,
+    connection: models.Connection,
+    *,
+    run: models.Run | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """One audit event about the connection, or about one of its runs."""
+    kind, key = ("run", str(run.pk)) if run is not None else ("connection", connection.key)
     audit.record(
-        actor,
-        action,
-        "run",
-        str(run.pk),
-        before=before,
-        after={"status": run.status, "error": run.error, "fingerprint": run.fingerprint},
-        connection_key=run.connection.key,
+        actor, action, kind, key, before=before, after=after, connection_key=connection.key
     )

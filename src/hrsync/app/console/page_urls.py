@@ -1,5 +1,60 @@
-"""Console URLs (page_urls)."""
+"""Console pages: dashboard, sources, tickets, people, triggers, channels, audit log, API tokens."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from hrsync.app.console import audit, channels, dashboard, people, rules, sources, tickets, tokens
+from hrsync.app.console.responses import by_method
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", dashboard.dashboard, name="dashboard"),
+    # Sources
+    path("sources/", sources.source_list, name="sources"),
+    path("sources/new/", sources.source_new, name="source-new"),
+    path("sources/check/", sources.source_check, name="source-check"),
+    path("sources/companies/", sources.source_companies, name="source-companies"),
+    path(
+        "sources/<slug:key>/",
+        by_method(get=sources.source_detail, post=sources.source_update),
+        name="source",
+    ),
+    path("sources/<slug:key>/import/", sources.source_import, name="source-import"),
+    path("sources/<slug:key>/delete/", sources.source_delete, name="source-delete"),
+    # Tickets
+    path("tickets/", tickets.ticket_list, name="tickets"),
+    path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket"),
+    path("tickets/<int:pk>/comment/", tickets.ticket_comment, name="ticket-comment"),
+    path("tickets/<int:pk>/close/", tickets.ticket_close, name="ticket-close"),
+    path("tickets/<int:pk>/assign/", tickets.ticket_assign, name="ticket-assign"),
+    path("tickets/<int:pk>/priority/", tickets.ticket_priority, name="ticket-priority"),
+    # People
+    path("people/", people.person_list, name="people"),
+    path("people/<int:pk>/", people.person_detail, name="person"),
+    path("people/<int:pk>/provision/", people.person_provision, name="person-provision"),
+    # Triggers
+    path("triggers/", rules.trigger_list, name="triggers"),
+    path("triggers/new/", rules.trigger_new, name="trigger-new"),
+    path("triggers/rows/<str:kind>/", rules.trigger_row, name="trigger-row"),
+    path(
+        "triggers/<slug:name>/",
+        by_method(get=rules.trigger_detail, post=rules.trigger_update),
+        name="trigger",
+    ),
+    path("triggers/<slug:name>/delete/", rules.trigger_delete, name="trigger-delete"),
+    # Channels
+    path("channels/", channels.channel_list, name="channels"),
+    path("channels/new/", channels.channel_new, name="channel-new"),
+    path(
+        "channels/<slug:name>/",
+        by_method(get=channels.channel_detail, post=channels.channel_update),
+        name="channel",
+    ),
+    path("channels/<slug:name>/test/", channels.channel_test, name="channel-test"),
+    path("channels/<slug:name>/reset/", channels.channel_reset, name="channel-reset"),
+    path("channels/<slug:name>/delete/", channels.channel_delete, name="channel-delete"),
+    # Audit log
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
+    # API tokens
+    path("tokens/", by_method(get=tokens.token_list, post=tokens.token_create), name="tokens"),
+    path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+]

@@ -21,7 +21,7 @@ CHARTED = (Run.Status.SUCCEEDED, Run.Status.FAILED, Run.Status.HELD)
 LATEST_TICKETS = 8
 
 # The chart's geometry, in SVG user units (it scales to the width it is given).
-BAR_WIDTH, GAP, PLOT_HEIGHT, LABEL_HEIGHT = 28, 12, 160, 34
+BAR_WIDTH, GAP, PLOT_HEIGHT, LABEL_HEIGHT, TOP = 28, 12, 160, 34, 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +61,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "bars": bars,
             "statuses": [str(s) for s in CHARTED],
             "chart_width": DAYS * (BAR_WIDTH + GAP) + GAP,
-            "chart_height": PLOT_HEIGHT + LABEL_HEIGHT,
-            "plot_height": PLOT_HEIGHT,
+            "chart_height": TOP + PLOT_HEIGHT + LABEL_HEIGHT,
+            "top": TOP,
+            "axis_y": TOP + PLOT_HEIGHT,
+            "day_y": TOP + PLOT_HEIGHT + 14,
+            "month_y": TOP + PLOT_HEIGHT + 28,
             "bar_width": BAR_WIDTH,
             "run_total": sum(bar.total for bar in bars),
+            "busiest": max(bar.total for bar in bars),
             "open_count": open_tickets.count(),
             "latest": [(ticket, describe_source(ticket.source)) for ticket in latest],
             "failing": list(failing_connections()),
@@ -98,7 +102,7 @@ def chart_bars(counts: dict[tuple[date, str], int], today: date) -> list[DayBar]
 
 def _stack(counts: dict[str, int], busiest: int) -> list[Segment]:
     """Segments from the bottom up: succeeded, then failed, then held."""
-    segments, top = [], float(PLOT_HEIGHT)
+    segments, top = [], float(TOP + PLOT_HEIGHT)
     for status, count in counts.items():
         height = PLOT_HEIGHT * count / busiest
         top -= height

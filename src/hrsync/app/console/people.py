@@ -17,12 +17,12 @@ from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.channel_secrets import stored_channel_secrets
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import is_htmx, render_page
+from hrsync.app.console.tickets import field_label
 from hrsync.app.models import Connection, Link, Person
 from hrsync.app.roles import Role
 from hrsync.app.runs import run_connection
 from hrsync.app.secrets import SecretError
 from hrsync.app.sources import describe_source
-from hrsync.app.tickets import FIELD_LABELS
 from hrsync.domain.errors import TargetError
 
 TICKET_HISTORY = 50
@@ -90,7 +90,7 @@ def _detail_context(person: Person, results: list[ProvisionResult] | None = None
 def hr_fields(fields: dict[str, str | None]) -> list[tuple[str, str]]:
     """The person's fields with readable labels, empty ones left out."""
     return [
-        (FIELD_LABELS.get(name, name.removeprefix("org.").removeprefix("custom.")), value)
+        (field_label(name), value)
         for name, value in sorted(fields.items())
         if value not in (None, "")
     ]

@@ -108,10 +108,12 @@ def timeline(ticket: Ticket) -> list[TimelineItem]:
 
 
 def _changed_rows(changed: dict[str, list[str | None]]) -> list[tuple[str, str, str]]:
-    return [
-        (service.FIELD_LABELS.get(field, field), old or "", new or "")
-        for field, (old, new) in changed.items()
-    ]
+    return [(field_label(field), old or "", new or "") for field, (old, new) in changed.items()]
+
+
+def field_label(field: str) -> str:
+    """A person field as tickets name it: "start date", "Department" (from "org.Department")."""
+    return service.FIELD_LABELS.get(field, field.removeprefix("org.").removeprefix("custom."))
 
 
 def _ticket(pk: int) -> Ticket:

@@ -229,7 +229,10 @@ def test_csrf_is_enforced_on_posts(world: World) -> None:
 
 def test_stored_secrets_never_appear_in_a_page_the_audit_log_or_the_export(world: World) -> None:
     admin = signed_in(ADMIN)
-    admin.post("/sources/flex/", {"url": "bad", "username": "api", "instance": "acme"})
+    typed = {"url": "bad", "username": "api", "instance": "acme", "password": "Typed-Pa55word"}
+    refused = admin.post("/sources/flex/", typed)
+    assert refused.status_code == 400
+    assert "Typed-Pa55word" not in text(refused)  # a refused form does not echo the password
     admin.post("/channels/mail/", {"kind": "email", "host": "h", "from_address": "a@b.se"})
     admin.post(
         "/channels/new/",

@@ -25,6 +25,7 @@ from pydantic import (
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.models import Channel
 from hrsync.app.notify.templates import RenderError, check_syntax
+from hrsync.app.secrets import decrypt
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)]
 """The name of an environment variable holding a secret."""
@@ -172,12 +173,25 @@ def _save(name: str, kind: str, settings: dict[str, Any]) -> str:
     return "updated"
 
 
+STORED_SECRET = re.compile(r"HRSYNC_CHANNEL_(\d+)_SECRET")
+"""The name a channel's settings give when its secret was entered in the console or API."""
+
+
 def read_secret(setting: str, env_name: str) -> str:
-    """The value of the environment variable a setting names, or MissingSecretError."""
-    value = os.environ.get(env_name)
+    """The value of the environment variable a setting names; for the reserved name of a secret
+    entered in the console, the channel's own encrypted `secret`. Else MissingSecretError."""
+    value = os.environ.get(env_name) or _stored_secret(env_name)
     if not value:
         raise MissingSecretError(f"the environment variable {env_name} ({setting}) is not set")
     return value
+
+
+def _stored_secret(env_name: str) -> str:
+    match = STORED_SECRET.fullmatch(env_name)
+    if match is None:
+        return ""
+    stored = Channel.objects.filter(pk=int(match.group(1))).values_list("secret", flat=True)
+    return decrypt(stored.first() or "")
 
 
 def check_url(url: str, label: str) -> None:

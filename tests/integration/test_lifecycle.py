@@ -112,6 +112,8 @@ def test_a_locked_step_a_bad_value_and_activation_before_simulation_are_refused(
     assert set(missing.value.errors) == {"password"}
     with pytest.raises(InvalidValuesError, match="taken"):
         lifecycle.create_connection("ad", {"source": "flex"}, "ada")
+    with pytest.raises(InvalidValuesError, match="letters, digits"):
+        lifecycle.create_connection("../ad", {"source": "flex"}, "ada")
     with pytest.raises(InvalidValuesError, match="no source"):
         lifecycle.create_connection("ad2", {"source": "nope"}, "ada")
     walk_to_simulation("ad3", FAKE_TARGET)

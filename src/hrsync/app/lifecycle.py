@@ -15,6 +15,7 @@ Every mutation writes one audit event with before and after; secrets never appea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,8 @@ __all__ = [
 
 State = models.Connection.State
 RUNNABLE = (State.SIMULATION, State.ACTIVE)
+KEY = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+"""A slug: the key appears in URLs, the API, triggers and the audit log."""
 
 
 class LifecycleError(ValueError):
@@ -82,8 +85,10 @@ class CheckResult:
 
 def create_connection(key: str, values: dict[str, Any], actor: str) -> models.Connection:
     """A new draft connection with step 1 (source, name, type, time zone) done."""
-    if not key or models.Connection.objects.filter(key=key).exists():
-        raise InvalidValuesError({"key": f"the key {key!r} is empty or taken"})
+    if not KEY.fullmatch(key):
+        raise InvalidValuesError({"key": "use 1 to 64 letters, digits, hyphens or underscores"})
+    if models.Connection.objects.filter(key=key).exists():
+        raise InvalidValuesError({"key": f"the key {key!r} is taken"})
     step = validate_source_step(values)
     source = source_named(step.source)
     connection = models.Connection.objects.create(

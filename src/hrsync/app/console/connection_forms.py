@@ -1,0 +1,173 @@
+"""The forms of a connection's steps and its schedule. They render fields and coerce types; the
+rules live in hrsync.app.lifecycle, whose per-field errors are put back on the form."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from zoneinfo import available_timezones
+
+from django import forms
+
+from hrsync.app.connection_steps import DEFAULT_SAFETY, InvalidValuesError
+from hrsync.app.models import Connection, Source
+
+ZONES = sorted(available_timezones())
+UNITS = (("m", "minutes"), ("h", "hours"), ("d", "days"))
+
+
+class SourceStepForm(forms.Form):
+    key = forms.SlugField(
+        label="Key",
+        max_length=64,
+        help_text="A short unique name used in URLs, the API, triggers and the audit log.",
+    )
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    source = forms.ChoiceField(label="Source HR system")
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        initial="Europe/Stockholm",
+        help_text="Start and end dates, and the schedule, are read in this zone.",
+    )
+
+    def __init__(self, *args: Any, connection: Connection | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if connection is not None:
+            del self.fields["key"]  # the key is how runs, triggers and the audit find it
+        sources = Source.objects.order_by("key").values_list("key", "kind")
+        source_field = cast(forms.ChoiceField, self.fields["source"])
+        source_field.choices = [(key, f"{key} ({kind})") for key, kind in sources]
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [(z, z) for z in ZONES]
+
+
+class TargetStepForm(forms.Form):
+    url = forms.CharField(
+        label="Domain controller URL",
+        max_length=500,
+        help_text="ldaps://dc.example.com (or ldap:// with StartTLS).",
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+    tls_verify = forms.BooleanField(label="Verify the certificate", required=False, initial=True)
+    start_tls = forms.BooleanField(label="Use StartTLS (ldap:// URLs)", required=False)
+    ca_file = forms.CharField(
+        label="CA bundle file", max_length=500, required=False, help_text="PEM file on this server."
+    )
+    bind_dn = forms.CharField(label="Bind DN or user@domain", max_length=500)
+    password = forms.CharField(
+        label="Password",
+        required=False,
+        strip=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    base_dn = forms.CharField(label="Base DN (domain)", max_length=500)
+    users_ou = forms.CharField(
+        label="Users OU",
+        max_length=500,
+        help_text='A DN inside the base DN, or relative to it ("OU=Staff").',
+    )
+    upn_suffix = forms.CharField(label="UPN suffix", max_length=200, help_text="example.com")
+
+    def values(self) -> dict[str, Any]:
+        values = dict(self.cleaned_data)
+        values["ca_file"] = values.get("ca_file") or None
+        return values
+
+
+class ScopeStepForm(forms.Form):
+    max_disables = forms.IntegerField(label="Most disables per run", min_value=0)
+    max_deletes = forms.IntegerField(label="Most deletes per run", min_value=0)
+    max_moves = forms.IntegerField(label="Most moves per run", min_value=0)
+    max_percent = forms.FloatField(
+        label="Most of the accounts, in percent, per kind", min_value=0, max_value=100
+    )
+    min_population = forms.IntegerField(
+        label="Apply the percentage from this many accounts", min_value=0
+    )
+    companies = forms.CharField(
+        label="Companies in scope",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One company name per line; empty: every company the source reads.",
+    )
+
+    @classmethod
+    def initial_for(cls, connection: Connection) -> dict[str, Any]:
+        safety = {
+            name: connection.settings.get("safety", {}).get(name, getattr(DEFAULT_SAFETY, name))
+            for name in ("max_disables", "max_deletes", "max_moves", "max_percent")
+        }
+        safety["min_population"] = connection.settings.get("safety", {}).get(
+            "min_population", DEFAULT_SAFETY.min_population
+        )
+        companies = connection.settings.get("scope", {}).get("companies", [])
+        return {**safety, "companies": "\n".join(companies)}
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        companies = str(data.pop("companies") or "").splitlines()
+        return {"safety": data, "companies": companies}
+
+
+class ScheduleForm(forms.Form):
+    mode = forms.ChoiceField(
+        label="Run",
+        choices=(
+            ("interval", "every interval from a start time"),
+            ("cron", "on a cron schedule"),
+            ("on-change", "when the HR source changes"),
+        ),
+        widget=forms.RadioSelect,
+        initial="interval",
+    )
+    # Text, not a DateTimeField: the start is a wall time in the connection's zone, not the
+    # server's, and Django would refuse one that DST skips in the server's zone.
+    start = forms.CharField(
+        label="Start time",
+        required=False,
+        max_length=16,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    every = forms.IntegerField(label="Interval", required=False, min_value=1, initial=15)
+    unit = forms.ChoiceField(label="Unit", choices=UNITS, required=False, initial="m")
+    cron = forms.CharField(
+        label="Cron expression",
+        required=False,
+        max_length=100,
+        help_text="minute hour day month weekday, e.g. */30 7-18 * * 1-5",
+    )
+
+    def schedule_text(self) -> str:
+        """The schedule the fields describe; raises InvalidValuesError naming the field."""
+        data = self.cleaned_data
+        match data.get("mode"):
+            case "cron":
+                return str(data.get("cron") or "").strip()
+            case "on-change":
+                return "on-change"
+        start, every = str(data.get("start") or "").strip(), data.get("every")
+        if not start or not every:
+            raise InvalidValuesError({"start": "give a start time and an interval"})
+        return f"every {every}{data.get('unit') or 'm'} from {start[:16]}"
+
+    @classmethod
+    def initial_for(cls, schedule: str) -> dict[str, Any]:
+        parts = schedule.split()
+        if schedule == "on-change":
+            return {"mode": "on-change"}
+        if len(parts) == 4 and parts[0] == "every":
+            return {
+                "mode": "interval",
+                "every": int(parts[1][:-1]),
+                "unit": parts[1][-1],
+                "start": parts[3],
+            }
+        if schedule:
+            return {"mode": "cron", "cron": schedule}
+        return {"mode": "interval", "every": 15, "unit": "m"}
+
+
+def put_errors(form: forms.Form, error: InvalidValuesError) -> None:
+    """Lifecycle errors onto the form's fields (the form-wide list for a field it lacks)."""
+    for name, message in error.errors.items():
+        field = name.split(".")[-1]
+        form.add_error(field if field in form.fields else None, message)

@@ -1,0 +1,243 @@
+"""Connection pages: the table, a connection's details and progress, and its configuration steps.
+
+Viewers read; admins create connections and save steps (hrsync.app.lifecycle does the rest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+
+from hrsync.app import lifecycle
+from hrsync.app.connection_steps import SCHEDULE, SIMULATE, STEPS, Step, default_mapping
+from hrsync.app.console.access import actor, role_required
+from hrsync.app.console.connection_forms import (
+    ScheduleForm,
+    ScopeStepForm,
+    SourceStepForm,
+    TargetStepForm,
+    put_errors,
+)
+from hrsync.app.console.responses import by_method, is_htmx, render_page
+from hrsync.app.models import Connection, Run
+from hrsync.app.roles import Role
+from hrsync.app.sources import describe_source
+
+TARGET_LABELS = {"active_directory": "Active Directory"}
+RUNNABLE = (Connection.State.SIMULATION, Connection.State.ACTIVE)
+TABLE_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class StepState:
+    step: Step
+    status: str
+    """done, current or locked."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "locked"
+
+
+def connection_or_404(key: str) -> Connection:
+    return get_object_or_404(Connection.objects.select_related("source"), key=key)
+
+
+def progress(connection: Connection) -> list[StepState]:
+    def status(number: int) -> str:
+        if number < connection.step:
+            return "done"
+        return "current" if number == connection.step else "locked"
+
+    return [StepState(step, status(step.number)) for step in STEPS]
+
+
+def organisation(connection: Connection) -> list[str]:
+    """The company names whose people the connection provisions (empty: every company)."""
+    scoped = connection.settings.get("scope", {}).get("companies") or []
+    return [str(name) for name in scoped or connection.source.settings.get("companies", [])]
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+@role_required(Role.VIEWER)
+def connection_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    rows = list(table_rows(search)[: TABLE_LIMIT + 1])
+    context = {
+        "rows": [
+            (row, describe_source(row.source), TARGET_LABELS.get(row.kind, row.kind))
+            for row in rows[:TABLE_LIMIT]
+        ],
+        "is_cut": len(rows) > TABLE_LIMIT,
+        "search": search,
+    }
+    template = "table.html" if is_htmx(request) else "list.html"
+    return render_page(request, f"hrsync/connections/{template}", context)
+
+
+def table_rows(search: str) -> QuerySet[Connection]:
+    """Connections by name, each with its last real (not simulated) run's end and status."""
+    latest = Run.objects.filter(connection=OuterRef("pk"), is_simulation=False).order_by("-pk")
+    rows = Connection.objects.select_related("source").annotate(
+        last_finished=Subquery(latest.values("finished")[:1]),
+        last_status=Subquery(latest.values("status")[:1]),
+    )
+    if search:
+        rows = rows.filter(Q(name__icontains=search) | Q(key__icontains=search))
+    return rows.order_by("name", "key")
+
+
+# --- one connection -------------------------------------------------------------------------
+
+
+@role_required(Role.VIEWER)
+def connection_detail(request: HttpRequest, key: str) -> HttpResponse:
+    connection = connection_or_404(key)
+    runs = connection.runs.order_by("-pk")
+    context = {
+        "connection": connection,
+        "look": describe_source(connection.source),
+        "target_label": TARGET_LABELS.get(connection.kind, connection.kind),
+        "organisation": organisation(connection),
+        "steps": progress(connection),
+        "last_sync": runs.filter(is_simulation=False).exclude(finished=None).first(),
+        "last_simulation": runs.filter(is_simulation=True).first(),
+        "recent_runs": list(runs[:5]),
+        "can_simulate": connection.state in RUNNABLE and connection.step >= SIMULATE,
+    }
+    return render_page(request, "hrsync/connections/detail.html", context)
+
+
+@role_required(Role.ADMIN)
+def connection_new(request: HttpRequest) -> HttpResponse:
+    form = SourceStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "key"}
+        try:
+            connection = lifecycle.create_connection(
+                form.cleaned_data["key"], values, actor(request)
+            )
+        except lifecycle.InvalidValuesError as error:
+            put_errors(form, error)
+        else:
+            messages.success(request, f"Created {connection.key}; next, its target settings.")
+            return redirect(f"/connections/{connection.key}/step/2/")
+    status = 400 if form.errors else 200
+    return render_page(request, "hrsync/connections/new.html", {"form": form}, status=status)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def _show_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    connection = connection_or_404(key)
+    if not 1 <= number <= SCHEDULE:
+        return redirect(f"/connections/{key}/")
+    if number > connection.step:
+        messages.info(request, f"Step {number} opens once step {connection.step} is done.")
+        return redirect(f"/connections/{key}/step/{connection.step}/")
+    return _step_page(request, connection, number, _form_for(connection, number))
+
+
+def _save_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
+    connection = connection_or_404(key)
+    form = _form_for(connection, number, request.POST)
+    if number == 2 and request.POST.get("action") == "test":
+        return _test_target(request, connection, form)
+    if form is None or form.is_valid():
+        try:
+            lifecycle.save_step(connection, number, _values(form), actor(request))
+        except lifecycle.InvalidValuesError as error:
+            put_errors(form or forms.Form(), error)
+        except lifecycle.LifecycleError as error:
+            messages.error(request, str(error))
+            return redirect(f"/connections/{key}/")
+        else:
+            messages.success(request, f"Step {number} saved.")
+            return redirect(f"/connections/{key}/step/{connection.step}/")
+    return _step_page(request, connection, number, form, status=400)
+
+
+connection_step = by_method(
+    get=role_required(Role.VIEWER)(_show_step), post=role_required(Role.ADMIN)(_save_step)
+)
+
+
+def _test_target(
+    request: HttpRequest, connection: Connection, form: forms.Form | None
+) -> HttpResponse:
+    result: lifecycle.CheckResult | None = None
+    if form is not None and form.is_valid():
+        try:
+            result = lifecycle.check_target(connection, _values(form))
+        except lifecycle.InvalidValuesError as error:
+            put_errors(form, error)
+    if form is not None and form.errors:
+        result = lifecycle.CheckResult(False, "Fix the fields marked below, then test again.")
+    if is_htmx(request):
+        return render_page(request, "hrsync/connections/check_result.html", {"result": result})
+    return _step_page(request, connection, 2, form, check=result)
+
+
+def _step_page(
+    request: HttpRequest,
+    connection: Connection,
+    number: int,
+    form: forms.Form | None,
+    *,
+    check: lifecycle.CheckResult | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "connection": connection,
+        "steps": progress(connection),
+        "step": STEPS[number - 1],
+        "form": form,
+        "check": check,
+        "resets": connection.step > number + 1 or connection.state != Connection.State.DRAFT,
+        "step_template": f"hrsync/connections/step_{STEPS[number - 1].slug}.html",
+    }
+    if number == 3:
+        person_id = str(connection.settings.get("person_id_attribute", "employeeNumber"))
+        context["mapping"] = default_mapping(person_id)
+    if number == SIMULATE:
+        context["simulations"] = connection.runs.filter(is_simulation=True).order_by("-pk")[:10]
+        context["can_simulate"] = connection.state in RUNNABLE
+    return render_page(request, "hrsync/connections/step.html", context, status=status)
+
+
+def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Form | None:
+    """The form of a step (None for steps 3 and 5, which have no fields)."""
+    if number == 1:
+        initial = {
+            "name": connection.name,
+            "source": connection.source.key,
+            "time_zone": connection.time_zone,
+        }
+        return SourceStepForm(data, initial=initial, connection=connection)
+    if number == 2:
+        settings = connection.settings
+        initial = {name: settings.get(name) for name in TargetStepForm.base_fields}
+        initial["tls_verify"] = settings.get("tls_verify", True)
+        return TargetStepForm(data, initial=initial)
+    if number == 4:
+        return ScopeStepForm(data, initial=ScopeStepForm.initial_for(connection))
+    if number == SCHEDULE:
+        return ScheduleForm(data, initial=ScheduleForm.initial_for(connection.schedule))
+    return None
+
+
+def _values(form: forms.Form | None) -> dict[str, Any]:
+    if form is None:
+        return {}
+    if isinstance(form, TargetStepForm | ScopeStepForm):
+        return form.values()
+    return dict(form.cleaned_data)

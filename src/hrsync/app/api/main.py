@@ -1,6 +1,21 @@
-"""The API object; routers for each resource are added in their own modules."""
+"""The API object: authentication per operation, one error shape, the docs page, every router."""
 
 from ninja import NinjaAPI
+
+from hrsync.app.api import (
+    audit_log,
+    channels,
+    connection_actions,
+    connections,
+    people,
+    runs,
+    sources,
+    tickets,
+    tokens,
+    triggers,
+)
+from hrsync.app.api.docs_page import OperationsPage
+from hrsync.app.api.errors import install_handlers
 
 api = NinjaAPI(
     title="hrsync",
@@ -9,4 +24,20 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs=OperationsPage(),
 )
+install_handlers(api)
+ROUTERS = (
+    tokens,
+    sources,
+    connections,
+    connection_actions,
+    runs,
+    tickets,
+    people,
+    triggers,
+    channels,
+    audit_log,
+)
+for module in ROUTERS:
+    api.add_router("", module.router)

@@ -218,6 +218,12 @@ def test_an_interval_before_its_start_begins_at_the_start() -> None:
     assert walls(times) == ["2026-01-01T06:00+0100", "2026-01-01T06:15+0100"]
 
 
+def test_run_times_beyond_the_calendar_are_none_rather_than_an_error() -> None:
+    late = datetime(9999, 12, 31, 12, tzinfo=UTC)
+    assert next_run_times("every 10000d from 9999-01-01T00:00", "UTC", after=late) == []
+    assert next_run_times("0 0 1 1 *", "Europe/Stockholm", after=late) == []
+
+
 def test_on_change_has_no_clock_and_an_unknown_zone_is_refused() -> None:
     assert next_run_times("on-change", "Europe/Stockholm") == []
     with pytest.raises(ScheduleError, match="unknown time zone"):

@@ -106,19 +106,23 @@ def next_run_times(
     schedule: str | Schedule, tz_name: str, count: int = 5, after: datetime | None = None
 ) -> list[datetime]:
     """The next `count` run times strictly after `after` (default: now), as aware datetimes in
-    the zone `tz_name`. Empty for on-change."""
+    the zone `tz_name`. Empty for on-change, and when they would fall after the year 9999."""
     parsed = parse_schedule(schedule) if isinstance(schedule, str) else schedule
     zone = zone_of(tz_name)
     # Arithmetic and comparisons in UTC: Python compares and subtracts two datetimes of the same
     # zone by wall time, which is wrong across a DST change.
     moment = (after or datetime.now(UTC)).astimezone(UTC)
-    match parsed:
-        case Cron(expression):
-            return _cron_times(expression, zone, moment, count)
-        case Interval() as interval:
-            return _interval_times(interval, zone, moment, count)
-        case OnChange():
-            return []
+    try:
+        match parsed:
+            case Cron(expression):
+                return _cron_times(expression, zone, moment, count)
+            case Interval() as interval:
+                return _interval_times(interval, zone, moment, count)
+            case OnChange():
+                return []
+    except OverflowError:
+        # Past year 9999 there are no more run times to tell.
+        return []
 
 
 def _parse_cron(text: str) -> Cron:

@@ -36,7 +36,7 @@ from hrsync.app.connection_steps import (
     validate_target_step,
 )
 from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff
-from hrsync.app.runs import run_connection
+from hrsync.app.runs import PLAN_CHANGED, run_connection
 from hrsync.app.schedules import OnChange, ScheduleError, format_schedule, next_run_times
 from hrsync.app.schedules import parse_schedule as _parse_schedule
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
@@ -205,21 +205,18 @@ def delete_connection(connection: models.Connection, confirm_name: str, actor: s
 
 
 def approve_run(run: models.Run, actor: str) -> models.Run:
-    """Apply a held run's plan. The plan is computed again first; when it differs from the held
-    one (fingerprint), the target moved on and nothing is applied. Returns the applying run."""
+    """Apply exactly the held run's plan: the run applies only when the plan it computes has the
+    held plan's fingerprint; when the target moved on, nothing is applied. Returns the new run."""
     connection = _held(run)
     _require_state(connection, RUNNABLE, "approve a run of")
-    check = _run(connection, actor, simulate=True)
-    if check.status != models.Run.Status.SIMULATED:
-        raise RunError(f"the plan could not be computed again (run #{check.pk}): {check.error}")
-    if check.fingerprint != run.fingerprint:
-        after = {"held": run.fingerprint, "now": check.fingerprint, "check_run": check.pk}
+    applied = _run(connection, actor, force=True, expected_fingerprint=run.fingerprint)
+    if applied.error == PLAN_CHANGED:
+        after = {"held": run.fingerprint, "now": applied.fingerprint, "check_run": applied.pk}
         _record(actor, "run.approval_refused", connection, run=run, after=after)
         raise LifecycleError(
             f"the target moved on since run #{run.pk} was held; simulate again "
-            f"(run #{check.pk} shows the current plan)"
+            f"(run #{applied.pk} shows the current plan)"
         )
-    applied = _run(connection, actor, force=True)
     _decide(
         run,
         actor,
@@ -279,13 +276,22 @@ def _require_state(connection: models.Connection, allowed: tuple[State, ...], ac
 
 
 def _run(
-    connection: models.Connection, actor: str, *, simulate: bool = False, force: bool = False
+    connection: models.Connection,
+    actor: str,
+    *,
+    simulate: bool = False,
+    force: bool = False,
+    expected_fingerprint: str = "",
 ) -> models.Run:
     """Run the connection now and return its run record, failed or not."""
     latest = connection.runs.order_by("-pk").values_list("pk", flat=True).first() or 0
     try:
         summary = run_connection(
-            connection.key, simulate=simulate, force=force, started_by=actor[:64]
+            connection.key,
+            simulate=simulate,
+            force=force,
+            started_by=actor[:64],
+            expected_fingerprint=expected_fingerprint,
         )
     except (TargetError, wiring.MissingSecretError):
         failed = connection.runs.filter(pk__gt=latest).order_by("-pk").first()

@@ -32,6 +32,7 @@ from hrsync.mapping.active_directory import DirectoryPolicy
 
 log = structlog.get_logger(__name__)
 MAX_TRIGGER_DEPTH = 2
+PLAN_CHANGED = "the plan is not the one approved: the target or HR data moved on; simulate again"
 _DEPTH: ContextVar[int] = ContextVar("hrsync_run_depth", default=0)
 BATCH = 500
 DN_CHANGING_KINDS = frozenset({"create", "rename", "move"})
@@ -64,9 +65,11 @@ def run_connection(
     progress: Progress | None = None,
     only: Collection[str] = (),
     started_by: str = "cli",
+    expected_fingerprint: str = "",
 ) -> RunSummary:
     """One run. `simulate` stops after the plan; `force` applies a plan the gate would hold;
-    `only` limits it to these person ids ("provision now")."""
+    `only` limits it to these person ids ("provision now"); `expected_fingerprint` applies the
+    plan only when it is exactly the one approved (else nothing is applied: PLAN_CHANGED)."""
     connection = models.Connection.objects.select_related("source").get(key=key)
     run = models.Run.objects.create(
         connection=connection, is_simulation=simulate, started_by=started_by, focus=sorted(only)
@@ -76,7 +79,8 @@ def run_connection(
     # Triggers may start runs, whose events may fire triggers: two levels, never a loop.
     events = Dispatcher.load() if _DEPTH.get() <= MAX_TRIGGER_DEPTH and not simulate else None
     try:
-        summary = _run(connection, run, Options(simulate, force, progress, set(only)), events)
+        options = Options(simulate, force, progress, set(only), expected_fingerprint)
+        summary = _run(connection, run, options, events)
     except (TargetError, wiring.MissingSecretError) as error:
         bound.warning("run failed", error=str(error))
         _finish(run, models.Run.Status.FAILED, error=str(error))
@@ -127,6 +131,7 @@ class Options:
     force: bool
     progress: Progress | None
     only: set[str]
+    expected_fingerprint: str = ""
 
 
 def _run_subject(
@@ -169,6 +174,9 @@ def _run(
         recorder = _OutcomeRecorder(run, plan, rows, options.progress)
         if options.simulate:
             summary.status = _finish(run, models.Run.Status.SIMULATED)
+        elif options.expected_fingerprint and options.expected_fingerprint != run.fingerprint:
+            summary.notes.append(PLAN_CHANGED)
+            summary.status = _finish(run, models.Run.Status.FAILED, error=PLAN_CHANGED)
         elif verdict.is_held and not options.force:
             summary.held = len(plan.changes)
             summary.status = _finish(run, models.Run.Status.HELD, error=_held_message(verdict))

@@ -22,7 +22,7 @@ from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.ids import AccountId, PersonId
-from hrsync.domain.person import person_from_fields
+from hrsync.domain.person import Person, person_from_fields
 from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.focus import focus_plan
@@ -166,8 +166,9 @@ def _run(
         links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
         today = datetime.now(ZoneInfo(connection.time_zone)).date()
         plan = plan_changes(people, accounts, links, policy, today, reserved_names=reserved)
-        if options.only:
-            plan = focus_plan(plan, {PersonId(pid) for pid in options.only})
+        focus = _in_scope(connection, people, options.only)
+        if focus is not None:
+            plan = focus_plan(plan, focus)
         verdict = judge_plan(plan, len(links), _safety(connection))
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
@@ -200,6 +201,27 @@ def _run(
     finally:
         target.close()
     return summary
+
+
+def _in_scope(
+    connection: models.Connection, people: Sequence[Person], only: set[str]
+) -> set[PersonId] | None:
+    """The persons this run may change: those of the companies in the connection's scope (all
+    when it names none), narrowed to `only` when given; None means everyone. Everyone is still
+    planned, so managers outside the scope resolve to their accounts."""
+    companies = {c.casefold() for c in connection.settings.get("scope", {}).get("companies", [])}
+    if not companies and not only:
+        return None
+    return {
+        person.person_id
+        for person in people
+        if (not only or person.person_id in only)
+        and (
+            not companies
+            or {person.employment.company_name.casefold(), person.employment.company_id.casefold()}
+            & companies
+        )
+    }
 
 
 def _read_directory(

@@ -89,6 +89,8 @@ def test_a_flex_source_is_tested_lists_its_companies_and_imports(
     picked = admin.get("/api/sources/flex/companies").json()["items"]
     assert [c["id"] for c in picked if c["is_selected"]] == [chosen]
     send(admin, "patch", "/api/sources/flex", {"settings": {"companies": None}})
+    bad = send(admin, "patch", "/api/sources/flex", {"schedule": "every tuesday"})
+    assert bad.status_code == 422 and set(bad.json()["error"]["details"]) == {"schedule"}
     imported = send(admin, "post", "/api/sources/flex/import", {"full": True}).json()
     assert imported["status"] == "succeeded", imported
     assert imported["counts"]["new"] == Person.objects.count() > 0

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from hrsync.app import audit, wiring
+from hrsync.app import audit, lifecycle, wiring
 from hrsync.app.api.auth import ADMIN, OPERATOR, VIEWER, actor
 from hrsync.app.api.errors import ApiError, answers, conflict, settings_error
 from hrsync.app.api.paging import Paged, PageQuery, page
@@ -66,7 +66,11 @@ class SourceIn(Schema):
     kind: str = Field("flexhrm", description="The HR system: flexhrm.")
     settings: dict[str, Any] = Field(description=SETTINGS_HELP)
     password: pydantic.SecretStr | None = Field(None, description=WRITE_ONLY_HELP)
-    schedule: str = Field("", max_length=100, description="Import schedule (cron or interval).")
+    schedule: str = Field(
+        "",
+        max_length=100,
+        description="Import schedule: cron ('*/2 * * * *') or 'every 15m from 2026-01-01T06:00'.",
+    )
 
 
 class SourcePatch(Schema):
@@ -108,7 +112,7 @@ def get_source(request: HttpRequest, key: str) -> dict[str, Any]:
 @router.post("/sources", response=answers(SourceOut, 409, status=201), **ADMIN)
 def create_source(request: HttpRequest, body: SourceIn) -> Status[dict[str, Any]]:
     """A new source; its settings are checked against the connector's settings model."""
-    row = Source(key=body.key, kind=body.kind, schedule=body.schedule)
+    row = Source(key=body.key, kind=body.kind, schedule=_schedule(body.schedule))
     _set_settings(row, body.settings, body.password)
     try:
         with transaction.atomic():
@@ -131,7 +135,7 @@ def update_source(request: HttpRequest, key: str, body: SourcePatch) -> dict[str
             merged[name] = value
     _set_settings(row, merged, body.password)
     if body.schedule is not None:
-        row.schedule = body.schedule
+        row.schedule = _schedule(body.schedule)
     row.save()
     audit.record(
         actor(request), "source.updated", "source", key, before=before, after=_audited(row)
@@ -217,6 +221,11 @@ def _set_settings(row: Source, settings: dict[str, Any], password: Any) -> None:
     except pydantic.ValidationError as error:
         raise settings_error(error, "settings") from error
     row.settings = settings
+
+
+def _schedule(text: str) -> str:
+    """The canonical schedule ("" for none); 422 (invalid_values) when it is not one."""
+    return lifecycle.parse_schedule(text) if text.strip() else ""
 
 
 def _source(row: Source) -> dict[str, Any]:

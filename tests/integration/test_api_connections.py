@@ -202,15 +202,18 @@ def test_runs_are_listed_and_a_held_run_is_rejected_or_refused(
     assert detail["outcomes"] == {"": 1} and detail["errors"] == []
     plan = admin.get(f"/api/runs/{data.held_run.pk}/plan").json()
     assert plan["items"][0]["changes"][0]["kind"] == "disable"
-    # The directory cannot be read: the plan now differs from the held one, so nothing applies.
-    refused = send(admin, "post", f"/api/runs/{data.held_run.pk}/approve")
-    assert refused.status_code == 409, refused.content
     operator = client_for(users["operator"])
     rejected = send(operator, "post", f"/api/runs/{data.held_run.pk}/reject", {"reason": "no"})
-    assert (
-        rejected.json()["status"] == "failed" and "rejected by operator" in rejected.json()["error"]
-    )
-    assert send(operator, "post", f"/api/runs/{data.held_run.pk}/reject").status_code == 409
+    assert rejected.json()["status"] == "failed"
+    assert "rejected by operator" in rejected.json()["error"]
+    for decision in ("reject", "approve"):
+        again = send(operator, "post", f"/api/runs/{data.held_run.pk}/{decision}")
+        assert again.status_code == 409 and "not held" in again.json()["error"]["message"]
+    # Approving another held run while the directory is down: the applying run fails, and says so.
+    held = Run.objects.create(connection=data.connection, status=Run.Status.HELD)
+    applying = send(operator, "post", f"/api/runs/{held.pk}/approve").json()
+    assert applying["status"] == "failed" and "cannot be reached" in applying["error"]
+    assert applying["id"] != held.pk
 
 
 def test_run_now_and_provision_now_record_a_failed_run_when_the_directory_is_down(

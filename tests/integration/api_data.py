@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from hrsync.app.api.auth import SHOWN_PREFIX, new_token, token_digest
 from hrsync.app.models import (
     ApiToken,
     AuditEvent,
@@ -31,6 +30,7 @@ from hrsync.app.models import (
     Trigger,
 )
 from hrsync.app.secrets import encrypt
+from hrsync.app.tokens import SHOWN_PREFIX, new_token, token_digest
 
 CLOSED_PORT = 9  # discard: nothing listens there on a test machine
 SOURCE_PASSWORD = "flex-Pa55word-for-tests"

@@ -9,8 +9,6 @@ a browser never sends it by itself.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -24,23 +22,12 @@ from ninja.utils import check_csrf
 
 from hrsync.app.models import ApiToken
 from hrsync.app.roles import Role, has_role
+from hrsync.app.tokens import SHOWN_PREFIX as SHOWN_PREFIX  # noqa: PLC0414 (re-exported)
+from hrsync.app.tokens import TOKEN_PREFIX, token_digest
+from hrsync.app.tokens import new_token as new_token  # noqa: PLC0414 (re-exported)
 
-TOKEN_PREFIX = "hrs_"  # noqa: S105 (a marker, not a secret)
-TOKEN_RANDOM_BYTES = 30
-"""30 random bytes are 40 url-safe characters."""
-SHOWN_PREFIX = 8
-"""How much of a token is kept in clear, to tell tokens apart (as the console keeps it)."""
 LAST_USED_EVERY = timedelta(minutes=1)
 """`last_used` is written at most this often per token: not one write per request."""
-
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
-
-
-def token_digest(token: str) -> str:
-    """SHA-256: the token is 240 random bits, so a slow password hash would add nothing."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def token_user(token: str) -> User | None:

@@ -7,8 +7,6 @@ authenticates a bearer token by the same digest.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.contrib import messages
@@ -24,21 +22,9 @@ from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.responses import render_page
 from hrsync.app.models import ApiToken
 from hrsync.app.roles import Role
+from hrsync.app.tokens import SHOWN_PREFIX, new_token, token_digest
 
-TOKEN_PREFIX = "hrs_"  # noqa: S105 (a public marker, not a secret)
-RANDOM_BYTES = 30
-"""30 random bytes are 40 url-safe characters."""
-SHOWN_PREFIX = 8
 MAX_DAYS = 3650
-
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(RANDOM_BYTES)
-
-
-def token_digest(token: str) -> str:
-    """SHA-256 suffices: the token has 240 random bits, a slow hash would protect nothing more."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @role_required(Role.VIEWER)
@@ -48,7 +34,7 @@ def token_list(request: HttpRequest, *, problem: str = "", status: int = 200) ->
     return render_page(request, "hrsync/tokens/list.html", context, status=status)
 
 
-@role_required(Role.ADMIN)
+@role_required(Role.VIEWER)  # every user manages their own tokens
 def token_create(request: HttpRequest) -> HttpResponse:
     """Create a token and show it on this response only: it cannot be shown again."""
     name = request.POST.get("name", "").strip()
@@ -74,7 +60,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@role_required(Role.ADMIN)
+@role_required(Role.VIEWER)  # only the user's own tokens can be revoked here
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(ApiToken, pk=pk, user=_owner(request))

@@ -210,6 +210,9 @@ def approve_run(run: models.Run, actor: str) -> models.Run:
     connection = _held(run)
     _require_state(connection, RUNNABLE, "approve a run of")
     applied = _run(connection, actor, force=True, expected_fingerprint=run.fingerprint)
+    if applied.status == models.Run.Status.FAILED and not applied.plan_counts:
+        # The run stopped before it had a plan (directory unreachable): the held run stays held.
+        raise RunError(f"run #{applied.pk} could not start: {applied.error}; try again later")
     if applied.error == PLAN_CHANGED:
         after = {"held": run.fingerprint, "now": applied.fingerprint, "check_run": applied.pk}
         _record(actor, "run.approval_refused", connection, run=run, after=after)

@@ -209,11 +209,13 @@ def test_runs_are_listed_and_a_held_run_is_rejected_or_refused(
     for decision in ("reject", "approve"):
         again = send(operator, "post", f"/api/runs/{data.held_run.pk}/{decision}")
         assert again.status_code == 409 and "not held" in again.json()["error"]["message"]
-    # Approving another held run while the directory is down: the applying run fails, and says so.
+    # Approving another held run while the directory is down: 502, and the run stays held.
     held = Run.objects.create(connection=data.connection, status=Run.Status.HELD)
-    applying = send(operator, "post", f"/api/runs/{held.pk}/approve").json()
-    assert applying["status"] == "failed" and "cannot be reached" in applying["error"]
-    assert applying["id"] != held.pk
+    applying = send(operator, "post", f"/api/runs/{held.pk}/approve")
+    assert applying.status_code == 502
+    assert "cannot be reached" in applying.json()["error"]["message"]
+    held.refresh_from_db()
+    assert held.status == Run.Status.HELD
 
 
 def test_run_now_and_provision_now_record_a_failed_run_when_the_directory_is_down(

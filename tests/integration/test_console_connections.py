@@ -329,3 +329,18 @@ def test_an_admin_deactivates_activates_and_deletes_with_confirmation(
         ("connection.activated", "admin"),
         ("connection.deleted", "admin"),
     ]
+
+
+def test_the_connections_table_is_paged(source: Source) -> None:
+    Connection.objects.bulk_create(
+        Connection(key=f"c{n:03d}", name=f"Conn {n:03d}", source=source, kind="active_directory")
+        for n in range(120)
+    )
+    viewer = client_for("viewer")
+    first = viewer.get("/connections/").content.decode()
+    assert "Conn 000" in first and "Conn 049" in first and "Conn 050" not in first
+    assert 'href="?page=2"' in first
+    third = viewer.get("/connections/?page=3").content.decode()
+    assert "Conn 119" in third and 'rel="next"' not in third and 'href="?page=2"' in third
+    searched = viewer.get("/connections/?q=Conn 11&page=1").content.decode()
+    assert "Conn 110" in searched and "Conn 050" not in searched

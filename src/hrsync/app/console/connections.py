@@ -31,7 +31,8 @@ from hrsync.app.sources import describe_source
 
 TARGET_LABELS = {"active_directory": "Active Directory"}
 RUNNABLE = (Connection.State.SIMULATION, Connection.State.ACTIVE)
-TABLE_LIMIT = 500
+PAGE_SIZE = 50
+"""Connections per page: rendering hundreds of rows costs more than the queries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +71,27 @@ def organisation(connection: Connection) -> list[str]:
 @role_required(Role.VIEWER)
 def connection_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
-    rows = list(table_rows(search)[: TABLE_LIMIT + 1])
+    number = _page_number(request.GET.get("page", ""))
+    start = (number - 1) * PAGE_SIZE
+    rows = list(table_rows(search)[start : start + PAGE_SIZE + 1])
     context = {
         "rows": [
             (row, describe_source(row.source), TARGET_LABELS.get(row.kind, row.kind))
-            for row in rows[:TABLE_LIMIT]
+            for row in rows[:PAGE_SIZE]
         ],
-        "is_cut": len(rows) > TABLE_LIMIT,
+        "page": number,
+        "first_shown": start + 1,
+        "last_shown": start + min(len(rows), PAGE_SIZE),
+        "next_page": number + 1 if len(rows) > PAGE_SIZE else None,
+        "previous_page": number - 1 if number > 1 else None,
         "search": search,
     }
     template = "table.html" if is_htmx(request) else "list.html"
     return render_page(request, f"hrsync/connections/{template}", context)
+
+
+def _page_number(text: str) -> int:
+    return int(text) if text.isdigit() and 0 < int(text) < 100_000 else 1
 
 
 def table_rows(search: str) -> QuerySet[Connection]:

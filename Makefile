@@ -16,7 +16,7 @@ help: ## List the targets
 install: ## Check system prerequisites (apt-install them where possible), create .venv/ with hrsync
 	@bash scripts/install.sh
 
-demo: install ## Simulated Flex HRM -> import -> provision a throwaway Samba AD domain, then a summary
+demo: install ## Simulated Flex HRM -> import -> provision a throwaway Samba AD domain -> serve the console
 	@bash scripts/demo.sh
 
 test: install ## Run the test suite (pass options with PYTEST_ARGS="-k engine -x")

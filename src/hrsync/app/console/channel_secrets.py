@@ -1,23 +1,13 @@
-"""Channel secrets typed in the console (encrypted in `Channel.secret`), made readable to notify.
+"""Channel secrets typed in the console or the API (encrypted in `Channel.secret`).
 
-hrsync.app.notify reads a channel's secret only from the environment variable its settings name
-(`password_env`, `secret_env`, `url_env`). Until it can read `Channel.secret` itself, a channel
-whose secret was entered in the console names a reserved variable, `HRSYNC_CHANNEL_<pk>_SECRET`,
-and `stored_channel_secrets()` puts the decrypted values there for the duration of a block the
-console starts (a test notification, "Import now", "provision now"). Outside such a block the
-variables are removed again, so no subprocess inherits them; runs started elsewhere (schedule,
-CLI) see them only once notify reads `Channel.secret` (see the report on the console issue).
+Such a channel's settings name a reserved variable, `HRSYNC_CHANNEL_<pk>_SECRET`, in place of an
+environment variable of the admin's; hrsync.app.notify resolves that name by decrypting
+`Channel.secret` itself, in whatever process sends (console, CLI, schedule).
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from hrsync.app.models import Channel
-from hrsync.app.secrets import SecretError, decrypt
 
 SECRET_SETTING = {
     Channel.Kind.EMAIL: "password_env",
@@ -26,18 +16,6 @@ SECRET_SETTING = {
     Channel.Kind.SLACK: "url_env",
 }
 """Which setting names the environment variable holding each kind's secret."""
-
-
-class _Published:
-    """The variables set now, and how many blocks still need them."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.holders = 0
-        self.names: set[str] = set()
-
-
-_published = _Published()
 
 
 def reserved_name(pk: int) -> str:
@@ -53,36 +31,3 @@ def is_stored_in_console(row: Channel) -> bool:
         and row.pk is not None
         and row.settings.get(setting or "") == (reserved_name(row.pk))
     )
-
-
-@contextmanager
-def stored_channel_secrets() -> Iterator[None]:
-    """Inside the block, every console-stored channel secret is readable by hrsync.app.notify.
-
-    Blocks may overlap (one per request thread): the variables go when the last one ends.
-    """
-    with _published.lock:
-        _published.holders += 1
-        _publish()
-    try:
-        yield
-    finally:
-        with _published.lock:
-            _published.holders -= 1
-            if _published.holders == 0:
-                for name in _published.names:
-                    os.environ.pop(name, None)
-                _published.names.clear()
-
-
-def _publish() -> None:
-    for row in Channel.objects.exclude(secret=""):
-        if not is_stored_in_console(row):
-            continue
-        try:
-            value = decrypt(row.secret)
-        except SecretError:
-            continue  # the send then says the variable is not set; the key is the admin's fix
-        name = reserved_name(row.pk)
-        os.environ[name] = value
-        _published.names.add(name)

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from hrsync.app import audit
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.channel_forms import ChannelForm, finish_new, initial_values, secret_note
-from hrsync.app.console.channel_secrets import stored_channel_secrets
 from hrsync.app.console.responses import is_htmx, render_page
 from hrsync.app.models import Channel, Delivery, Trigger
 from hrsync.app.notify import DEFAULT_TEMPLATES, channel_status, reset_channel, send_notification
@@ -99,8 +98,7 @@ def channel_test(request: HttpRequest, name: str) -> HttpResponse:
     if template not in DEFAULT_TEMPLATES:
         template = sorted(DEFAULT_TEMPLATES)[0]
     to = request.POST.get("to", "").strip()
-    with stored_channel_secrets():
-        delivery = send_notification(row.name, template, sample_context(to), to=to or None)
+    delivery = send_notification(row.name, template, sample_context(to), to=to or None)
     audit.record(
         actor(request),
         "channel.tested",

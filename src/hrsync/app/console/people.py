@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from hrsync.app import audit, wiring
 from hrsync.app.console.access import actor, role_required
-from hrsync.app.console.channel_secrets import stored_channel_secrets
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import is_htmx, render_page
 from hrsync.app.console.tickets import field_label
@@ -103,8 +102,7 @@ def person_provision(request: HttpRequest, pk: int) -> HttpResponse:
     wanted = request.POST.get("connection", ALL)
     active = Connection.objects.filter(source=person.source, state=Connection.State.ACTIVE)
     chosen = list(active if wanted == ALL else active.filter(key=wanted))
-    with stored_channel_secrets():
-        results = [provision(connection.key, person.person_id) for connection in chosen]
+    results = [provision(connection.key, person.person_id) for connection in chosen]
     audit.record(
         actor(request),
         "person.provisioned",

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from hrsync.app import audit, wiring
 from hrsync.app.console.access import actor, role_required
-from hrsync.app.console.channel_secrets import stored_channel_secrets
 from hrsync.app.console.responses import render_page
 from hrsync.app.console.source_forms import (
     KIND,
@@ -177,8 +176,7 @@ def source_import(request: HttpRequest, key: str) -> HttpResponse:
     row = get_object_or_404(Source, key=key)
     full = request.POST.get("full") == "1"
     try:
-        with stored_channel_secrets():
-            summary = import_source(row.key, full=full)
+        summary = import_source(row.key, full=full)
     except PROBLEMS as error:
         audit.record(
             actor(request), "source.import_failed", "source", key, after={"error": str(error)}

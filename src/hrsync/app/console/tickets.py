@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from hrsync.app import audit
 from hrsync.app import tickets as service
 from hrsync.app.console.access import actor, role_required
-from hrsync.app.console.channel_secrets import stored_channel_secrets
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import render_page
 from hrsync.app.models import Ticket, TicketEntry
@@ -151,10 +150,9 @@ def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, f"Ticket {pk} was closed already.")
         return _back(pk)
     before = {"status": ticket.status}
-    with stored_channel_secrets():
-        events = Dispatcher.load()
-        service.close(ticket, text, author=_user(request), events=events)
-        events.flush()
+    events = Dispatcher.load()
+    service.close(ticket, text, author=_user(request), events=events)
+    events.flush()
     _audit(request, ticket, "ticket.closed", before, {"status": ticket.status})
     messages.success(request, f"Ticket {pk} closed.")
     return _back(pk)

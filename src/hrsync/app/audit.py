@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hrsync.app.models import AuditEvent
+from hrsync.app.models import AuditEvent, Ticket
 
 SECRET_KEYS = frozenset({"password", "secret", "token", "url_env_value"})
 
@@ -31,6 +31,21 @@ def record(
         person_id=person_id,
         before=_masked(before or {}),
         after=_masked(after or {}),
+    )
+
+
+def record_ticket(
+    actor: str,
+    action: str,
+    ticket: Ticket,
+    *,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """An action on a ticket, filed under the ticket's person too."""
+    person_id = ticket.person.person_id if ticket.person_id else ""
+    return record(
+        actor, action, "ticket", str(ticket.pk), before=before, after=after, person_id=person_id
     )
 
 

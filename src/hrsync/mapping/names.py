@@ -77,17 +77,12 @@ def normalise_dn(dn: str) -> str:
 def split_rdns(dn: str) -> list[str]:
     """The RDNs of a DN, split at unescaped commas (multi-valued RDNs are kept whole)."""
     parts: list[str] = []
-    start, escaped = 0, False
-    for index, char in enumerate(dn):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ",":
-            parts.append(dn[start:index])
-            start = index + 1
-    parts.append(dn[start:])
-    return [_strip_unescaped(part) for part in parts if part.strip()]
+    rest = dn
+    while rest:
+        rdn, rest = split_first_rdn(rest)
+        if rdn.strip():
+            parts.append(_strip_unescaped(rdn))
+    return parts
 
 
 def _strip_unescaped(text: str) -> str:

@@ -222,12 +222,4 @@ def _audit(
     *,
     before: dict[str, Any] | None = None,
 ) -> None:
-    audit.record(
-        actor(request),
-        action,
-        "ticket",
-        str(ticket.pk),
-        before=before,
-        after=after,
-        person_id=ticket.person.person_id if ticket.person_id else "",
-    )
+    audit.record_ticket(actor(request), action, ticket, before=before, after=after)

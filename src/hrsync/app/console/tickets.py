@@ -199,15 +199,7 @@ def _audit(
     before: dict[str, Any],
     after: dict[str, Any],
 ) -> None:
-    audit.record(
-        actor(request),
-        action,
-        "ticket",
-        str(ticket.pk),
-        before=before,
-        after=after,
-        person_id=ticket.person.person_id,
-    )
+    audit.record_ticket(actor(request), action, ticket, before=before, after=after)
 
 
 def assignee_name(ticket: Ticket) -> str:

@@ -1,6 +1,7 @@
 """The stores, one module per concept; Django finds them all through this package."""
 
 from hrsync.app.models.access import ApiToken, AuditEvent
+from hrsync.app.models.jobs import JobRun, Lease
 from hrsync.app.models.notify import Channel, Delivery
 from hrsync.app.models.rules import Trigger, TriggerFiring
 from hrsync.app.models.stores import (
@@ -24,6 +25,8 @@ __all__ = [
     "Delivery",
     "Import",
     "InvalidRecord",
+    "JobRun",
+    "Lease",
     "Link",
     "Person",
     "PersonnelChange",

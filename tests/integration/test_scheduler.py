@@ -1,0 +1,225 @@
+"""The scheduler against a real database: exactly-once ticks (two schedulers racing in real
+threads, each with its own connection, on SQLite and on PostgreSQL), leases taken over only when
+expired, the sweeper, on-change queueing, and a worker step that records a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tests.servers import database_url
+
+from hrsync.app import scheduler
+from hrsync.app.models import Connection, JobRun, Lease, Source
+from hrsync.jobs.due import due_slot
+
+START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
+EVERY_2 = "*/2 * * * *"
+
+
+def at(minutes: float) -> datetime:
+    return START + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def source() -> Source:
+    row = Source.objects.create(key="flex", kind="flexhrm", schedule=EVERY_2)
+    Source.objects.filter(pk=row.pk).update(created=START)
+    row.refresh_from_db()
+    return row
+
+
+def add_connection(source: Source, key: str, schedule: str, state: str = "active") -> Connection:
+    row = Connection.objects.create(
+        key=key, source=source, kind="ad", state=state, schedule=schedule
+    )
+    Connection.objects.filter(pk=row.pk).update(created=START)
+    return row
+
+
+def slots(kind: str, key: str) -> list[datetime]:
+    rows = JobRun.objects.filter(kind=kind, key=key).order_by("scheduled_for")
+    return list(rows.values_list("scheduled_for", flat=True))
+
+
+# --- the tick, in-process ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_tick_inserts_each_due_slot_once_and_advances_the_next_run(source: Source) -> None:
+    add_connection(source, "ad", EVERY_2)
+    first = scheduler.tick(at(2), due_slot)
+    assert {(job.kind, job.key, job.scheduled_for) for job in first} == {
+        ("import", "flex", at(1.5)),
+        ("connection", "ad", at(1.5)),
+    }
+    # A second scheduler ticking the same moment finds both slots taken.
+    assert scheduler.tick(at(2), due_slot) == []
+    assert Connection.objects.get(key="ad").next_run_at == at(3.5)
+    assert all(job.state == "queued" and job.started_by == "schedule" for job in first)
+
+
+@pytest.mark.django_db
+def test_overdue_slots_after_downtime_run_once(source: Source) -> None:
+    scheduler.tick(at(2), due_slot)
+    after_downtime = scheduler.tick(at(2 + 3 * 60), due_slot)
+    assert [job.scheduled_for for job in after_downtime] == [at(2 + 3 * 60 - 0.5)]
+    assert len(slots("import", "flex")) == 2
+
+
+@pytest.mark.django_db
+def test_only_active_clock_schedules_are_ticked_and_on_change_is_queued_by_imports(
+    source: Source,
+) -> None:
+    add_connection(source, "draft", EVERY_2, state="draft")
+    add_connection(source, "changes", "on-change")
+    add_connection(source, "broken", "every day")
+    ticked = scheduler.tick(at(2), due_slot)
+    assert {job.key for job in ticked} == {"flex"}
+    queued = scheduler.queue_on_change("flex", at(2.2))
+    assert [(job.key, job.started_by, job.scheduled_for) for job in queued] == [
+        ("changes", "on-change", at(2.2))
+    ]
+    # The tick's own baseline counts only scheduled slots: on-change runs do not shift it.
+    assert scheduler.tick(at(4), due_slot)[0].scheduled_for == at(3.5)
+
+
+# --- leases, the sweeper, the worker step --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_lease_is_taken_over_only_once_expired() -> None:
+    assert scheduler.acquire_lease("ad", "worker-a", at(0), ttl=timedelta(minutes=5))
+    assert not scheduler.acquire_lease("ad", "worker-b", at(4))
+    assert scheduler.renew_lease("ad", "worker-a", at(4), ttl=timedelta(minutes=5))
+    assert not scheduler.acquire_lease("ad", "worker-b", at(8))
+    assert scheduler.acquire_lease("ad", "worker-b", at(9.5))
+    assert Lease.objects.get(connection_key="ad").owner == "worker-b"
+    # The crashed worker coming back has lost it.
+    assert not scheduler.renew_lease("ad", "worker-a", at(10))
+    scheduler.release_lease("ad", "worker-a")
+    assert Lease.objects.filter(connection_key="ad", owner="worker-b").exists()
+
+
+@pytest.mark.django_db
+def test_sweep_requeues_a_crashed_workers_run_and_one_queued_too_long(source: Source) -> None:
+    add_connection(source, "ad", EVERY_2)
+    crashed, waiting = scheduler.tick(at(2), due_slot)
+    JobRun.objects.filter(pk=crashed.pk).update(
+        state="running", worker="worker-a", started=at(2), attempts=1
+    )
+    scheduler.acquire_lease(scheduler.lease_name(crashed), "worker-a", at(2), timedelta(minutes=5))
+    assert scheduler.sweep(at(5)) == []  # the lease is live, and nothing waited 15 minutes
+    requeued = scheduler.sweep(at(20))
+    assert {job.pk for job in requeued} == {crashed.pk, waiting.pk}
+    crashed.refresh_from_db()
+    assert (crashed.state, crashed.worker, crashed.attempts) == ("queued", "", 1)
+    assert "lease of worker worker-a expired" in crashed.error
+    # Another worker takes the expired lease over.
+    assert scheduler.acquire_lease(scheduler.lease_name(crashed), "worker-b", at(20))
+
+
+@pytest.mark.django_db
+def test_a_worker_records_a_failed_run_and_releases_the_lease(source: Source) -> None:
+    add_connection(source, "ad", EVERY_2)
+    JobRun.objects.create(kind="connection", key="gone", scheduled_for=at(1), queued=at(1))
+    job = scheduler.claim_and_run("worker-a", now=at(2))
+    assert job is not None
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.worker) == ("failed", 1, "worker-a")
+    assert job.error
+    assert not Lease.objects.exists()
+    assert scheduler.claim_and_run("worker-a", now=at(2)) is None
+
+
+@pytest.mark.django_db
+def test_a_worker_skips_a_connection_whose_lease_another_worker_holds(source: Source) -> None:
+    JobRun.objects.create(kind="connection", key="busy", scheduled_for=at(1), queued=at(1))
+    scheduler.acquire_lease("busy", "worker-a", at(1))
+    assert scheduler.claim_and_run("worker-b", now=at(2)) is None
+    assert JobRun.objects.get(key="busy").state == "queued"
+
+
+# --- two schedulers racing, real threads, SQLite and PostgreSQL ---------------------------------
+
+RACE = """
+import json, os, threading
+from datetime import UTC, datetime, timedelta
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+call_command("migrate", interactive=False, verbosity=0)
+from hrsync.app import models, scheduler
+from hrsync.jobs.due import due_slot
+
+START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
+source = models.Source.objects.create(key="flex", kind="flexhrm", schedule="*/2 * * * *")
+for n in range(CONNECTIONS):
+    models.Connection.objects.create(
+        key=f"c{n}", source=source, kind="ad", state="active", schedule="*/2 * * * *"
+    )
+models.Source.objects.update(created=START)
+models.Connection.objects.update(created=START)
+connection.close()
+moments = [START + timedelta(minutes=k) for k in range(1, 11)]
+barrier = threading.Barrier(2)
+inserted, errors = [], []
+
+def run_scheduler():
+    try:
+        for moment in moments:
+            barrier.wait()
+            inserted.extend((j.kind, j.key, j.scheduled_for.isoformat())
+                            for j in scheduler.tick(moment, due_slot))
+    except Exception as error:
+        errors.append(repr(error))
+        barrier.abort()
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=run_scheduler) for _ in range(2)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+rows = list(models.JobRun.objects.values_list("kind", "key", "scheduled_for"))
+print(json.dumps({
+    "inserted": len(inserted), "distinct": len(set(inserted)), "rows": len(rows),
+    "errors": errors,
+}))
+"""
+CONNECTIONS = 20
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    with database_url(request.param) as url:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env |= {"DATABASE_URL": url} if url else {}
+        env |= {"HRSYNC_HOME": str(tmp_path)}
+        yield env
+
+
+def test_two_schedulers_racing_insert_each_slot_exactly_once(store_env: dict[str, str]) -> None:
+    script = RACE.replace("CONNECTIONS", str(CONNECTIONS))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=store_env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # 10 ticks one minute apart from 08:01:30: slots 08:02 … 08:10, five per source/connection.
+    expected = (CONNECTIONS + 1) * 5
+    assert result == {"inserted": expected, "distinct": expected, "rows": expected, "errors": []}

@@ -277,6 +277,93 @@ def keys_rotate() -> None:
     click.echo(f"re-encrypted {count} secrets with a new key in {key_file()}; back it up")
 
 
+@main.group()
+def runs() -> None:
+    """Connection runs: what ran, who or what started it, and how it ended."""
+
+
+@runs.command("list")
+@click.option("--limit", default=20, show_default=True, type=int, help="How many, newest first.")
+@click.option("--json", "as_json", is_flag=True)
+def runs_list(limit: int, as_json: bool) -> None:
+    """List recent runs, newest first."""
+    _setup_django()
+    from hrsync.app.models import Run
+
+    rows = [
+        {
+            "id": run.pk,
+            "connection": run.connection.key,
+            "started_by": run.started_by,
+            "status": run.status,
+            "started": run.started.isoformat(),
+            "finished": run.finished.isoformat() if run.finished else None,
+            "plan": run.plan_counts,
+        }
+        for run in Run.objects.select_related("connection").order_by("-pk")[:limit]
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        planned = ", ".join(f"{k} {v}" for k, v in row["plan"].items() if v) or "-"
+        click.echo(
+            f"#{row['id']:<6} {row['connection']:<16} {row['started_by']:<10} "
+            f"{row['status']:<10} {row['started']:<33} {row['finished'] or '-':<33} {planned}"
+        )
+
+
+@main.group("scheduler")
+def scheduler_group() -> None:
+    """The scheduler: record due imports and runs exactly once, and run them."""
+
+
+@scheduler_group.command("tick")
+@click.option("--json", "as_json", is_flag=True)
+def scheduler_tick(as_json: bool) -> None:
+    """One tick: re-queue stuck work, queue what is due now, and run the queue in this process."""
+    _setup_django()
+    import socket
+
+    from django.utils import timezone
+
+    from hrsync.app import scheduler
+    from hrsync.jobs.due import due_slot
+
+    now = timezone.now()
+    requeued = scheduler.sweep(now)
+    queued = scheduler.tick(now, due_slot)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    ran = []
+    while (job := scheduler.claim_and_run(worker)) is not None:
+        ran.append(job)
+    rows = [
+        {
+            "id": job.pk,
+            "kind": job.kind,
+            "key": job.key,
+            "scheduled_for": job.scheduled_for.isoformat(),
+            "started_by": job.started_by,
+            "state": job.state,
+            "attempts": job.attempts,
+            "run": job.run_id,
+            "import": job.source_import_id,
+            "error": job.error,
+        }
+        for job in ran
+    ]
+    if as_json:
+        click.echo(json.dumps({"queued": len(queued), "requeued": len(requeued), "ran": rows}))
+        return
+    click.echo(f"queued {len(queued)}, re-queued {len(requeued)}, ran {len(rows)}")
+    for row in rows:
+        made = f"run {row['run']}" if row["run"] else f"import {row['import'] or '-'}"
+        error = f": {row['error']}" if row["error"] else ""
+        click.echo(
+            f"{row['kind']} {row['key']} @ {row['scheduled_for']} {row['state']} ({made}){error}"
+        )
+
+
 def _known(call: Callable[[], Any]) -> Any:
     """Turn 'no such source/connection' into a clear message instead of a traceback."""
     from django.core.exceptions import ObjectDoesNotExist

@@ -1,6 +1,7 @@
 """The scheduler against a real database: exactly-once ticks (two schedulers racing in real
 threads, each with its own connection, on SQLite and on PostgreSQL), leases taken over only when
-expired, the sweeper, on-change queueing, and a worker step that records a failure.
+expired, the sweeper, on-change queueing, a worker step that records a failure, and the
+`scheduler tick` and `runs list` commands.
 """
 
 from __future__ import annotations
@@ -223,3 +224,74 @@ def test_two_schedulers_racing_insert_each_slot_exactly_once(store_env: dict[str
     # 10 ticks one minute apart from 08:01:30: slots 08:02 … 08:10, five per source/connection.
     expected = (CONNECTIONS + 1) * 5
     assert result == {"inserted": expected, "distinct": expected, "rows": expected, "errors": []}
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+HRSYNC = str(Path(sys.executable).with_name("hrsync"))
+CONFIG = """
+[sources.flex]
+type = "flexhrm"
+url = "http://127.0.0.1:9/api/"
+instance = "acme"
+username = "api"
+password_env = "FLEX_PASSWORD"
+
+[connections.ad]
+source = "flex"
+type = "active_directory"
+url = "ldaps://127.0.0.1:9"
+tls_verify = false
+bind_dn = "Administrator@example.test"
+password_env = "AD_PASSWORD"
+base_dn = "DC=example,DC=test"
+users_ou = "OU=People,DC=example,DC=test"
+upn_suffix = "example.test"
+state = "active"
+"""
+PREPARE = """
+import os, django
+from datetime import timedelta
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
+django.setup()
+from django.utils import timezone
+from hrsync.app.models import Connection, Source
+hour_ago = timezone.now() - timedelta(hours=1)
+# The config file takes no schedules yet: set them in the store, as the console would.
+Source.objects.update(created=hour_ago, schedule="* * * * *")
+Connection.objects.update(created=hour_ago, schedule="* * * * *")
+"""
+
+
+def test_the_scheduler_tick_command_runs_what_is_due_and_runs_list_shows_it(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"HRSYNC_HOME": str(tmp_path), "FLEX_PASSWORD": "x", "AD_PASSWORD": "x"}
+
+    def hrsync(*args: str) -> str:
+        done = subprocess.run(
+            [HRSYNC, *args], env=env, capture_output=True, text=True, check=True, timeout=120
+        )
+        return done.stdout
+
+    (tmp_path / "hrsync.toml").write_text(CONFIG, encoding="utf-8")
+    hrsync("config", "load", str(tmp_path / "hrsync.toml"))
+    subprocess.run([sys.executable, "-c", PREPARE], env=env, check=True, timeout=60)
+    first = json.loads(hrsync("scheduler", "tick", "--json"))
+    assert (first["queued"], first["requeued"]) == (2, 0)
+    # Both servers are unreachable: each job fails with the reason, the connection's Run linked.
+    assert [(row["kind"], row["key"], row["state"]) for row in first["ran"]] == [
+        ("import", "flex", "failed"),
+        ("connection", "ad", "failed"),
+    ]
+    assert all(row["error"] and row["attempts"] == 1 for row in first["ran"])
+    runs = json.loads(hrsync("runs", "list", "--json"))
+    assert [(run["id"], run["connection"], run["started_by"], run["status"]) for run in runs] == [
+        (first["ran"][1]["run"], "ad", "schedule", "failed")
+    ]
+    again = json.loads(hrsync("scheduler", "tick", "--json"))
+    # The same slot never runs twice (a new minute may have brought the next one).
+    handled = {(row["key"], row["scheduled_for"]) for row in first["ran"]}
+    assert handled.isdisjoint((row["key"], row["scheduled_for"]) for row in again["ran"])
+    assert "ad" in hrsync("runs", "list")

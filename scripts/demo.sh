@@ -15,6 +15,7 @@ HRSYNC="$ROOT/.venv/bin/hrsync"
 PYTHON="$ROOT/.venv/bin/python"
 PORT="${PORT:-18081}"
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" # samba lives in /usr/sbin
+export HRSYNC_LOG_LEVEL="${HRSYNC_LOG_LEVEL:-WARNING}" # the demo prints its own summary
 
 if [[ -z "${HRSYNC_HOME:-}" ]]; then
   export HRSYNC_HOME="$ROOT/.hrsync/demo"

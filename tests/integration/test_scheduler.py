@@ -226,6 +226,79 @@ def test_two_schedulers_racing_insert_each_slot_exactly_once(store_env: dict[str
     assert result == {"inserted": expected, "distinct": expected, "rows": expected, "errors": []}
 
 
+LEASES = """
+import json, os, threading
+from datetime import UTC, datetime, timedelta
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+call_command("migrate", interactive=False, verbosity=0)
+from hrsync.app import models, scheduler
+
+START = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+TTL = timedelta(minutes=5)
+ROUNDS, WORKERS = 10, 6
+job = models.JobRun.objects.create(
+    kind="connection", key="ad", scheduled_for=START, queued=START,
+    state="running", worker="crashed", started=START, attempts=1,
+)
+scheduler.acquire_lease("ad", "crashed", START, TTL)
+connection.close()
+barrier = threading.Barrier(WORKERS)
+wins, requeued, errors = [], [], []
+
+def compete(name):
+    try:
+        for round in range(1, ROUNDS + 1):
+            now = START + round * (TTL + timedelta(seconds=1))  # the last holder's lease expired
+            barrier.wait()
+            if scheduler.acquire_lease("ad", name, now, TTL):
+                wins.append((round, name))
+            if round == 1:
+                requeued.extend(j.pk for j in scheduler.sweep(now))
+    except Exception as error:
+        errors.append(repr(error))
+        barrier.abort()
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=compete, args=(f"w{n}",)) for n in range(WORKERS)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+job.refresh_from_db()
+print(json.dumps({
+    "rounds_won": sorted({round for round, _ in wins}), "wins": len(wins),
+    "requeued": requeued, "job": [job.pk, job.state], "errors": errors,
+}))
+"""
+
+
+def test_racing_workers_take_an_expired_lease_over_once_and_sweep_once(
+    store_env: dict[str, str],
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LEASES],
+        env=store_env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    job_id = result["job"][0]
+    assert result == {
+        "rounds_won": list(range(1, 11)),
+        "wins": 10,
+        "requeued": [job_id],
+        "job": [job_id, "queued"],
+        "errors": [],
+    }
+
+
 # --- the command line ----------------------------------------------------------------------------
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))

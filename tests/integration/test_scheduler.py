@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.servers import database_url
@@ -150,16 +151,21 @@ def test_a_worker_skips_a_connection_whose_lease_another_worker_holds(source: So
 
 # --- two schedulers racing, real threads, SQLite and PostgreSQL ---------------------------------
 
-RACE = """
-import json, os, threading
+PRELUDE = """
+import json, os, threading, time
 from datetime import UTC, datetime, timedelta
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
 django.setup()
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 call_command("migrate", interactive=False, verbosity=0)
 from hrsync.app import models, scheduler
+"""
+"""What each script run in its own process starts with: Django on the store of `store_env`."""
+
+RACE = """
 from hrsync.jobs.due import due_slot
 
 START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
@@ -210,32 +216,27 @@ def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
         yield env
 
 
-def test_two_schedulers_racing_insert_each_slot_exactly_once(store_env: dict[str, str]) -> None:
-    script = RACE.replace("CONNECTIONS", str(CONNECTIONS))
+def run_script(script: str, env: dict[str, str]) -> Any:
+    """Run PRELUDE + script in its own process; what it printed last, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=store_env,
+        [sys.executable, "-c", PRELUDE + script],
+        env=env,
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_two_schedulers_racing_insert_each_slot_exactly_once(store_env: dict[str, str]) -> None:
+    result = run_script(RACE.replace("CONNECTIONS", str(CONNECTIONS)), store_env)
     # 10 ticks one minute apart from 08:01:30: slots 08:02 … 08:10, five per source/connection.
     expected = (CONNECTIONS + 1) * 5
     assert result == {"inserted": expected, "distinct": expected, "rows": expected, "errors": []}
 
 
 LEASES = """
-import json, os, threading
-from datetime import UTC, datetime, timedelta
-import django
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
-django.setup()
-from django.core.management import call_command
-from django.db import connection
-call_command("migrate", interactive=False, verbosity=0)
-from hrsync.app import models, scheduler
 
 START = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 TTL = timedelta(minutes=5)
@@ -280,15 +281,7 @@ print(json.dumps({
 def test_racing_workers_take_an_expired_lease_over_once_and_sweep_once(
     store_env: dict[str, str],
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", LEASES],
-        env=store_env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_script(LEASES, store_env)
     job_id = result["job"][0]
     assert result == {
         "rounds_won": list(range(1, 11)),
@@ -297,6 +290,25 @@ def test_racing_workers_take_an_expired_lease_over_once_and_sweep_once(
         "job": [job_id, "queued"],
         "errors": [],
     }
+
+
+HEARTBEAT = """
+
+ttl = timedelta(seconds=1.5)
+assert scheduler.acquire_lease("ad", "w1", timezone.now(), ttl)
+with scheduler.heartbeat("ad", "w1", ttl):
+    time.sleep(3 * ttl.total_seconds())  # a run three times longer than the lease
+    kept = not scheduler.acquire_lease("ad", "w2", timezone.now(), ttl)
+time.sleep(ttl.total_seconds() + 0.5)  # no more heartbeats: the lease expires
+taken = scheduler.acquire_lease("ad", "w2", timezone.now(), ttl)
+print(json.dumps({"kept": kept, "taken": taken}))
+"""
+
+
+def test_a_heartbeat_keeps_the_lease_of_a_long_run_and_stopping_it_lets_it_expire(
+    store_env: dict[str, str],
+) -> None:
+    assert run_script(HEARTBEAT, store_env) == {"kept": True, "taken": True}
 
 
 # --- the command line ----------------------------------------------------------------------------

@@ -13,12 +13,15 @@ hrsync.jobs independent of each other, so the caller passes that rule in as `due
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
+from django import db
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -197,6 +200,30 @@ def release_lease(name: str, owner: str) -> None:
     models.Lease.objects.filter(connection_key=name, owner=owner).delete()
 
 
+@contextmanager
+def heartbeat(name: str, owner: str, ttl: timedelta = LEASE_TTL) -> Iterator[None]:
+    """Renew the lease every third of its ttl while the block runs, so a long run keeps it and
+    only a crashed worker's lease expires. The renewals run in a thread with its own connection."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait((ttl / 3).total_seconds()):
+                if not renew_lease(name, owner, timezone.now(), ttl):
+                    log.warning("lease lost", lease=name, owner=owner)
+                    return
+        finally:
+            db.connection.close()
+
+    thread = threading.Thread(target=beat, name=f"lease-{name}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def lease_name(job: models.JobRun) -> str:
     """Connections lease by their key; imports by "import:<source key>"."""
     return job.key if job.kind == Kind.CONNECTION else f"import:{job.key}"
@@ -217,7 +244,8 @@ def claim_and_run(worker: str, now: datetime | None = None) -> models.JobRun | N
             continue  # someone runs this connection now; its JobRun waits for the next worker
         try:
             if _claim(job, worker, moment):
-                _execute(job, worker)
+                with heartbeat(name, worker):
+                    _execute(job, worker)
                 return job
         finally:
             release_lease(name, worker)

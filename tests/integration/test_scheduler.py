@@ -83,6 +83,9 @@ def test_only_active_clock_schedules_are_ticked_and_on_change_is_queued_by_impor
     add_connection(source, "draft", EVERY_2, state="draft")
     add_connection(source, "changes", "on-change")
     add_connection(source, "broken", "every day")
+    Connection.objects.filter(key=add_connection(source, "nowhere", EVERY_2).key).update(
+        time_zone="Europe/Nowhere"
+    )
     ticked = scheduler.tick(at(2), due_slot)
     assert {job.key for job in ticked} == {"flex"}
     queued = scheduler.queue_on_change("flex", at(2.2))

@@ -29,7 +29,7 @@ from django.utils import timezone
 from hrsync.app import models
 from hrsync.app.imports import import_source
 from hrsync.app.runs import run_connection
-from hrsync.app.schedules import OnChange, ScheduleError, parse_schedule
+from hrsync.app.schedules import OnChange, ScheduleError, parse_schedule, zone_of
 
 log = structlog.get_logger(__name__)
 
@@ -105,7 +105,7 @@ def _scheduled() -> list[_Scheduled]:
 
 
 def _tick_one(item: _Scheduled, now: datetime, due: DueRule) -> list[models.JobRun]:
-    if not _is_clocked(item.kind, item.key, item.schedule):
+    if not _is_clocked(item):
         return []
     answer = due(item.schedule, item.zone, _last_slot(item.kind, item.key) or item.since, now)
     with transaction.atomic():
@@ -115,12 +115,13 @@ def _tick_one(item: _Scheduled, now: datetime, due: DueRule) -> list[models.JobR
     return [job] if job is not None else []
 
 
-def _is_clocked(kind: str, key: str, schedule: str) -> bool:
+def _is_clocked(item: _Scheduled) -> bool:
     try:
-        return not isinstance(parse_schedule(schedule), OnChange)
+        zone_of(item.zone)
+        return not isinstance(parse_schedule(item.schedule), OnChange)
     except ScheduleError as error:
         # config load and the console validate schedules; a bad one in the store is skipped.
-        log.warning("schedule skipped", kind=kind, key=key, error=str(error))
+        log.warning("schedule skipped", kind=item.kind, key=item.key, error=str(error))
         return False
 
 

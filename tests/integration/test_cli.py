@@ -65,6 +65,11 @@ def test_loading_the_same_config_twice_changes_nothing(home: Path, tmp_path: Pat
         (('source = "flex"', 'source = "afas"'), "unknown source 'afas'"),
         (('url = "http://127.0.0.1:9/api/"', 'url = "ftp://x/api/"'), "sources.flex: url"),
         (('base_dn = "DC=example,DC=test"', "base_dn = 5"), "connections.ad"),
+        (('username = "api"', 'username = "api"\nschedule = "on-change"'), "on-change is for"),
+        (
+            ('upn_suffix = "example.test"', 'upn_suffix = "x"\nschedule = "whenever"'),
+            "connections.ad.schedule",
+        ),
         (
             (
                 'upn_suffix = "example.test"',
@@ -110,3 +115,33 @@ def test_an_unreachable_directory_is_simulated_against_an_empty_one(
     result = json.loads(done.stdout)
     assert result["status"] == "simulated"
     assert any("could not be reached" in note for note in result["notes"])
+
+
+def test_schedules_and_state_are_loaded_from_the_config(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "hrsync.toml"
+    config = CONFIG.replace('username = "api"', 'username = "api"\nschedule = "*/2 * * * *"')
+    config = config.replace(
+        'upn_suffix = "example.test"',
+        'upn_suffix = "example.test"\nschedule = "on-change"\nstate = "active"',
+    )
+    path.write_text(config)
+    done = hrsync(home, "config", "load", str(path))
+    assert done.returncode == 0, done.stderr
+    shown = subprocess.run(
+        [sys.executable, "-c", SHOW_SCHEDULES],
+        env={**os.environ, "HRSYNC_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.split() == ["*/2", "*", "*", "*", "*", "on-change", "active"]
+
+
+SHOW_SCHEDULES = """
+import os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
+django.setup()
+from hrsync.app.models import Connection, Source
+c = Connection.objects.get(key="ad")
+print(Source.objects.get(key="flex").schedule, c.schedule, c.state)
+"""

@@ -15,6 +15,7 @@ from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
+from hrsync.app.schedules import OnChange, ScheduleError, parse_schedule
 from hrsync.app.triggers.config import load_triggers
 from hrsync.engine.safety import SafetyPolicy
 
@@ -29,13 +30,16 @@ class _Entry(BaseModel):
 
 
 class SourceEntry(_Entry):
-    pass
+    schedule: str | None = None
+    """Import schedule: cron ("*/2 * * * *") or "every 15m from 2026-01-01T06:00"."""
 
 
 class ConnectionEntry(_Entry):
     source: str
     state: Connection.State | None = None
     time_zone: str = "Europe/Stockholm"
+    schedule: str | None = None
+    """Run schedule: cron, "every … from …", or "on-change"."""
 
 
 class ConfigFile(BaseModel):
@@ -62,14 +66,14 @@ def load_config(path: Path) -> LoadSummary:
         for key, source_entry in parsed.sources.items():
             _check(f"sources.{key}", source_entry.type, source_entry.settings(), wiring.SOURCES)
             row, created = Source.objects.get_or_create(key=key, defaults={"kind": ""})
-            _save(
-                row,
-                f"sources.{key}",
-                created,
-                summary,
-                kind=source_entry.type,
-                settings=source_entry.settings(),
-            )
+            source_values: dict[str, Any] = {
+                "kind": source_entry.type,
+                "settings": source_entry.settings(),
+            }
+            if source_entry.schedule is not None:
+                _check_schedule(f"sources.{key}", source_entry.schedule, allow_on_change=False)
+                source_values["schedule"] = source_entry.schedule.strip()
+            _save(row, f"sources.{key}", created, summary, **source_values)
         for key, entry in parsed.connections.items():
             _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGETS)
             source = Source.objects.filter(key=entry.source).first()
@@ -86,11 +90,23 @@ def load_config(path: Path) -> LoadSummary:
             }
             if entry.state is not None:
                 values["state"] = entry.state
+            if entry.schedule is not None:
+                _check_schedule(f"connections.{key}", entry.schedule, allow_on_change=True)
+                values["schedule"] = entry.schedule.strip()
             _save(conn, f"connections.{key}", created, summary, **values)
         # Channels before triggers: a trigger is checked against the channels it notifies.
         _record(summary, load_channels(parsed.channels))
         _record(summary, load_triggers(parsed.triggers))
     return summary
+
+
+def _check_schedule(where: str, text: str, *, allow_on_change: bool) -> None:
+    try:
+        schedule = parse_schedule(text)
+    except ScheduleError as error:
+        raise ConfigError(f"{where}.schedule: {error}") from error
+    if isinstance(schedule, OnChange) and not allow_on_change:
+        raise ConfigError(f"{where}.schedule: on-change is for connections; a source needs a time")
 
 
 def _record(summary: LoadSummary, results: list[tuple[str, str]]) -> None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hrsync.app import models, wiring
+from hrsync.app.job_queue import queue_on_change
 from hrsync.app.sources import describe_source
 from hrsync.app.tickets import EventSink, batched_entries, open_tickets
 from hrsync.app.triggers import Dispatcher
@@ -60,6 +61,8 @@ def import_source(
             _finish(record, store.summary, "failed", str(error))
             raise
     _finish(record, store.summary, "succeeded")
+    if store.summary.new + store.summary.changed:
+        queue_on_change(key, timezone.now())  # "on-change" connections run at once, not later
     if events is not None:
         if store.summary.invalid:
             events.fire("import.invalid", _invalid_subject(row, store.summary))

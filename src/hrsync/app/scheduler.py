@@ -28,6 +28,8 @@ from django.utils import timezone
 
 from hrsync.app import models
 from hrsync.app.imports import import_source
+from hrsync.app.job_queue import insert_job as _insert
+from hrsync.app.job_queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
 from hrsync.app.runs import run_connection
 from hrsync.app.schedules import OnChange, ScheduleError, parse_schedule, zone_of
 
@@ -131,40 +133,6 @@ def _last_slot(kind: str, key: str) -> datetime | None:
     )
     last: datetime | None = found["last"]
     return last
-
-
-def _insert(
-    kind: str, key: str, slot: datetime, started_by: str, now: datetime
-) -> models.JobRun | None:
-    """The new JobRun, or None when this (kind, key, slot) is already there."""
-    try:
-        with transaction.atomic():  # a savepoint: a conflict must not spoil the outer transaction
-            return models.JobRun.objects.create(
-                kind=kind, key=key, scheduled_for=slot, started_by=started_by, queued=now
-            )
-    except IntegrityError:
-        return None
-
-
-def queue_on_change(source_key: str, now: datetime) -> list[models.JobRun]:
-    """Queue a run of every active on-change connection of the source, at once (an import of it
-    found personnel changes). Returns the JobRuns queued."""
-    connections = models.Connection.objects.filter(
-        source__key=source_key, state=models.Connection.State.ACTIVE
-    )
-    queued: list[models.JobRun] = []
-    for connection in connections:
-        if _is_on_change(connection.schedule):
-            job = _insert(Kind.CONNECTION, connection.key, now, "on-change", now)
-            queued += [job] if job is not None else []
-    return queued
-
-
-def _is_on_change(schedule: str) -> bool:
-    try:
-        return isinstance(parse_schedule(schedule), OnChange)
-    except ScheduleError:
-        return False
 
 
 # --- leases ------------------------------------------------------------------------------------
@@ -281,8 +249,7 @@ def _run_import(job: models.JobRun) -> None:
     summary = import_source(job.key)
     job.source_import_id = summary.import_id
     job.state = State.DONE
-    if summary.new + summary.changed > 0:
-        queue_on_change(job.key, timezone.now())
+    # import_source itself queues the source's on-change connections when it found changes.
 
 
 def _run_connection(job: models.JobRun) -> None:

@@ -24,7 +24,6 @@ from hrsync.connectors.flexhrm.errors import (
     RequestRejectedError,
     UnavailableError,
     describe_problem,
-    retry_after_seconds,
 )
 from hrsync.connectors.flexhrm.parse import (
     Coded,
@@ -43,6 +42,7 @@ from hrsync.connectors.flexhrm.parse import (
     sanitise,
     select_distributions,
 )
+from hrsync.connectors.retry_after import retry_after_seconds
 from hrsync.domain.person import InvalidRecord, Person
 
 TODAY = date(2026, 11, 28)

@@ -25,13 +25,13 @@ from hrsync.app.notify.templates import (
 )
 from hrsync.app.notify.webhook import (
     backoff_delay,
-    retry_after_seconds,
     sign,
     slack_body,
     standard_webhook_body,
     teams_body,
     webhook_key,
 )
+from hrsync.connectors.retry_after import retry_after_seconds
 
 FULL_CONTEXT: dict[str, Any] = {
     "event": "ticket.closed",

@@ -18,12 +18,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx2
 
 from hrsync.app.notify.templates import PlainData, RenderedMessage
+from hrsync.connectors.retry_after import retry_after_seconds
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the spec's prefix, not a secret)
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -260,19 +260,3 @@ def _describe_answer(response: httpx2.Response) -> str:
     status = f"{response.status_code} {response.reason_phrase}".strip()
     text = " ".join(response.text.split())[:MAX_SHOWN]
     return f"the receiver answered {status}" + (f": {text}" if text else "")
-
-
-def retry_after_seconds(header: str | None) -> float | None:
-    """The wait a Retry-After header asks for (RFC 9110 §10.2.3: seconds or an HTTP-date)."""
-    if not header or not header.strip():
-        return None
-    value = header.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

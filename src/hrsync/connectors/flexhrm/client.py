@@ -28,8 +28,8 @@ from hrsync.connectors.flexhrm.errors import (
     ResourceNotFoundError,
     UnavailableError,
     describe_problem,
-    retry_after_seconds,
 )
+from hrsync.connectors.retry_after import retry_after_seconds
 
 Record = dict[str, Any]
 """One JSON object as Flex sends it; `Any` stops here, at the edge."""

@@ -12,8 +12,6 @@ SourceError                       (hrsync.domain.errors)
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from hrsync.domain.errors import SourceError
 
@@ -71,19 +69,3 @@ def _field_errors(errors: object) -> list[str]:
 
 def _shorten(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
-
-
-def retry_after_seconds(header: str | None, now: datetime | None = None) -> float | None:
-    """The delay a Retry-After header asks for (RFC 9110 §10.2.3: seconds or an HTTP-date)."""
-    if not header or not header.strip():
-        return None
-    value = header.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -27,9 +27,10 @@ from tests.integration.api_data import (
     token_for,
 )
 
-from hrsync.app.api.auth import ROLE_KEY, SHOWN_PREFIX, token_digest
+from hrsync.app.api.auth import ROLE_KEY
 from hrsync.app.models import ApiToken, AuditEvent, Channel, Connection, Source
 from hrsync.app.secrets import decrypt
+from hrsync.app.tokens import SHOWN_PREFIX, token_digest
 
 pytestmark = pytest.mark.django_db
 

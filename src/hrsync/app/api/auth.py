@@ -22,9 +22,7 @@ from ninja.utils import check_csrf
 
 from hrsync.app.models import ApiToken
 from hrsync.app.roles import Role, has_role
-from hrsync.app.tokens import SHOWN_PREFIX as SHOWN_PREFIX  # noqa: PLC0414 (re-exported)
 from hrsync.app.tokens import TOKEN_PREFIX, token_digest
-from hrsync.app.tokens import new_token as new_token  # noqa: PLC0414 (re-exported)
 
 LAST_USED_EVERY = timedelta(minutes=1)
 """`last_used` is written at most this often per token: not one write per request."""

@@ -328,11 +328,10 @@ def scheduler_tick(as_json: bool) -> None:
     from django.utils import timezone
 
     from hrsync.app import scheduler
-    from hrsync.jobs.due import due_slot
 
     now = timezone.now()
     requeued = scheduler.sweep(now)
-    queued = scheduler.tick(now, due_slot)
+    queued = scheduler.tick(now)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     ran = []
     while (job := scheduler.claim_and_run(worker)) is not None:

@@ -20,7 +20,6 @@ from tests.servers import database_url
 
 from hrsync.app import scheduler
 from hrsync.app.models import Connection, JobRun, Lease, Source
-from hrsync.jobs.due import due_slot
 
 START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
 EVERY_2 = "*/2 * * * *"
@@ -57,21 +56,21 @@ def slots(kind: str, key: str) -> list[datetime]:
 @pytest.mark.django_db
 def test_a_tick_inserts_each_due_slot_once_and_advances_the_next_run(source: Source) -> None:
     add_connection(source, "ad", EVERY_2)
-    first = scheduler.tick(at(2), due_slot)
+    first = scheduler.tick(at(2))
     assert {(job.kind, job.key, job.scheduled_for) for job in first} == {
         ("import", "flex", at(1.5)),
         ("connection", "ad", at(1.5)),
     }
     # A second scheduler ticking the same moment finds both slots taken.
-    assert scheduler.tick(at(2), due_slot) == []
+    assert scheduler.tick(at(2)) == []
     assert Connection.objects.get(key="ad").next_run_at == at(3.5)
     assert all(job.state == "queued" and job.started_by == "schedule" for job in first)
 
 
 @pytest.mark.django_db
 def test_overdue_slots_after_downtime_run_once(source: Source) -> None:
-    scheduler.tick(at(2), due_slot)
-    after_downtime = scheduler.tick(at(2 + 3 * 60), due_slot)
+    scheduler.tick(at(2))
+    after_downtime = scheduler.tick(at(2 + 3 * 60))
     assert [job.scheduled_for for job in after_downtime] == [at(2 + 3 * 60 - 0.5)]
     assert len(slots("import", "flex")) == 2
 
@@ -86,14 +85,14 @@ def test_only_active_clock_schedules_are_ticked_and_on_change_is_queued_by_impor
     Connection.objects.filter(key=add_connection(source, "nowhere", EVERY_2).key).update(
         time_zone="Europe/Nowhere"
     )
-    ticked = scheduler.tick(at(2), due_slot)
+    ticked = scheduler.tick(at(2))
     assert {job.key for job in ticked} == {"flex"}
     queued = scheduler.queue_on_change("flex", at(2.2))
     assert [(job.key, job.started_by, job.scheduled_for) for job in queued] == [
         ("changes", "on-change", at(2.2))
     ]
     # The tick's own baseline counts only scheduled slots: on-change runs do not shift it.
-    assert scheduler.tick(at(4), due_slot)[0].scheduled_for == at(3.5)
+    assert scheduler.tick(at(4))[0].scheduled_for == at(3.5)
 
 
 # --- leases, the sweeper, the worker step --------------------------------------------------------
@@ -116,7 +115,7 @@ def test_a_lease_is_taken_over_only_once_expired() -> None:
 @pytest.mark.django_db
 def test_sweep_requeues_a_crashed_workers_run_and_one_queued_too_long(source: Source) -> None:
     add_connection(source, "ad", EVERY_2)
-    crashed, waiting = scheduler.tick(at(2), due_slot)
+    crashed, waiting = scheduler.tick(at(2))
     JobRun.objects.filter(pk=crashed.pk).update(
         state="running", worker="worker-a", started=at(2), attempts=1
     )
@@ -169,7 +168,6 @@ from hrsync.app import models, scheduler
 """What each script run in its own process starts with: Django on the store of `store_env`."""
 
 RACE = """
-from hrsync.jobs.due import due_slot
 
 START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
 source = models.Source.objects.create(key="flex", kind="flexhrm", schedule="*/2 * * * *")
@@ -189,7 +187,7 @@ def run_scheduler():
         for moment in moments:
             barrier.wait()
             inserted.extend((j.kind, j.key, j.scheduled_for.isoformat())
-                            for j in scheduler.tick(moment, due_slot))
+                            for j in scheduler.tick(moment))
     except Exception as error:
         errors.append(repr(error))
         barrier.abort()

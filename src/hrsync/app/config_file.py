@@ -15,9 +15,9 @@ from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
-from hrsync.app.schedules import OnChange, ScheduleError, parse_schedule
 from hrsync.app.triggers.config import load_triggers
 from hrsync.engine.safety import SafetyPolicy
+from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
 
 
 class _Entry(BaseModel):

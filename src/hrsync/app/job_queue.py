@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from hrsync.app import models
-from hrsync.app.schedules import OnChange, ScheduleError, parse_schedule
+from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
 
 Kind = models.JobRun.Kind
 

@@ -37,11 +37,11 @@ from hrsync.app.connection_steps import (
 )
 from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff
 from hrsync.app.runs import PLAN_CHANGED, run_connection
-from hrsync.app.schedules import OnChange, ScheduleError, format_schedule, next_run_times
-from hrsync.app.schedules import parse_schedule as _parse_schedule
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.errors import TargetError
+from hrsync.jobs.schedules import OnChange, ScheduleError, format_schedule, next_run_times
+from hrsync.jobs.schedules import parse_schedule as _parse_schedule
 
 __all__ = [
     "CheckResult",

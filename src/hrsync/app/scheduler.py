@@ -7,18 +7,16 @@ ticks and scheduler instances may race; the loser's insert conflicts and it move
 a JobRun only while it holds the lease of that connection (or source); a crashed worker's lease
 expires, `sweep` puts its JobRun back in the queue, and another worker takes the lease over.
 
-When a slot is due is pure arithmetic (hrsync.jobs.due). import-linter keeps hrsync.app and
-hrsync.jobs independent of each other, so the caller passes that rule in as `due`.
+When a slot is due is pure arithmetic (hrsync.jobs.schedules.due_slot).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 import structlog
 from django import db
@@ -31,7 +29,7 @@ from hrsync.app.imports import import_source
 from hrsync.app.job_queue import insert_job as _insert
 from hrsync.app.job_queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
 from hrsync.app.runs import run_connection
-from hrsync.app.schedules import OnChange, ScheduleError, parse_schedule, zone_of
+from hrsync.jobs.schedules import OnChange, ScheduleError, due_slot, parse_schedule, zone_of
 
 log = structlog.get_logger(__name__)
 
@@ -45,20 +43,6 @@ CLAIM_WINDOW = 50
 
 Kind = models.JobRun.Kind
 State = models.JobRun.State
-
-
-class DueSlot(Protocol):
-    """What a due rule answers: the slot to run now (None: none) and the next slot."""
-
-    @property
-    def slot(self) -> datetime | None: ...
-
-    @property
-    def next_slot(self) -> datetime | None: ...
-
-
-DueRule = Callable[[str, str, datetime | None, datetime], DueSlot]
-"""(schedule, zone, last slot handled, now) → DueSlot; hrsync.jobs.due.due_slot is the one."""
 
 
 # --- the tick ----------------------------------------------------------------------------------
@@ -76,14 +60,14 @@ class _Scheduled:
     """When it came to be: the baseline before its first slot was handled."""
 
 
-def tick(now: datetime, due: DueRule) -> list[models.JobRun]:
+def tick(now: datetime) -> list[models.JobRun]:
     """Insert a JobRun for every source and active connection whose schedule is due at `now`.
 
     Each insert commits before this returns and before anything runs; a slot some other
     scheduler already inserted is skipped. Returns the JobRuns this call inserted."""
     inserted: list[models.JobRun] = []
     for item in _scheduled():
-        inserted += _tick_one(item, now, due)
+        inserted += _tick_one(item, now)
     return inserted
 
 
@@ -106,10 +90,10 @@ def _scheduled() -> list[_Scheduled]:
     return sources + connections
 
 
-def _tick_one(item: _Scheduled, now: datetime, due: DueRule) -> list[models.JobRun]:
+def _tick_one(item: _Scheduled, now: datetime) -> list[models.JobRun]:
     if not _is_clocked(item):
         return []
-    answer = due(item.schedule, item.zone, _last_slot(item.kind, item.key) or item.since, now)
+    answer = due_slot(item.schedule, item.zone, _last_slot(item.kind, item.key) or item.since, now)
     with transaction.atomic():
         job = _insert(item.kind, item.key, answer.slot, "schedule", now) if answer.slot else None
         if item.kind == Kind.CONNECTION:

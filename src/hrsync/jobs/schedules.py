@@ -14,6 +14,12 @@ Three forms:
 A wall time that DST skips (02:30 on the last Sunday of March in Stockholm): an interval runs at
 the equivalent instant one hour later (03:30), cron as cronsim decides (when the gap ends,
 03:00). A repeated wall time (autumn) runs once, at its first occurrence.
+
+`due_slot` is what the scheduler asks on every tick: given the last slot already handled and the
+time now, the latest slot in (last, now] — after downtime the missed slots collapse into one run,
+not one per slot — and the first slot after now.
+
+Pure arithmetic, free of Django: hrsync.app depends on this module, never the other way.
 """
 
 from __future__ import annotations
@@ -38,6 +44,14 @@ _INTERVAL = re.compile(
 
 class ScheduleError(ValueError):
     """The schedule text is not one of the three forms; the message says what is expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """`slot`: the slot to run now (None: nothing due); `next_slot`: the first slot after now."""
+
+    slot: datetime | None
+    next_slot: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +137,45 @@ def next_run_times(
     except OverflowError:
         # Past year 9999 there are no more run times to tell.
         return []
+
+
+def is_clocked(schedule: str) -> bool:
+    """Whether the schedule runs by the clock (not empty, not on-change)."""
+    cleaned = schedule.strip().lower()
+    return bool(cleaned) and cleaned != ON_CHANGE
+
+
+def due_slot(
+    schedule: str | Schedule, tz_name: str, last_slot: datetime | None, now: datetime
+) -> Due:
+    """The latest slot in (last_slot, now] and the first slot after now, both in UTC.
+
+    With no last slot nothing is due yet: the schedule starts counting from now. On-change has
+    no slots."""
+    parsed = parse_schedule(schedule) if isinstance(schedule, str) else schedule
+    zone = zone_of(tz_name)
+    moment = now.astimezone(UTC)
+    latest: datetime | None
+    match parsed:
+        case Cron(expression):
+            latest = _cron_at_or_before(expression, zone, moment)
+        case Interval() as interval:
+            index = _first_index(interval, zone, moment) - 1
+            latest = _occurrence(interval, zone, index).astimezone(UTC) if index >= 0 else None
+        case OnChange():
+            return Due(None, None)
+    following = next_run_times(parsed, tz_name, 1, after=moment)
+    is_due = latest is not None and last_slot is not None and latest > last_slot
+    return Due(latest if is_due else None, following[0].astimezone(UTC) if following else None)
+
+
+def _cron_at_or_before(expression: str, zone: ZoneInfo, moment: datetime) -> datetime | None:
+    # Reverse from a minute past `moment`: cronsim's reverse walk may start strictly before it.
+    start = (moment.replace(second=0, microsecond=0) + timedelta(minutes=1)).astimezone(zone)
+    for time in CronSim(expression, start, reverse=True):
+        if time.astimezone(UTC) <= moment:
+            return time.astimezone(UTC)
+    return None
 
 
 def _parse_cron(text: str) -> Cron:

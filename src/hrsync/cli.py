@@ -218,22 +218,39 @@ def tickets_close(ticket_id: int, text: str) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the console and the REST API (waitress)."""
+@click.option("--threads", default=8, show_default=True, type=int, help="Web threads.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="Job worker threads; 0 runs neither workers nor the scheduler (they run elsewhere).",
+)
+def serve(host: str, port: int, threads: int, workers: int) -> None:
+    """Serve the console and the REST API (waitress), with the scheduler and job workers."""
     _setup_django()
     import waitress
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.wsgi import get_wsgi_application
 
+    from hrsync.app.workers import Background
+
+    background = Background(workers) if workers else None
     click.echo(f"hrsync console on http://{host}:{port}/  (API: http://{host}:{port}/api/docs)")
-    waitress.serve(
-        StaticFilesHandler(get_wsgi_application()),
-        host=host,
-        port=port,
-        threads=threads,
-        ident="hrsync",
-    )
+    if background is not None:
+        click.echo(f"scheduler and {workers} job worker(s) in this process ({_queue_label()})")
+        background.start()
+    try:
+        waitress.serve(
+            StaticFilesHandler(get_wsgi_application()),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="hrsync",
+        )
+    finally:
+        if background is not None:
+            background.stop()
 
 
 @main.command("createadmin")
@@ -313,9 +330,55 @@ def runs_list(limit: int, as_json: bool) -> None:
         )
 
 
-@main.group("scheduler")
-def scheduler_group() -> None:
-    """The scheduler: record due imports and runs exactly once, and run them."""
+@main.group("scheduler", invoke_without_command=True)
+@click.option(
+    "--interval", default=5.0, show_default=True, type=click.FloatRange(0.5, 60), help="Seconds."
+)
+@click.pass_context
+def scheduler_group(context: click.Context, interval: float) -> None:
+    """The scheduler: record due imports and runs exactly once and put them on the queue.
+
+    Without a subcommand it runs until stopped (SIGTERM or Ctrl-C); any number may run."""
+    if context.invoked_subcommand is not None:
+        return
+    _setup_django()
+    import signal
+    import threading
+
+    from hrsync.app.workers import run_scheduler
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"hrsync scheduler: a step every {interval:g} s (queue: {_queue_label()})")
+    run_scheduler(stop, interval)
+
+
+@main.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--processes", is_flag=True, help="Worker processes instead of threads (one core each)."
+)
+def worker(workers: int, processes: bool) -> None:
+    """Run queued imports and connection runs until stopped (SIGTERM: finish the running ones)."""
+    _setup_django()
+    from hrsync.app.workers import consumer
+
+    kind = "process" if processes else "thread"
+    click.echo(f"hrsync worker: {workers} {kind}(s) on {_queue_label()}")
+    consumer(workers, kind).run()
+
+
+def _queue_label() -> str:
+    """The queue URL without a password, for a start-up line."""
+    from urllib.parse import urlsplit
+
+    from hrsync.app.job_queue import queue_url
+
+    parts = urlsplit(queue_url())
+    host = parts.hostname or ""
+    shown = f"{host}:{parts.port}" if parts.port else host
+    return f"{parts.scheme}://{shown}{parts.path}"
 
 
 @scheduler_group.command("tick")

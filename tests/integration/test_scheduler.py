@@ -366,12 +366,17 @@ def test_the_scheduler_tick_command_runs_what_is_due_and_runs_list_shows_it(
     subprocess.run([sys.executable, "-c", PREPARE], env=env, check=True, timeout=60)
     first = json.loads(hrsync("scheduler", "tick", "--json"))
     assert (first["queued"], first["requeued"]) == (2, 0)
-    # Both servers are unreachable: each job fails with the reason, the connection's Run linked.
+    # Both servers are unreachable: a transient failure, so each job waits for its next attempt
+    # with the reason; the connection's Run is linked.
     assert [(row["kind"], row["key"], row["state"]) for row in first["ran"]] == [
-        ("import", "flex", "failed"),
-        ("connection", "ad", "failed"),
+        ("import", "flex", "queued"),
+        ("connection", "ad", "queued"),
     ]
-    assert all(row["error"] and row["attempts"] == 1 for row in first["ran"])
+    assert all(row["attempts"] == 1 for row in first["ran"])
+    assert all(
+        row["error"].startswith("attempt 1 failed: ") and "next attempt at" in row["error"]
+        for row in first["ran"]
+    )
     runs = json.loads(hrsync("runs", "list", "--json"))
     assert [(run["id"], run["connection"], run["started_by"], run["status"]) for run in runs] == [
         (first["ran"][1]["run"], "ad", "schedule", "failed")

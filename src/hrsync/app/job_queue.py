@@ -1,28 +1,58 @@
-"""The job queue's table: insert a due job exactly once; queue on-change runs after an import."""
+"""The job queue: JobRun rows in the database, and their ids on a Huey queue to the workers.
+
+The database row is the truth (state, attempts, outcome); the queue only carries ids, so a
+message lost, duplicated or delivered late does no harm: the sweeper re-sends what waited too
+long, and a worker that receives the id of a JobRun no longer queued does nothing.
+
+The queue's storage is chosen by HRSYNC_QUEUE_URL: `sqlite:///path`, `redis://…` or
+`postgresql://…`; unset, the database's own PostgreSQL when DATABASE_URL names one, else a SQLite
+file in the data directory (one process: `hrsync serve`).
+"""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from django.db import IntegrityError, transaction
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
+from huey.api import TaskWrapper
+from psycopg.conninfo import make_conninfo
 
 from hrsync.app import models
 from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
 
+log = structlog.get_logger(__name__)
+
 Kind = models.JobRun.Kind
+QUEUE_NAME = "hrsync"
+TASK_NAME = "hrsync.run_job"
+
+
+class QueueConfigError(ValueError):
+    """HRSYNC_QUEUE_URL names no storage hrsync knows."""
+
+
+# --- the table ---------------------------------------------------------------------------------
 
 
 def insert_job(
     kind: str, key: str, slot: datetime, started_by: str, now: datetime
 ) -> models.JobRun | None:
-    """The new JobRun, or None when this (kind, key, slot) is already there."""
+    """The new JobRun, or None when this (kind, key, slot) is already there. Its id goes on the
+    queue once the surrounding transaction commits (a worker must find the row)."""
     try:
         with transaction.atomic():  # a savepoint: a conflict must not spoil the outer transaction
-            return models.JobRun.objects.create(
+            job = models.JobRun.objects.create(
                 kind=kind, key=key, scheduled_for=slot, started_by=started_by, queued=now
             )
     except IntegrityError:
         return None
+    transaction.on_commit(functools.partial(send, [job.pk]))
+    return job
 
 
 def queue_on_change(source_key: str, now: datetime) -> list[models.JobRun]:
@@ -32,9 +62,9 @@ def queue_on_change(source_key: str, now: datetime) -> list[models.JobRun]:
         source__key=source_key, state=models.Connection.State.ACTIVE
     )
     queued: list[models.JobRun] = []
-    for connection in connections:
-        if _is_on_change(connection.schedule):
-            job = insert_job(Kind.CONNECTION, connection.key, now, "on-change", now)
+    for row in connections:
+        if _is_on_change(row.schedule):
+            job = insert_job(Kind.CONNECTION, row.key, now, "on-change", now)
             queued += [job] if job is not None else []
     return queued
 
@@ -44,3 +74,99 @@ def _is_on_change(schedule: str) -> bool:
         return isinstance(parse_schedule(schedule), OnChange)
     except ScheduleError:
         return False
+
+
+# --- the messages ------------------------------------------------------------------------------
+
+
+def send(job_ids: list[int], eta: datetime | None = None) -> None:
+    """Put these JobRun ids on the queue, to run now or at `eta`. Best effort: when the queue
+    cannot be reached the rows stay queued and the sweeper sends them again."""
+    task = run_job_task()
+    for job_id in job_ids:
+        try:
+            if eta is None:
+                task(job_id)
+            else:
+                task.schedule(args=(job_id,), eta=eta)
+        except Exception as error:  # the queue down must not fail an import or a tick
+            _log_unsent(job_id, error)
+
+
+def _log_unsent(job_id: int, error: Exception) -> None:
+    log.warning(
+        "job not sent to the queue; the sweeper sends it again",
+        job_run=job_id,
+        error=str(error),
+    )
+
+
+def queue_url() -> str:
+    """The configured queue URL, or the default for this database."""
+    if settings.HRSYNC_QUEUE_URL:
+        return str(settings.HRSYNC_QUEUE_URL)
+    if connection.vendor == "postgresql":
+        return "postgresql:"  # the database's own connection settings
+    return f"sqlite:///{settings.HOME / 'queue.sqlite3'}"
+
+
+def get_huey() -> Huey:
+    return _huey_for(queue_url())
+
+
+def run_job_task() -> TaskWrapper:
+    return _task_for(queue_url())
+
+
+@functools.cache
+def _huey_for(url: str) -> Huey:
+    parts = urlsplit(url)
+    match parts.scheme:
+        case "sqlite":
+            return SqliteHuey(QUEUE_NAME, filename=parts.path, results=False, utc=True)
+        case "redis" | "rediss":
+            return RedisHuey(QUEUE_NAME, url=url, results=False, utc=True)
+        case "postgres" | "postgresql":
+            huey = PostgresHuey(
+                QUEUE_NAME,
+                results=False,
+                utc=True,
+                table_prefix="hrsync_queue",
+                create_tables=False,
+                **_postgres_dsn(url),
+            )
+            _create_postgres_tables(huey)
+            return huey
+    raise QueueConfigError(
+        f"HRSYNC_QUEUE_URL {url!r}: use sqlite:///path, redis://host:port/db or postgresql://…"
+    )
+
+
+def _postgres_dsn(url: str) -> dict[str, str]:
+    if urlsplit(url).netloc or urlsplit(url).path:
+        return {"dsn": url}
+    params = connection.get_connection_params()
+    allowed = ("host", "port", "dbname", "user", "password")
+    return {"dsn": make_conninfo(**{key: params[key] for key in allowed if params.get(key)})}
+
+
+def _create_postgres_tables(huey: Huey) -> None:
+    """Huey's `create table if not exists` races when several processes start at once (two
+    creators of one table type collide in pg_type); one at a time, under an advisory lock."""
+    with huey.storage.db(commit=True, close=True) as cursor:
+        cursor.execute("select pg_advisory_xact_lock(hashtext('hrsync_queue'))")
+        for statement in huey.storage.ddl:
+            cursor.execute(statement)
+
+
+@functools.cache
+def _task_for(url: str) -> TaskWrapper:
+    # The worker side lives in hrsync.app.workers, which imports the scheduler, which imports
+    # this module: imported when the first message runs, not at import time.
+    def run_job(job_id: int) -> None:
+        from hrsync.app.workers import execute  # noqa: PLC0415 (see above)
+
+        execute(job_id)
+
+    wrapper: TaskWrapper = _huey_for(url).task(name=TASK_NAME, retries=0)(run_job)
+    return wrapper

@@ -47,6 +47,8 @@ class RunSummary:
     applied: int = 0
     failed: int = 0
     deferred: int = 0
+    unreachable: int = 0
+    """Changes failed or deferred because the target could not be reached: worth a retry."""
     held: int = 0
     status: str = ""
     reasons: list[str] = field(default_factory=list)
@@ -257,6 +259,7 @@ def _apply(
 
 def _count(summary: RunSummary, outcomes: Iterable[Outcome]) -> None:
     for outcome in outcomes:
+        summary.unreachable += outcome.is_transient
         match outcome.status:
             case Status.APPLIED:
                 summary.applied += 1

@@ -12,14 +12,17 @@ When a slot is due is pure arithmetic (hrsync.jobs.schedules.due_slot).
 
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import structlog
 from django import db
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -29,13 +32,14 @@ from hrsync.app.imports import import_source
 from hrsync.app.job_queue import insert_job as _insert
 from hrsync.app.job_queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
 from hrsync.app.runs import run_connection
+from hrsync.domain.errors import SourceUnavailableError, TransientError
 from hrsync.jobs.schedules import OnChange, ScheduleError, due_slot, parse_schedule, zone_of
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_ZONE = "Europe/Stockholm"
 LEASE_TTL = timedelta(minutes=10)
-"""How long a lease holds without a heartbeat; longer than the longest expected run."""
+"""The default of how long a lease holds without a heartbeat; lease_ttl() is the setting."""
 QUEUED_TOO_LONG = timedelta(minutes=15)
 """A JobRun queued longer than this is re-queued by the sweeper (its message may be lost)."""
 CLAIM_WINDOW = 50
@@ -43,6 +47,52 @@ CLAIM_WINDOW = 50
 
 Kind = models.JobRun.Kind
 State = models.JobRun.State
+
+
+def lease_ttl() -> timedelta:
+    return timedelta(seconds=settings.HRSYNC_LEASE_SECONDS)
+
+
+# --- retries -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential back-off with "equal jitter": the wait before attempt n + 1 lies between half
+    and all of base * 2^(n-1), capped. Jitter spreads the retries of many connections that failed
+    together; the lower half keeps each gap at least as long as the one before."""
+
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(minutes=15)
+    max_attempts: int = 5
+
+    def retry_at(
+        self, attempts: int, now: datetime, rand: Callable[[], float] = random.random
+    ) -> datetime | None:
+        """When to try again after `attempts` starts; None when they are used up."""
+        if attempts >= self.max_attempts:
+            return None
+        ceiling: timedelta = min(self.cap, self.base * 2 ** (attempts - 1))
+        return now + ceiling * (0.5 + rand() / 2)
+
+
+def retry_policy() -> RetryPolicy:
+    """From the settings HRSYNC_RETRY_BASE_SECONDS, _CAP_SECONDS and HRSYNC_MAX_ATTEMPTS."""
+    return RetryPolicy(
+        timedelta(seconds=settings.HRSYNC_RETRY_BASE_SECONDS),
+        timedelta(seconds=settings.HRSYNC_RETRY_CAP_SECONDS),
+        settings.HRSYNC_MAX_ATTEMPTS,
+    )
+
+
+TRANSIENT = (TransientError, SourceUnavailableError, OSError, db.OperationalError)
+"""Failures a later attempt may not meet: the target or HR API unreachable, busy or timing out,
+a database connection lost. Everything else — refused credentials, a missing secret, a rejected
+value, a bug — fails the JobRun at once with the reason."""
+
+
+def is_transient(error: BaseException | None) -> bool:
+    return isinstance(error, TRANSIENT)
 
 
 # --- the tick ----------------------------------------------------------------------------------
@@ -185,24 +235,64 @@ def lease_name(job: models.JobRun) -> str:
 # --- the worker step ---------------------------------------------------------------------------
 
 
-def claim_and_run(worker: str, now: datetime | None = None) -> models.JobRun | None:
-    """Run the oldest queued JobRun whose lease this worker can take; None when there is none.
+class Outcome(StrEnum):
+    """What became of one request to run a JobRun."""
 
-    The JobRun ends done or failed with the error; the lease is released either way."""
+    RAN = "ran"
+    """Ran to done or failed, or failed transiently and waits for its retry (see job.queued)."""
+    BUSY = "busy"
+    """Another worker holds the lease of its connection: ask again shortly."""
+    STALE = "stale"
+    """Not queued any more (ran already, or another worker took it): nothing to do."""
+    EARLY = "early"
+    """A retry whose time has not come: ask again at job.queued."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    job: models.JobRun | None
+    outcome: Outcome
+
+
+def run_job(job_id: int, worker: str, now: datetime | None = None) -> Attempt:
+    """Run the queued JobRun `job_id` (a queue message carries only this id) under its lease.
+
+    A duplicate or late message finds the JobRun no longer queued and does nothing, so a message
+    delivered twice never runs the work twice."""
     moment = now or timezone.now()
-    queue = models.JobRun.objects.filter(state=State.QUEUED).order_by("queued", "pk")
-    for job in queue[:CLAIM_WINDOW]:
-        name = lease_name(job)
-        if not acquire_lease(name, worker, moment):
-            continue  # someone runs this connection now; its JobRun waits for the next worker
-        try:
-            if _claim(job, worker, moment):
-                with heartbeat(name, worker):
-                    _execute(job, worker)
-                return job
-        finally:
-            release_lease(name, worker)
+    job = models.JobRun.objects.filter(pk=job_id).first()
+    if job is None or job.state != State.QUEUED:
+        return Attempt(job, Outcome.STALE)
+    if job.queued > moment:
+        return Attempt(job, Outcome.EARLY)
+    return Attempt(job, _run_leased(job, worker, moment))
+
+
+def claim_and_run(worker: str, now: datetime | None = None) -> models.JobRun | None:
+    """Run the oldest ready JobRun whose lease this worker can take; None when there is none.
+
+    The database is the queue here (`hrsync scheduler tick` runs it in one process); the task
+    queue's workers use `run_job` with the id instead."""
+    moment = now or timezone.now()
+    ready = models.JobRun.objects.filter(state=State.QUEUED, queued__lte=moment)
+    for job in ready.order_by("queued", "pk")[:CLAIM_WINDOW]:
+        if _run_leased(job, worker, moment) is Outcome.RAN:
+            return job
     return None
+
+
+def _run_leased(job: models.JobRun, worker: str, now: datetime) -> Outcome:
+    name = lease_name(job)
+    if not acquire_lease(name, worker, now, lease_ttl()):
+        return Outcome.BUSY  # someone runs this connection now; this JobRun waits its turn
+    try:
+        if not _claim(job, worker, now):
+            return Outcome.STALE
+        with heartbeat(name, worker, lease_ttl()):
+            _execute(job, worker, retry_policy())
+        return Outcome.RAN
+    finally:
+        release_lease(name, worker)
 
 
 def _claim(job: models.JobRun, worker: str, now: datetime) -> bool:
@@ -213,33 +303,74 @@ def _claim(job: models.JobRun, worker: str, now: datetime) -> bool:
     return claimed == 1
 
 
-def _execute(job: models.JobRun, worker: str) -> None:
+def _execute(job: models.JobRun, worker: str, policy: RetryPolicy) -> None:
     bound = log.bind(job_run=job.pk, kind=job.kind, key=job.key, worker=worker)
+    error: Exception | None = None
     try:
         if job.kind == Kind.IMPORT:
             _run_import(job)
         else:
             _run_connection(job)
-    except Exception as error:  # the boundary: any failure is recorded, not lost
-        bound.warning("job failed", error=str(error))
+    except Exception as failure:  # the boundary: any failure is recorded, not lost
+        error = failure
         _link_failed_record(job)
-        job.state, job.error = State.FAILED, str(error) or type(error).__name__
-    job.finished = timezone.now()
+    finished = timezone.now()
+    retry_at = policy.retry_at(job.attempts, finished) if is_transient(error) else None
+    if error is None:
+        job.state = State.DONE
+    elif retry_at is not None:
+        job.state, job.queued, job.worker = State.QUEUED, retry_at, ""
+        job.error = (
+            f"attempt {job.attempts} failed: {_describe(error)}; "
+            f"next attempt at {retry_at:%H:%M:%S} UTC"
+        )
+    else:
+        job.state, job.error = State.FAILED, _describe(error)
+    job.finished = None if job.state == State.QUEUED else finished
+    job.history = [*job.history, _history_entry(job, worker, finished, error)]
     job.save()
-    bound.info("job finished", state=job.state)
+    bound.info("job finished", state=job.state, attempt=job.attempts, error=job.error or None)
+
+
+def _history_entry(
+    job: models.JobRun, worker: str, finished: datetime, error: Exception | None
+) -> dict[str, object]:
+    return {
+        "attempt": job.attempts,
+        "worker": worker,
+        "started": job.started.isoformat() if job.started else None,
+        "finished": finished.isoformat(),
+        "outcome": "failed" if error is not None else "done",
+        "error": _describe(error) if error is not None else "",
+        "transient": is_transient(error),
+    }
+
+
+def _describe(error: Exception) -> str:
+    return str(error) or type(error).__name__
 
 
 def _run_import(job: models.JobRun) -> None:
     summary = import_source(job.key)
     job.source_import_id = summary.import_id
-    job.state = State.DONE
     # import_source itself queues the source's on-change connections when it found changes.
 
 
 def _run_connection(job: models.JobRun) -> None:
     summary = run_connection(job.key, started_by=job.started_by)
     job.run_id = summary.run_id
-    job.state = State.FAILED if summary.status == models.Run.Status.FAILED else State.DONE
+    if summary.unreachable:
+        raise TransientError(
+            f"the target could not be reached for {summary.unreachable} of the changes "
+            f"(run {summary.run_id}); they wait for the next attempt"
+        )
+    if summary.status == models.Run.Status.FAILED:
+        reason = "; ".join(summary.notes) or f"{summary.failed} changes failed"
+        raise RunFailedError(f"run {summary.run_id} failed: {reason}")
+
+
+class RunFailedError(Exception):
+    """A run finished with failed changes the target refused: retrying would change nothing."""
 
 
 def _link_failed_record(job: models.JobRun) -> None:

@@ -40,6 +40,10 @@ def _database() -> dict[str, Any]:
     }
 
 
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("HRSYNC_DEBUG") == "1"
 ALLOWED_HOSTS = os.environ.get("HRSYNC_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -93,3 +97,12 @@ TIME_ZONE = "Europe/Stockholm"
 LANGUAGE_CODE = "en"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 LOGGING_CONFIG = None
+
+# Scheduling and the task queue (docs/operations/scheduling.md).
+HRSYNC_QUEUE_URL = os.environ.get("HRSYNC_QUEUE_URL", "")
+"""sqlite:///path, redis://host:6379/0 or postgresql://…; empty: the database's own PostgreSQL
+when DATABASE_URL names one, else a SQLite file in the data directory."""
+HRSYNC_LEASE_SECONDS = _seconds("HRSYNC_LEASE_SECONDS", 600)
+HRSYNC_RETRY_BASE_SECONDS = _seconds("HRSYNC_RETRY_BASE_SECONDS", 30)
+HRSYNC_RETRY_CAP_SECONDS = _seconds("HRSYNC_RETRY_CAP_SECONDS", 900)
+HRSYNC_MAX_ATTEMPTS = int(os.environ.get("HRSYNC_MAX_ATTEMPTS") or 5)

@@ -5,6 +5,9 @@ TargetError
 ├── NotFoundError        the account or its parent is gone
 ├── AlreadyExistsError   a name or object is taken
 └── RejectedError        the target refused the values (constraint, schema, access)
+
+SourceError              an HR source could not be read
+└── SourceUnavailableError   retry later: 5xx, 429, timeouts after the client's own retries
 """
 
 
@@ -30,3 +33,8 @@ class RejectedError(TargetError):
 
 class SourceError(Exception):
     """An HR source could not be read (after retries). The message is meant for an admin."""
+
+
+class SourceUnavailableError(SourceError):
+    """The source did not answer or answered "try later" (5xx, 429, timeouts) even after the
+    client's own retries: a later attempt may succeed, unlike a refused password."""

@@ -28,12 +28,15 @@ class JobRun(models.Model):
     """The source key (import) or the connection key (connection)."""
     scheduled_for = models.DateTimeField()
     started_by = models.CharField(max_length=64, default="schedule")
-    """schedule or on-change; copied to the Run it produces."""
+    """schedule, on-change, trigger or a person; copied to the Run it produces."""
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
+    """How often it was started."""
+    history = models.JSONField(default=list, blank=True)
+    """One entry per attempt: attempt, worker, started, finished, outcome, error."""
     created = models.DateTimeField(auto_now_add=True)
     queued = models.DateTimeField()
-    """When it was last put in the queue (creation, or a sweep's re-queue)."""
+    """When it is ready to run: its creation, a sweep's re-queue, or when a retry falls due."""
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)

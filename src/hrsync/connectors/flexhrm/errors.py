@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from hrsync.domain.errors import SourceError
+from hrsync.domain.errors import SourceError, SourceUnavailableError
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Statuses worth asking again; every other 4xx or 5xx is final. 500 is here because hrsync only
@@ -43,7 +43,7 @@ class RequestRejectedError(FlexHrmError):
     pass
 
 
-class UnavailableError(FlexHrmError):
+class UnavailableError(FlexHrmError, SourceUnavailableError):
     pass
 
 

@@ -1,0 +1,144 @@
+"""What runs the queue: Huey consumers executing JobRun ids, and the scheduler loop.
+
+Three ways to run them, one code path:
+
+- `hrsync serve`: the console, the scheduler loop and a few worker threads in one process
+  (`Background`), the queue in a SQLite file — nothing else to install;
+- `hrsync worker`: a consumer with any number of worker threads or processes, on any machine;
+- `hrsync scheduler`: the scheduler loop alone. Any number may run: the tick's exactly-once key
+  and the sweep's conditional updates make a second scheduler harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from django import db
+from django.utils import timezone
+from huey.consumer import Consumer
+
+from hrsync.app import job_queue, models, scheduler
+
+log = structlog.get_logger(__name__)
+
+BUSY_DELAY = timedelta(seconds=5)
+"""How long a JobRun waits when another worker runs its connection, before it asks again."""
+SCHEDULER_INTERVAL = 5.0
+"""Seconds between scheduler steps: a one-minute schedule starts within this of its slot."""
+POLL_MAX_DELAY = 1.0
+"""The longest a worker sleeps between looks at an empty queue (Huey backs off up to this)."""
+
+
+def worker_name() -> str:
+    """host:pid:thread — who ran a JobRun, recorded on it and on its lease."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+def execute(job_id: int) -> None:
+    """The task behind a queue message: run JobRun `job_id`, or send it again for later when its
+    connection is busy or its retry is not due yet."""
+    db.close_old_connections()
+    try:
+        attempt = scheduler.run_job(job_id, worker_name())
+        job = attempt.job
+        match attempt.outcome:
+            case scheduler.Outcome.BUSY:
+                job_queue.send([job_id], eta=timezone.now() + BUSY_DELAY)
+            case scheduler.Outcome.EARLY if job is not None:
+                job_queue.send([job_id], eta=job.queued)
+            case scheduler.Outcome.RAN if (
+                job is not None and job.state == models.JobRun.State.QUEUED
+            ):
+                job_queue.send([job_id], eta=job.queued)  # a transient failure: the retry
+    finally:
+        db.close_old_connections()
+
+
+# --- the scheduler loop ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Step:
+    """One scheduler step: what the sweep sent again and what the tick queued."""
+
+    at: datetime
+    requeued: list[models.JobRun] = field(default_factory=list)
+    queued: list[models.JobRun] = field(default_factory=list)
+
+
+def scheduler_step(now: datetime | None = None) -> Step:
+    """Sweep, then tick. The tick's new JobRuns reach the queue as their inserts commit; the
+    sweep's re-queued ones are sent here."""
+    moment = now or timezone.now()
+    step = Step(moment, requeued=scheduler.sweep(moment))
+    job_queue.send([job.pk for job in step.requeued])
+    step.queued = scheduler.tick(moment)
+    return step
+
+
+def run_scheduler(stop: threading.Event, interval: float = SCHEDULER_INTERVAL) -> None:
+    """Step every `interval` seconds until `stop` is set. A failing step (the database away) is
+    logged and the loop goes on."""
+    log.info("scheduler started", interval=interval)
+    while not stop.is_set():
+        began = time.monotonic()
+        try:
+            step = scheduler_step()
+            if step.queued or step.requeued:
+                log.info("scheduler step", queued=len(step.queued), requeued=len(step.requeued))
+        except Exception as error:  # the loop outlives a failing step
+            log.warning("scheduler step failed", error=str(error))
+        finally:
+            db.close_old_connections()
+        stop.wait(max(0.0, interval - (time.monotonic() - began)))
+    db.connections.close_all()
+    log.info("scheduler stopped")
+
+
+# --- consumers ---------------------------------------------------------------------------------
+
+
+def consumer(workers: int, worker_type: str = "thread") -> Consumer:
+    """A Huey consumer of the job queue: `workers` threads or processes."""
+    huey = job_queue.get_huey()
+    job_queue.run_job_task()  # registers the task this consumer runs
+    if worker_type == "process":
+        db.connections.close_all()  # forked workers must not share the parent's connections
+    return Consumer(
+        huey,
+        workers=workers,
+        periodic=False,
+        worker_type=worker_type,
+        max_delay=POLL_MAX_DELAY,
+        shutdown_timeout=60,
+    )
+
+
+class Background:
+    """The scheduler loop and worker threads inside another program (`hrsync serve`)."""
+
+    def __init__(self, workers: int = 2, interval: float = SCHEDULER_INTERVAL) -> None:
+        self._consumer = consumer(workers)
+        self._stop = threading.Event()
+        self._scheduler = threading.Thread(
+            target=run_scheduler, args=(self._stop, interval), name="hrsync-scheduler", daemon=True
+        )
+
+    def start(self) -> None:
+        # Consumer.start() would also take over SIGINT/SIGTERM, which the host program owns.
+        self._consumer.scheduler.start()
+        for _, thread in self._consumer.worker_threads:
+            thread.start()
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop taking work; wait for running jobs to finish (up to the consumer's timeout)."""
+        self._stop.set()
+        self._consumer.stop(graceful=True)
+        self._scheduler.join()

@@ -289,7 +289,7 @@ def test_an_admin_walks_the_steps_simulates_schedules_and_activates(source: Sour
     connection.refresh_from_db()
     assert (connection.state, connection.schedule) == ("active", "every 15m from 2026-01-01T06:00")
     detail = client.get("/connections/ad/").content.decode()
-    assert "Next scheduled sync" in detail and "/audit/?connection=ad" in detail
+    assert "Next run" in detail and "/audit/?connection=ad" in detail
     assert "Acme AB" in detail
 
     client.post("/connections/ad/step/2/", STEP2_FORM)  # editing resets the progress

@@ -7,6 +7,7 @@ earlier step is edited, and writes the audit event.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ from hrsync.app.api.auth import ADMIN, VIEWER, actor
 from hrsync.app.api.errors import answers
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.api.schemas import KEY_PATTERN
+from hrsync.app.connection_runs import RunTimes, run_times
 from hrsync.app.connection_steps import STEPS, ScopeStep, SourceStep, default_mapping
 from hrsync.app.models import Connection
 from hrsync.app.sources import describe_source
@@ -37,6 +39,27 @@ LIST_FIELDS = (
 )  # fmt: skip
 
 
+class LastRunOut(Schema):
+    state: str = Field(
+        description="How it ended: done, failed, … (a run started by hand: its run status)."
+    )
+    started_by: str = Field(description="schedule, on-change, trigger, cli or a user name.")
+    finished: datetime
+    attempts: int = Field(description="How often it was started.")
+    worker: str = Field(description="The worker that ran it; empty for a run started by hand.")
+    run_id: int | None = Field(description="The run it produced (GET /api/runs/{id}).")
+    run_status: str | None = Field(description="That run's status: succeeded, held, failed, …")
+
+
+class CurrentRunOut(Schema):
+    state: str = Field(description="queued, running, …")
+    started_by: str
+    since: datetime = Field(
+        description="When it started (running) or is ready to run (queued); later than now "
+        "for a retry that waits for its time."
+    )
+
+
 class ConnectionOut(Schema):
     key: str
     name: str
@@ -50,6 +73,17 @@ class ConnectionOut(Schema):
     time_zone: str
     last_sync: datetime | None
     next_sync: datetime | None
+    last_run: LastRunOut | None = Field(
+        description="The latest finished run: the scheduler's record of it, or a run started "
+        "by hand when that finished later; null: never run."
+    )
+    current_run: CurrentRunOut | None = Field(
+        description="A run queued, running or waiting for a retry; null: none."
+    )
+    next_run: datetime | None = Field(
+        description="When the scheduler runs the connection next; null when it is not active "
+        "or runs on change (schedule on-change) rather than by the clock."
+    )
 
 
 class StepOut(Schema):
@@ -111,7 +145,7 @@ class DeleteQuery(Schema):
 
 @router.get("/connections", response=answers(ConnectionPage), **VIEWER)
 def list_connections(request: HttpRequest, query: Query[ConnectionQuery]) -> dict[str, Any]:
-    return page(_filtered(query), query, lambda items: [connection_out(row) for row in items])
+    return page(_filtered(query), query, connection_outs)
 
 
 @router.get("/connections/{key}", response=answers(ConnectionDetailOut), **VIEWER)
@@ -178,7 +212,13 @@ def _filtered(query: ConnectionQuery) -> QuerySet[Connection]:
     return rows.order_by(*ORDERS[query.order])
 
 
-def connection_out(row: Connection) -> dict[str, Any]:
+def connection_outs(rows: list[Connection]) -> list[dict[str, Any]]:
+    """A page of connections, their run times looked up together (no query per row)."""
+    times = run_times(rows)
+    return [connection_out(row, times[row.pk]) for row in rows]
+
+
+def connection_out(row: Connection, times: RunTimes) -> dict[str, Any]:
     return {
         "key": row.key,
         "name": row.name,
@@ -192,12 +232,15 @@ def connection_out(row: Connection) -> dict[str, Any]:
         "time_zone": row.time_zone,
         "last_sync": row.last_run_at,
         "next_sync": row.next_run_at,
+        "last_run": asdict(times.last) if times.last else None,
+        "current_run": asdict(times.current) if times.current else None,
+        "next_run": times.next_run,
     }
 
 
 def connection_detail(row: Connection) -> dict[str, Any]:
     attribute = str(row.settings.get("person_id_attribute", "employeeNumber"))
-    return connection_out(row) | {
+    return connection_out(row, run_times([row])[row.pk]) | {
         "settings": lifecycle.snapshot(row)["settings"],
         "password_set": bool(row.secret),
         "steps": [

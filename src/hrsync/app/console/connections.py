@@ -10,11 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from hrsync.app import lifecycle
+from hrsync.app.connection_runs import run_times
 from hrsync.app.connection_steps import SCHEDULE, SIMULATE, STEPS, Step, default_mapping
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.connection_forms import (
@@ -25,7 +26,7 @@ from hrsync.app.console.connection_forms import (
     put_errors,
 )
 from hrsync.app.console.responses import by_method, is_htmx, render_page
-from hrsync.app.models import Connection, Run
+from hrsync.app.models import Connection
 from hrsync.app.roles import Role
 from hrsync.app.sources import describe_source
 
@@ -74,10 +75,12 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     number = _page_number(request.GET.get("page", ""))
     start = (number - 1) * PAGE_SIZE
     rows = list(table_rows(search)[start : start + PAGE_SIZE + 1])
+    shown = rows[:PAGE_SIZE]
+    times = run_times(shown)
     context = {
         "rows": [
-            (row, describe_source(row.source), TARGET_LABELS.get(row.kind, row.kind))
-            for row in rows[:PAGE_SIZE]
+            (row, describe_source(row.source), TARGET_LABELS.get(row.kind, row.kind), times[row.pk])
+            for row in shown
         ],
         "page": number,
         "first_shown": start + 1,
@@ -95,12 +98,8 @@ def _page_number(text: str) -> int:
 
 
 def table_rows(search: str) -> QuerySet[Connection]:
-    """Connections by name, each with its last real (not simulated) run's end and status."""
-    latest = Run.objects.filter(connection=OuterRef("pk"), is_simulation=False).order_by("-pk")
-    rows = Connection.objects.select_related("source").annotate(
-        last_finished=Subquery(latest.values("finished")[:1]),
-        last_status=Subquery(latest.values("status")[:1]),
-    )
+    """Connections by name; their run times are looked up for the page shown (run_times)."""
+    rows = Connection.objects.select_related("source")
     if search:
         rows = rows.filter(Q(name__icontains=search) | Q(key__icontains=search))
     return rows.order_by("name", "key")
@@ -119,7 +118,7 @@ def connection_detail(request: HttpRequest, key: str) -> HttpResponse:
         "target_label": TARGET_LABELS.get(connection.kind, connection.kind),
         "organisation": organisation(connection),
         "steps": progress(connection),
-        "last_sync": runs.filter(is_simulation=False).exclude(finished=None).first(),
+        "times": run_times([connection])[connection.pk],
         "last_simulation": runs.filter(is_simulation=True).first(),
         "recent_runs": list(runs[:5]),
         "can_simulate": connection.state in RUNNABLE and connection.step >= SIMULATE,

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+import redis
 from psycopg import sql
 
 IS_SERVER_REQUIRED = os.environ.get("HRSYNC_REQUIRE_SERVERS") == "1"
@@ -42,3 +43,23 @@ def database_url(kind: str) -> Iterator[str | None]:
             yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
         finally:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+REDIS_URL = os.environ.get("HRSYNC_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+@contextmanager
+def redis_url() -> Iterator[str]:
+    """A Redis database of its own (a random index, emptied before and after) for one test."""
+    url = f"{REDIS_URL}/{1 + uuid.uuid4().int % 15}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        missing_server(f"Redis is not reachable at {REDIS_URL}: {error}")
+        return
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -53,6 +54,39 @@ def insert_job(
         return None
     transaction.on_commit(functools.partial(send, [job.pk]))
     return job
+
+
+INSERT_BATCH = 500
+_INSERT_SLOTS = (
+    "INSERT INTO {table} (kind, key, scheduled_for, started_by, state, attempts, history, "
+    "created, queued, worker, error) VALUES {rows} "
+    "ON CONFLICT (kind, key, scheduled_for) DO NOTHING RETURNING id"
+)
+_SLOT_ROW = "(%s, %s, %s, 'schedule', 'queued', 0, '[]', %s, %s, '', '')"
+
+
+def insert_slots(slots: list[tuple[str, str, datetime]], now: datetime) -> list[models.JobRun]:
+    """Insert a scheduled JobRun per (kind, key, slot) in a few statements, skipping the slots
+    already there (another scheduler's); the inserted ones, whose ids go on the queue once the
+    surrounding transaction commits.
+
+    Raw SQL for one reason: `INSERT … ON CONFLICT DO NOTHING RETURNING` tells exactly which rows
+    this call inserted, on PostgreSQL and on SQLite alike; bulk_create cannot."""
+    table = connection.ops.quote_name(models.JobRun._meta.db_table)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    ids: list[int] = []
+    for start in range(0, len(slots), INSERT_BATCH):
+        batch = slots[start : start + INSERT_BATCH]
+        rows = ", ".join([_SLOT_ROW] * len(batch))
+        params: list[Any] = []
+        for kind, key, slot in batch:
+            params += [kind, key, connection.ops.adapt_datetimefield_value(slot), stamp, stamp]
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_SLOTS.format(table=table, rows=rows), params)
+            ids += [row[0] for row in cursor.fetchall()]
+    if ids:
+        transaction.on_commit(functools.partial(send, sorted(ids)))
+    return list(models.JobRun.objects.filter(pk__in=ids).order_by("pk"))
 
 
 def queue_on_change(source_key: str, now: datetime) -> list[models.JobRun]:

@@ -24,12 +24,12 @@ import structlog
 from django import db
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from hrsync.app import models
 from hrsync.app.imports import import_source
-from hrsync.app.job_queue import insert_job as _insert
+from hrsync.app.job_queue import insert_slots
 from hrsync.app.job_queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
 from hrsync.app.runs import run_connection
 from hrsync.domain.errors import SourceUnavailableError, TransientError
@@ -60,7 +60,7 @@ def lease_ttl() -> timedelta:
 class RetryPolicy:
     """Exponential back-off with "equal jitter": the wait before attempt n + 1 lies between half
     and all of base * 2^(n-1), capped. Jitter spreads the retries of many connections that failed
-    together; the lower half keeps each gap at least as long as the one before."""
+    together; the lower half keeps each gap at least as long as the one before, until the cap."""
 
     base: timedelta = timedelta(seconds=30)
     cap: timedelta = timedelta(minutes=15)
@@ -106,18 +106,35 @@ class _Scheduled:
     key: str
     schedule: str
     zone: str
-    since: datetime
-    """When it came to be: the baseline before its first slot was handled."""
+    last_slot: datetime
+    """The last slot queued; before the first, when it came to be."""
+    next_run_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    item: _Scheduled
+    slot: datetime | None
+    next_slot: datetime | None
 
 
 def tick(now: datetime) -> list[models.JobRun]:
     """Insert a JobRun for every source and active connection whose schedule is due at `now`.
 
-    Each insert commits before this returns and before anything runs; a slot some other
-    scheduler already inserted is skipped. Returns the JobRuns this call inserted."""
-    inserted: list[models.JobRun] = []
-    for item in _scheduled():
-        inserted += _tick_one(item, now)
+    One transaction, a handful of statements however many connections are due: the inserts
+    (a slot another scheduler already inserted is skipped by the database), then each item's
+    last slot and next run time. It commits before this returns and before anything runs; the
+    new ids go on the queue as it commits. Returns the JobRuns this call inserted."""
+    answers = [
+        _Due(item, answer.slot, answer.next_slot)
+        for item in _scheduled()
+        if _is_clocked(item)
+        for answer in [due_slot(item.schedule, item.zone, item.last_slot, now)]
+    ]
+    due = [answer for answer in answers if answer.slot is not None]
+    with transaction.atomic():
+        inserted = insert_slots([(a.item.kind, a.item.key, a.slot) for a in due if a.slot], now)
+        _advance(due, answers)
     return inserted
 
 
@@ -125,30 +142,47 @@ def _scheduled() -> list[_Scheduled]:
     sources = [
         _Scheduled(
             Kind.IMPORT,
-            source.key,
-            source.schedule,
-            str(source.settings.get("time_zone", DEFAULT_ZONE)),
-            source.created,
+            row.key,
+            row.schedule,
+            str(row.settings.get("time_zone", DEFAULT_ZONE)),
+            row.last_slot or row.created,
         )
-        for source in models.Source.objects.exclude(schedule="")
+        for row in models.Source.objects.exclude(schedule="")
     ]
     active = models.Connection.objects.filter(state=models.Connection.State.ACTIVE)
     connections = [
-        _Scheduled(Kind.CONNECTION, row.key, row.schedule, row.time_zone, row.created)
+        _Scheduled(
+            Kind.CONNECTION,
+            row.key,
+            row.schedule,
+            row.time_zone,
+            row.last_slot or row.created,
+            row.next_run_at,
+        )
         for row in active.exclude(schedule="")
     ]
     return sources + connections
 
 
-def _tick_one(item: _Scheduled, now: datetime) -> list[models.JobRun]:
-    if not _is_clocked(item):
-        return []
-    answer = due_slot(item.schedule, item.zone, _last_slot(item.kind, item.key) or item.since, now)
-    with transaction.atomic():
-        job = _insert(item.kind, item.key, answer.slot, "schedule", now) if answer.slot else None
-        if item.kind == Kind.CONNECTION:
-            models.Connection.objects.filter(key=item.key).update(next_run_at=answer.next_slot)
-    return [job] if job is not None else []
+def _advance(due: list[_Due], answers: list[_Due]) -> None:
+    """Record each due item's slot as its last, and each connection's next run time where it
+    changed — in one UPDATE per table."""
+    slots = {(a.item.kind, a.item.key): a.slot for a in due}
+    sources = list(models.Source.objects.filter(key__in=[k for t, k in slots if t == Kind.IMPORT]))
+    for source in sources:
+        source.last_slot = slots[(Kind.IMPORT, source.key)]
+    models.Source.objects.bulk_update(sources, ["last_slot"])
+    moved = {
+        a.item.key: a
+        for a in answers
+        if a.item.kind == Kind.CONNECTION and (a.slot or a.item.next_run_at != a.next_slot)
+    }
+    connections = list(models.Connection.objects.filter(key__in=list(moved)))
+    for connection in connections:
+        answer = moved[connection.key]
+        connection.next_run_at = answer.next_slot
+        connection.last_slot = answer.slot or connection.last_slot
+    models.Connection.objects.bulk_update(connections, ["next_run_at", "last_slot"], batch_size=500)
 
 
 def _is_clocked(item: _Scheduled) -> bool:
@@ -159,14 +193,6 @@ def _is_clocked(item: _Scheduled) -> bool:
         # config load and the console validate schedules; a bad one in the store is skipped.
         log.warning("schedule skipped", kind=item.kind, key=item.key, error=str(error))
         return False
-
-
-def _last_slot(kind: str, key: str) -> datetime | None:
-    found = models.JobRun.objects.filter(kind=kind, key=key, started_by="schedule").aggregate(
-        last=Max("scheduled_for")
-    )
-    last: datetime | None = found["last"]
-    return last
 
 
 # --- leases ------------------------------------------------------------------------------------

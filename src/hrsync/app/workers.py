@@ -15,6 +15,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -82,14 +83,19 @@ def scheduler_step(now: datetime | None = None) -> Step:
     return step
 
 
-def run_scheduler(stop: threading.Event, interval: float = SCHEDULER_INTERVAL) -> None:
+Clock = Callable[[], datetime]
+
+
+def run_scheduler(
+    stop: threading.Event, interval: float = SCHEDULER_INTERVAL, clock: Clock = timezone.now
+) -> None:
     """Step every `interval` seconds until `stop` is set. A failing step (the database away) is
-    logged and the loop goes on."""
+    logged and the loop goes on. `clock` tells the scheduler's time (tests speed it up)."""
     log.info("scheduler started", interval=interval)
     while not stop.is_set():
         began = time.monotonic()
         try:
-            step = scheduler_step()
+            step = scheduler_step(clock())
             if step.queued or step.requeued:
                 log.info("scheduler step", queued=len(step.queued), requeued=len(step.requeued))
         except Exception as error:  # the loop outlives a failing step
@@ -123,22 +129,36 @@ def consumer(workers: int, worker_type: str = "thread") -> Consumer:
 class Background:
     """The scheduler loop and worker threads inside another program (`hrsync serve`)."""
 
-    def __init__(self, workers: int = 2, interval: float = SCHEDULER_INTERVAL) -> None:
+    def __init__(
+        self,
+        workers: int = 2,
+        interval: float = SCHEDULER_INTERVAL,
+        clock: Clock = timezone.now,
+        schedulers: int = 1,
+    ) -> None:
         self._consumer = consumer(workers)
         self._stop = threading.Event()
-        self._scheduler = threading.Thread(
-            target=run_scheduler, args=(self._stop, interval), name="hrsync-scheduler", daemon=True
-        )
+        self._schedulers = [
+            threading.Thread(
+                target=run_scheduler,
+                args=(self._stop, interval, clock),
+                name=f"hrsync-scheduler-{n}",
+                daemon=True,
+            )
+            for n in range(1, schedulers + 1)
+        ]
 
     def start(self) -> None:
         # Consumer.start() would also take over SIGINT/SIGTERM, which the host program owns.
         self._consumer.scheduler.start()
         for _, thread in self._consumer.worker_threads:
             thread.start()
-        self._scheduler.start()
+        for thread in self._schedulers:
+            thread.start()
 
     def stop(self) -> None:
         """Stop taking work; wait for running jobs to finish (up to the consumer's timeout)."""
         self._stop.set()
         self._consumer.stop(graceful=True)
-        self._scheduler.join()
+        for thread in self._schedulers:
+            thread.join()

@@ -54,7 +54,11 @@ class JobRun(models.Model):
                 fields=["kind", "key", "scheduled_for"], name="one_job_run_per_slot"
             )
         ]
-        indexes = [models.Index(fields=["state", "queued"], name="job_run_queue")]
+        indexes = [
+            models.Index(fields=["state", "queued"], name="job_run_queue"),
+            # The console's "last run" of a connection: its latest finished JobRun.
+            models.Index(fields=["kind", "key", "finished"], name="job_run_last_finished"),
+        ]
 
 
 class Lease(models.Model):

@@ -18,6 +18,8 @@ class Source(models.Model):
     """The password, encrypted (MultiFernet); never shown back."""
     schedule = models.CharField(max_length=100, blank=True)
     """Import schedule: a cron expression or "every 15m from 2026-01-01T06:00" (issue 5)."""
+    last_slot = models.DateTimeField(null=True, blank=True)
+    """The last scheduled slot the scheduler queued (its tick starts counting from here)."""
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -48,6 +50,8 @@ class Connection(models.Model):
     schedule = models.CharField(max_length=100, blank=True)
     """A cron expression, "every 15m from 2026-01-01T06:00", or "on-change"."""
     next_run_at = models.DateTimeField(null=True, blank=True)
+    last_slot = models.DateTimeField(null=True, blank=True)
+    """The last scheduled slot the scheduler queued (its tick starts counting from here)."""
     last_run_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

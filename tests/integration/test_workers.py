@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,8 +31,10 @@ from typing import Any
 
 import pytest
 from tests.servers import database_url, redis_url
+from tests.tcp_relay import TcpRelay
 
 from hrsync.connectors.active_directory.client import DirectoryClient
+from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
@@ -131,7 +135,12 @@ def site_factory(
 
 
 def _config(
-    dc: SambaDC, base: str, connections: int, schedule: str, url: str = "http://127.0.0.1:9/api/"
+    dc: SambaDC,
+    base: str,
+    connections: int,
+    schedule: str,
+    url: str = "http://127.0.0.1:9/api/",
+    ad_url: str = "",
 ) -> str:
     lines = [
         "[sources.flex]",
@@ -146,7 +155,7 @@ def _config(
             f"[connections.c{n}]",
             'source = "flex"',
             'type = "active_directory"',
-            f'url = "{dc.url}"',
+            f'url = "{ad_url or dc.url}"',
             f'ca_file = "{dc.ca_file}"',
             f'bind_dn = "{dc.bind_dn}"',
             'password_env = "AD_PASSWORD"',
@@ -283,3 +292,137 @@ def test_two_schedulers_and_three_workers_on_postgresql_and_redis(site_factory: 
         result = site.python(RESULT)
     _assert_exactly_once(result, connections, clock["START"])
     assert result["workers"] > 1  # the work was shared
+
+
+# --- a worker killed mid-run -----------------------------------------------------------------
+
+JOB = """
+job = models.JobRun.objects.filter(kind="connection").order_by("-pk").first()
+print(json.dumps(None if job is None else {
+    "state": job.state, "attempts": job.attempts, "worker": job.worker, "error": job.error,
+    "history": job.history, "run": job.run_id,
+}))
+"""
+
+NOTHING_PLANNED = {
+    "create": 0,
+    "update": 0,
+    "move": 0,
+    "rename": 0,
+    "enable": 0,
+    "disable": 0,
+    "delete": 0,
+    "set_manager": 0,
+    "manual": 0,
+}
+
+
+@pytest.fixture
+def simulator() -> Iterator[FlexSimulator]:
+    sim = FlexSimulator(
+        generate_dataset(count=300, seed=5), credentials=Credentials("acme", "api", "flex-secret")
+    )
+    sim.start()
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+def _wait_for(site: Site, until: Any, seconds: float, what: str) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        job = site.python(JOB)
+        if job is not None and until(job):
+            return dict(job)
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {job}"
+        time.sleep(0.5)
+
+
+def test_a_worker_killed_mid_run_loses_its_lease_and_another_finishes_the_run(
+    site_factory: Any, simulator: FlexSimulator
+) -> None:
+    with database_url("postgresql") as database, redis_url() as queue:
+        site = site_factory(1, "on-change", database=database, queue=queue, url=simulator.url)
+        site.env |= {"HRSYNC_LEASE_SECONDS": "3"}
+        processes = [site.spawn(HRSYNC, "scheduler", "--interval", "1")]
+        processes += [site.spawn(HRSYNC, "worker", "--workers", "1") for _ in range(2)]
+        try:
+            site.hrsync("import", "flex")  # 300 joiners: queues the on-change run
+            running = _wait_for(site, lambda j: j["state"] == "running", 120, "the run to start")
+            deadline = time.monotonic() + 300
+            while len(site.accounts()) < 40:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            victim = int(running["worker"].split(":")[1])
+            os.kill(victim, signal.SIGKILL)
+            done = _wait_for(site, lambda j: j["state"] == "done", 300, "the retried run")
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(timeout=120)
+        simulated = json.loads(site.hrsync("run", "c0", "--simulate", "--json"))
+    assert done["attempts"] == 2
+    assert int(done["worker"].split(":")[1]) != victim
+    lost, finished = done["history"]
+    assert (lost["outcome"], lost["worker"]) == ("lost", running["worker"])
+    assert "lease" in lost["error"]
+    assert finished["outcome"] == "done"
+    owners = Counter(account["employeeNumber"][0] for account in site.accounts())
+    assert owners and owners.most_common(1)[0][1] == 1, "a person got two accounts"
+    assert simulated["plan"] == NOTHING_PLANNED
+
+
+# --- a target failing twice, then recovering --------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_target_failing_twice_then_recovering_is_tried_three_times_with_growing_gaps(
+    samba_dc: SambaDC, site_factory: Any, simulator: FlexSimulator
+) -> None:
+    relay = TcpRelay(samba_dc.host, 636)
+    relay.start()
+    relay.cut()  # the directory is unreachable: connections are refused
+    site = site_factory(
+        1,
+        "on-change",
+        database=None,
+        queue=None,
+        url=simulator.url,
+        ad_url=f"ldaps://{relay.host}:{relay.port}",
+    )
+    site.env |= {"HRSYNC_RETRY_BASE_SECONDS": "2"}
+    port = _free_port()
+    serve = site.spawn(HRSYNC, "serve", "--port", str(port), "--workers", "2")
+    try:
+        site.hrsync("import", "flex")
+        _wait_for(site, lambda j: j["attempts"] == 2 and j["state"] == "queued", 120, "2 failures")
+        relay.restore()
+        done = _wait_for(site, lambda j: j["state"] == "done", 120, "the third attempt")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=120)
+        relay.cut()
+    first, second, third = done["history"]
+    assert [entry["outcome"] for entry in done["history"]] == ["failed", "failed", "done"]
+    assert first["transient"] and second["transient"]
+    assert done["attempts"] == 3 and done["run"] is not None
+
+    def delay(entry: dict[str, Any]) -> float:
+        planned = datetime.fromisoformat(entry["retry_at"]) - datetime.fromisoformat(
+            entry["finished"]
+        )
+        return planned.total_seconds()
+
+    assert 1 <= delay(first) <= 2 < delay(second) <= 4  # base 2 s, doubled, equal jitter
+    for before, after in ((first, second), (second, third)):
+        assert datetime.fromisoformat(after["started"]) >= datetime.fromisoformat(
+            before["retry_at"]
+        )
+    assert len(site.accounts()) > 0

@@ -353,22 +353,27 @@ def _execute(job: models.JobRun, worker: str, policy: RetryPolicy) -> None:
     else:
         job.state, job.error = State.FAILED, _describe(error)
     job.finished = None if job.state == State.QUEUED else finished
-    job.history = [*job.history, _history_entry(job, worker, finished, error)]
+    job.history = [*job.history, _history_entry(job, worker, finished, error, retry_at)]
     job.save()
     bound.info("job finished", state=job.state, attempt=job.attempts, error=job.error or None)
 
 
 def _history_entry(
-    job: models.JobRun, worker: str, finished: datetime, error: Exception | None
+    job: models.JobRun,
+    worker: str,
+    finished: datetime | None,
+    error: Exception | str | None,
+    retry_at: datetime | None = None,
 ) -> dict[str, object]:
     return {
         "attempt": job.attempts,
         "worker": worker,
         "started": job.started.isoformat() if job.started else None,
-        "finished": finished.isoformat(),
-        "outcome": "failed" if error is not None else "done",
-        "error": _describe(error) if error is not None else "",
-        "transient": is_transient(error),
+        "finished": finished.isoformat() if finished else None,
+        "outcome": "done" if error is None else "lost" if isinstance(error, str) else "failed",
+        "error": "" if error is None else error if isinstance(error, str) else _describe(error),
+        "transient": isinstance(error, str) or is_transient(error),
+        "retry_at": retry_at.isoformat() if retry_at else None,
     }
 
 
@@ -431,8 +436,12 @@ def sweep(now: datetime, queued_too_long: timedelta = QUEUED_TOO_LONG) -> list[m
     ]
     requeued: list[models.JobRun] = []
     for job in stale:
+        reason = _requeue_reason(job)
+        history = job.history
+        if job.state == State.RUNNING:  # the crashed attempt, which could not record itself
+            history = [*history, _history_entry(job, job.worker, None, reason)]
         moved = models.JobRun.objects.filter(pk=job.pk, state=job.state, worker=job.worker).update(
-            state=State.QUEUED, queued=now, worker="", error=_requeue_reason(job)
+            state=State.QUEUED, queued=now, worker="", error=reason, history=history
         )
         if moved == 1:
             job.refresh_from_db()

@@ -301,33 +301,87 @@ def runs() -> None:
 
 @runs.command("list")
 @click.option("--limit", default=20, show_default=True, type=int, help="How many, newest first.")
+@click.option(
+    "--jobs",
+    is_flag=True,
+    help="The scheduler's jobs (imports and runs, queued, running, retrying or ended) instead.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def runs_list(limit: int, as_json: bool) -> None:
-    """List recent runs, newest first."""
+def runs_list(limit: int, jobs: bool, as_json: bool) -> None:
+    """List recent runs, newest first: who or what started each, when it was queued, started and
+    finished, its attempts, the worker and the outcome."""
     _setup_django()
-    from hrsync.app.models import Run
-
-    rows = [
-        {
-            "id": run.pk,
-            "connection": run.connection.key,
-            "started_by": run.started_by,
-            "status": run.status,
-            "started": run.started.isoformat(),
-            "finished": run.finished.isoformat() if run.finished else None,
-            "plan": run.plan_counts,
-        }
-        for run in Run.objects.select_related("connection").order_by("-pk")[:limit]
-    ]
+    rows = _job_rows(limit) if jobs else _run_rows(limit)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for row in rows:
+        if jobs:
+            click.echo(
+                f"#{row['id']:<6} {row['kind']:<10} {row['key']:<16} {row['started_by']:<10} "
+                f"{row['state']:<8} x{row['attempts']} {row['scheduled_for']:<26} "
+                f"{row['worker'] or '-'} {row['error']}"
+            )
+            continue
         planned = ", ".join(f"{k} {v}" for k, v in row["plan"].items() if v) or "-"
         click.echo(
             f"#{row['id']:<6} {row['connection']:<16} {row['started_by']:<10} "
             f"{row['status']:<10} {row['started']:<33} {row['finished'] or '-':<33} {planned}"
         )
+
+
+def _when(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _run_rows(limit: int) -> list[dict[str, Any]]:
+    from django.db.models import Prefetch
+
+    from hrsync.app.models import JobRun, Run
+
+    newest = Run.objects.select_related("connection").order_by("-pk")[:limit]
+    runs = newest.prefetch_related(Prefetch("job_runs", queryset=JobRun.objects.order_by("pk")))
+    rows = []
+    for run in runs:
+        job = next(iter(run.job_runs.all()), None)
+        rows.append(
+            {
+                "id": run.pk,
+                "connection": run.connection.key,
+                "started_by": run.started_by,
+                "status": run.status,
+                "started": run.started.isoformat(),
+                "finished": _when(run.finished),
+                "plan": run.plan_counts,
+                "job": None if job is None else _job_row(job),
+            }
+        )
+    return rows
+
+
+def _job_rows(limit: int) -> list[dict[str, Any]]:
+    from hrsync.app.models import JobRun
+
+    return [_job_row(job) for job in JobRun.objects.order_by("-pk")[:limit]]
+
+
+def _job_row(job: Any) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "key": job.key,
+        "scheduled_for": job.scheduled_for.isoformat(),
+        "started_by": job.started_by,
+        "state": job.state,
+        "attempts": job.attempts,
+        "queued": _when(job.queued),
+        "started": _when(job.started),
+        "finished": _when(job.finished),
+        "worker": job.worker,
+        "error": job.error,
+        "run": job.run_id,
+        "import": job.source_import_id,
+    }
 
 
 @main.group("scheduler", invoke_without_command=True)
@@ -399,21 +453,7 @@ def scheduler_tick(as_json: bool) -> None:
     ran = []
     while (job := scheduler.claim_and_run(worker)) is not None:
         ran.append(job)
-    rows = [
-        {
-            "id": job.pk,
-            "kind": job.kind,
-            "key": job.key,
-            "scheduled_for": job.scheduled_for.isoformat(),
-            "started_by": job.started_by,
-            "state": job.state,
-            "attempts": job.attempts,
-            "run": job.run_id,
-            "import": job.source_import_id,
-            "error": job.error,
-        }
-        for job in ran
-    ]
+    rows = [_job_row(job) for job in ran]
     if as_json:
         click.echo(json.dumps({"queued": len(queued), "requeued": len(requeued), "ran": rows}))
         return

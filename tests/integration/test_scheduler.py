@@ -381,6 +381,17 @@ def test_the_scheduler_tick_command_runs_what_is_due_and_runs_list_shows_it(
     assert [(run["id"], run["connection"], run["started_by"], run["status"]) for run in runs] == [
         (first["ran"][1]["run"], "ad", "schedule", "failed")
     ]
+    job = runs[0]["job"]  # the run's scheduler record: attempts, worker, times
+    assert (job["kind"], job["key"], job["state"], job["attempts"]) == (
+        "connection",
+        "ad",
+        "queued",
+        1,
+    )
+    assert job["queued"] > job["scheduled_for"] and job["started"] and job["finished"] is None
+    jobs = json.loads(hrsync("runs", "list", "--jobs", "--json"))
+    assert {(row["kind"], row["key"]) for row in jobs} == {("import", "flex"), ("connection", "ad")}
+    assert all(row["queued"] and row["error"] for row in jobs)
     again = json.loads(hrsync("scheduler", "tick", "--json"))
     # The same slot never runs twice (a new minute may have brought the next one).
     handled = {(row["key"], row["scheduled_for"]) for row in first["ran"]}

@@ -227,8 +227,12 @@ def tickets_close(ticket_id: int, text: str) -> None:
     help="Job worker threads; 0 runs neither workers nor the scheduler (they run elsewhere).",
 )
 def serve(host: str, port: int, threads: int, workers: int) -> None:
-    """Serve the console and the REST API (waitress), with the scheduler and job workers."""
+    """Serve the console and the REST API (waitress), with the scheduler and job workers.
+
+    SIGTERM or Ctrl-C stops it; running jobs get up to a minute to finish."""
     _setup_django()
+    import signal
+
     import waitress
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.wsgi import get_wsgi_application
@@ -236,6 +240,8 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     from hrsync.app.workers import Background
 
     background = Background(workers) if workers else None
+    # SIGTERM (systemd's stop) ends waitress like Ctrl-C, so the jobs running here may finish.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"hrsync console on http://{host}:{port}/  (API: http://{host}:{port}/api/docs)")
     if background is not None:
         click.echo(f"scheduler and {workers} job worker(s) in this process ({_queue_label()})")
@@ -414,7 +420,8 @@ def scheduler_group(context: click.Context, interval: float) -> None:
     "--processes", is_flag=True, help="Worker processes instead of threads (one core each)."
 )
 def worker(workers: int, processes: bool) -> None:
-    """Run queued imports and connection runs until stopped (SIGTERM: finish the running ones)."""
+    """Run queued imports and connection runs until stopped. SIGTERM (systemd's stop): no new
+    jobs, running ones get up to a minute to finish. Ctrl-C (SIGINT): stop at once."""
     _setup_django()
     from hrsync.app.workers import consumer
 

@@ -131,6 +131,25 @@ def test_sweep_requeues_a_crashed_workers_run_and_one_queued_too_long(source: So
 
 
 @pytest.mark.django_db
+def test_a_job_that_loses_its_worker_on_every_attempt_fails_instead_of_looping(
+    source: Source, settings: Any
+) -> None:
+    settings.HRSYNC_MAX_ATTEMPTS = 3
+    add_connection(source, "ad", EVERY_2)
+    job = JobRun.objects.create(kind="connection", key="ad", scheduled_for=at(1), queued=at(1))
+    for attempt in (1, 2, 3):
+        JobRun.objects.filter(pk=job.pk).update(
+            state="running", worker=f"w{attempt}", started=at(attempt), attempts=attempt
+        )
+        requeued = scheduler.sweep(at(attempt + 0.5))  # no lease: the worker is gone
+        job.refresh_from_db()
+        assert [j.pk for j in requeued] == ([job.pk] if attempt < 3 else [])
+    assert job.state == "failed" and job.finished == at(3.5)
+    assert "lost on each of 3 attempts" in job.error
+    assert [entry["outcome"] for entry in job.history] == ["lost", "lost", "lost"]
+
+
+@pytest.mark.django_db
 def test_a_worker_records_a_failed_run_and_releases_the_lease(source: Source) -> None:
     add_connection(source, "ad", EVERY_2)
     JobRun.objects.create(kind="connection", key="gone", scheduled_for=at(1), queued=at(1))

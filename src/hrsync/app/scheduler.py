@@ -427,26 +427,38 @@ def _link_failed_record(job: models.JobRun) -> None:
 
 def sweep(now: datetime, queued_too_long: timedelta = QUEUED_TOO_LONG) -> list[models.JobRun]:
     """Re-queue JobRuns queued for too long, and running ones whose worker's lease has expired
-    (the worker crashed). Attempts count the starts, so a re-queue leaves them as they are."""
+    (the worker crashed). Attempts count the starts, so a re-queue leaves them as they are; a
+    job whose workers were lost as often as the attempts allow (one that crashes every worker
+    it runs on) fails instead. Returns the re-queued ones."""
     stale = list(
         models.JobRun.objects.filter(state=State.QUEUED, queued__lte=now - queued_too_long)
     )
     stale += [
         job for job in models.JobRun.objects.filter(state=State.RUNNING) if _is_orphan(job, now)
     ]
+    attempts_allowed = retry_policy().max_attempts
     requeued: list[models.JobRun] = []
     for job in stale:
         reason = _requeue_reason(job)
-        history = job.history
+        changes: dict[str, object] = {"state": State.QUEUED, "queued": now, "error": reason}
         if job.state == State.RUNNING:  # the crashed attempt, which could not record itself
-            history = [*history, _history_entry(job, job.worker, None, reason)]
+            changes["history"] = [*job.history, _history_entry(job, job.worker, None, reason)]
+            if job.attempts >= attempts_allowed:
+                changes |= {"state": State.FAILED, "finished": now, "error": _given_up(job)}
         moved = models.JobRun.objects.filter(pk=job.pk, state=job.state, worker=job.worker).update(
-            state=State.QUEUED, queued=now, worker="", error=reason, history=history
+            worker="", **changes
         )
-        if moved == 1:
+        if moved == 1 and changes["state"] == State.QUEUED:
             job.refresh_from_db()
             requeued.append(job)
     return requeued
+
+
+def _given_up(job: models.JobRun) -> str:
+    return (
+        f"failed: the worker running it was lost on each of {job.attempts} attempts "
+        f"(last: {job.worker}); look for a crash in the workers' logs"
+    )
 
 
 def _is_orphan(job: models.JobRun, now: datetime) -> bool:

@@ -32,6 +32,9 @@ BUSY_DELAY = timedelta(seconds=5)
 """How long a JobRun waits when another worker runs its connection, before it asks again."""
 SCHEDULER_INTERVAL = 5.0
 """Seconds between scheduler steps: a one-minute schedule starts within this of its slot."""
+SHUTDOWN_TIMEOUT = 60.0
+"""How long a graceful stop waits for running jobs; one still running then is interrupted, its
+lease expires and the sweeper gives it to another worker."""
 POLL_MAX_DELAY = 1.0
 """The longest a worker sleeps between looks at an empty queue (Huey backs off up to this)."""
 
@@ -122,7 +125,8 @@ def consumer(workers: int, worker_type: str = "thread") -> Consumer:
         periodic=False,
         worker_type=worker_type,
         max_delay=POLL_MAX_DELAY,
-        shutdown_timeout=60,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        graceful_signal="TERM",  # systemd's stop signal lets running jobs finish; SIGINT too
     )
 
 

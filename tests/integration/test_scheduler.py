@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from tests.servers import database_url
 
-from hrsync.app import scheduler
-from hrsync.app.models import Connection, JobRun, Lease, Source
+from hrsync.app import leases, scheduler
+from hrsync.app.models import Connection, JobRun, Lease, Run, Source
+from hrsync.app.runs import run_connection
 
 START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
 EVERY_2 = "*/2 * * * *"
@@ -100,15 +102,15 @@ def test_only_active_clock_schedules_are_ticked_and_on_change_is_queued_by_impor
 
 @pytest.mark.django_db
 def test_a_lease_is_taken_over_only_once_expired() -> None:
-    assert scheduler.acquire_lease("ad", "worker-a", at(0), ttl=timedelta(minutes=5))
-    assert not scheduler.acquire_lease("ad", "worker-b", at(4))
-    assert scheduler.renew_lease("ad", "worker-a", at(4), ttl=timedelta(minutes=5))
-    assert not scheduler.acquire_lease("ad", "worker-b", at(8))
-    assert scheduler.acquire_lease("ad", "worker-b", at(9.5))
+    assert leases.acquire_lease("ad", "worker-a", at(0), ttl=timedelta(minutes=5))
+    assert not leases.acquire_lease("ad", "worker-b", at(4))
+    assert leases.renew_lease("ad", "worker-a", at(4), ttl=timedelta(minutes=5))
+    assert not leases.acquire_lease("ad", "worker-b", at(8))
+    assert leases.acquire_lease("ad", "worker-b", at(9.5))
     assert Lease.objects.get(connection_key="ad").owner == "worker-b"
     # The crashed worker coming back has lost it.
-    assert not scheduler.renew_lease("ad", "worker-a", at(10))
-    scheduler.release_lease("ad", "worker-a")
+    assert not leases.renew_lease("ad", "worker-a", at(10))
+    leases.release_lease("ad", "worker-a")
     assert Lease.objects.filter(connection_key="ad", owner="worker-b").exists()
 
 
@@ -119,7 +121,7 @@ def test_sweep_requeues_a_crashed_workers_run_and_one_queued_too_long(source: So
     JobRun.objects.filter(pk=crashed.pk).update(
         state="running", worker="worker-a", started=at(2), attempts=1
     )
-    scheduler.acquire_lease(scheduler.lease_name(crashed), "worker-a", at(2), timedelta(minutes=5))
+    leases.acquire_lease(scheduler.lease_name(crashed), "worker-a", at(2), timedelta(minutes=5))
     assert scheduler.sweep(at(5)) == []  # the lease is live, and nothing waited 15 minutes
     requeued = scheduler.sweep(at(20))
     assert {job.pk for job in requeued} == {crashed.pk, waiting.pk}
@@ -127,7 +129,23 @@ def test_sweep_requeues_a_crashed_workers_run_and_one_queued_too_long(source: So
     assert (crashed.state, crashed.worker, crashed.attempts) == ("queued", "", 1)
     assert "lease of worker worker-a expired" in crashed.error
     # Another worker takes the expired lease over.
-    assert scheduler.acquire_lease(scheduler.lease_name(crashed), "worker-b", at(20))
+    assert leases.acquire_lease(scheduler.lease_name(crashed), "worker-b", at(20))
+
+
+@pytest.mark.django_db
+def test_a_run_started_by_hand_refuses_while_another_run_holds_the_connection(
+    source: Source,
+) -> None:
+    add_connection(source, "ad", EVERY_2)
+    assert leases.acquire_lease("ad", "worker-a", timezone.now())
+    with pytest.raises(leases.ConnectionBusyError, match=r"ad is running now \(worker-a\)"):
+        run_connection("ad", started_by="cli")
+    assert not Run.objects.exists()  # refused before anything was recorded
+    with leases.holding("other") as owner:
+        assert Lease.objects.get(connection_key="other").owner == owner
+        with pytest.raises(leases.ConnectionBusyError), leases.holding("other"):
+            pass  # a nested run of the same connection
+    assert not Lease.objects.filter(connection_key="other").exists()
 
 
 @pytest.mark.django_db
@@ -165,7 +183,7 @@ def test_a_worker_records_a_failed_run_and_releases_the_lease(source: Source) ->
 @pytest.mark.django_db
 def test_a_worker_skips_a_connection_whose_lease_another_worker_holds(source: Source) -> None:
     JobRun.objects.create(kind="connection", key="busy", scheduled_for=at(1), queued=at(1))
-    scheduler.acquire_lease("busy", "worker-a", at(1))
+    leases.acquire_lease("busy", "worker-a", at(1))
     assert scheduler.claim_and_run("worker-b", now=at(2)) is None
     assert JobRun.objects.get(key="busy").state == "queued"
 
@@ -182,7 +200,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 call_command("migrate", interactive=False, verbosity=0)
-from hrsync.app import models, scheduler
+from hrsync.app import leases, models, scheduler
 """
 """What each script run in its own process starts with: Django on the store of `store_env`."""
 
@@ -265,7 +283,7 @@ job = models.JobRun.objects.create(
     kind="connection", key="ad", scheduled_for=START, queued=START,
     state="running", worker="crashed", started=START, attempts=1,
 )
-scheduler.acquire_lease("ad", "crashed", START, TTL)
+leases.acquire_lease("ad", "crashed", START, TTL)
 connection.close()
 barrier = threading.Barrier(WORKERS)
 wins, requeued, errors = [], [], []
@@ -275,7 +293,7 @@ def compete(name):
         for round in range(1, ROUNDS + 1):
             now = START + round * (TTL + timedelta(seconds=1))  # the last holder's lease expired
             barrier.wait()
-            if scheduler.acquire_lease("ad", name, now, TTL):
+            if leases.acquire_lease("ad", name, now, TTL):
                 wins.append((round, name))
             if round == 1:
                 requeued.extend(j.pk for j in scheduler.sweep(now))
@@ -315,12 +333,12 @@ def test_racing_workers_take_an_expired_lease_over_once_and_sweep_once(
 HEARTBEAT = """
 
 ttl = timedelta(seconds=1.5)
-assert scheduler.acquire_lease("ad", "w1", timezone.now(), ttl)
-with scheduler.heartbeat("ad", "w1", ttl):
+assert leases.acquire_lease("ad", "w1", timezone.now(), ttl)
+with leases.heartbeat("ad", "w1", ttl):
     time.sleep(3 * ttl.total_seconds())  # a run three times longer than the lease
-    kept = not scheduler.acquire_lease("ad", "w2", timezone.now(), ttl)
+    kept = not leases.acquire_lease("ad", "w2", timezone.now(), ttl)
 time.sleep(ttl.total_seconds() + 0.5)  # no more heartbeats: the lease expires
-taken = scheduler.acquire_lease("ad", "w2", timezone.now(), ttl)
+taken = leases.acquire_lease("ad", "w2", timezone.now(), ttl)
 print(json.dumps({"kept": kept, "taken": taken}))
 """
 

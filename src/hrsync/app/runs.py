@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
+from hrsync.app.leases import holding
 from hrsync.app.run_reports import report_outcomes, report_run_failure
 from hrsync.app.ticket_outcomes import RunContext
 from hrsync.app.tickets import EventSink, person_context
@@ -68,10 +70,22 @@ def run_connection(
     only: Collection[str] = (),
     started_by: str = "cli",
     expected_fingerprint: str = "",
+    holds_lease: bool = False,
 ) -> RunSummary:
     """One run. `simulate` stops after the plan; `force` applies a plan the gate would hold;
     `only` limits it to these person ids ("provision now"); `expected_fingerprint` applies the
-    plan only when it is exactly the one approved (else nothing is applied: PLAN_CHANGED)."""
+    plan only when it is exactly the one approved (else nothing is applied: PLAN_CHANGED).
+
+    A run that applies holds the connection's lease, so it never overlaps another run of the
+    connection: ConnectionBusyError (a TransientError) when one is running. A worker that took
+    the lease itself says `holds_lease`."""
+    options = Options(simulate, force, progress, set(only), expected_fingerprint)
+    with nullcontext() if simulate or holds_lease else holding(key):
+        return _run_connection(key, options, started_by)
+
+
+def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
+    simulate, only = options.simulate, options.only
     connection = models.Connection.objects.select_related("source").get(key=key)
     run = models.Run.objects.create(
         connection=connection, is_simulation=simulate, started_by=started_by, focus=sorted(only)
@@ -81,7 +95,6 @@ def run_connection(
     # Triggers may start runs, whose events may fire triggers: two levels, never a loop.
     events = Dispatcher.load() if _DEPTH.get() <= MAX_TRIGGER_DEPTH and not simulate else None
     try:
-        options = Options(simulate, force, progress, set(only), expected_fingerprint)
         summary = _run(connection, run, options, events)
     except (TargetError, wiring.MissingSecretError) as error:
         bound.warning("run failed", error=str(error))

@@ -13,9 +13,7 @@ When a slot is due is pure arithmetic (hrsync.jobs.schedules.due_slot).
 from __future__ import annotations
 
 import random
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -23,14 +21,15 @@ from enum import StrEnum
 import structlog
 from django import db
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from hrsync.app import models
 from hrsync.app.imports import import_source
 from hrsync.app.job_queue import insert_slots
 from hrsync.app.job_queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
+from hrsync.app.leases import acquire_lease, heartbeat, lease_ttl, release_lease
 from hrsync.app.runs import run_connection
 from hrsync.domain.errors import SourceUnavailableError, TransientError
 from hrsync.jobs.schedules import OnChange, ScheduleError, due_slot, parse_schedule, zone_of
@@ -38,8 +37,6 @@ from hrsync.jobs.schedules import OnChange, ScheduleError, due_slot, parse_sched
 log = structlog.get_logger(__name__)
 
 DEFAULT_ZONE = "Europe/Stockholm"
-LEASE_TTL = timedelta(minutes=10)
-"""The default of how long a lease holds without a heartbeat; lease_ttl() is the setting."""
 QUEUED_TOO_LONG = timedelta(minutes=15)
 """A JobRun queued longer than this is re-queued by the sweeper (its message may be lost)."""
 CLAIM_WINDOW = 50
@@ -47,10 +44,6 @@ CLAIM_WINDOW = 50
 
 Kind = models.JobRun.Kind
 State = models.JobRun.State
-
-
-def lease_ttl() -> timedelta:
-    return timedelta(seconds=settings.HRSYNC_LEASE_SECONDS)
 
 
 # --- retries -----------------------------------------------------------------------------------
@@ -195,64 +188,6 @@ def _is_clocked(item: _Scheduled) -> bool:
         return False
 
 
-# --- leases ------------------------------------------------------------------------------------
-
-
-def acquire_lease(name: str, owner: str, now: datetime, ttl: timedelta = LEASE_TTL) -> bool:
-    """Take the lease `name` for `owner` until now + ttl: when free, expired, or already ours."""
-    values = {"owner": owner, "expires": now + ttl, "heartbeat": now}
-    try:
-        with transaction.atomic():
-            models.Lease.objects.create(connection_key=name, **values)
-        return True
-    except IntegrityError:
-        pass
-    # One conditional UPDATE: of two workers stealing the same expired lease, the second finds
-    # the condition no longer true once the first has committed.
-    taken = (
-        models.Lease.objects.filter(connection_key=name)
-        .filter(Q(expires__lte=now) | Q(owner=owner))
-        .update(**values)
-    )
-    return taken == 1
-
-
-def renew_lease(name: str, owner: str, now: datetime, ttl: timedelta = LEASE_TTL) -> bool:
-    """The heartbeat: push the expiry on while the lease is still ours."""
-    renewed = models.Lease.objects.filter(connection_key=name, owner=owner).update(
-        expires=now + ttl, heartbeat=now
-    )
-    return renewed == 1
-
-
-def release_lease(name: str, owner: str) -> None:
-    models.Lease.objects.filter(connection_key=name, owner=owner).delete()
-
-
-@contextmanager
-def heartbeat(name: str, owner: str, ttl: timedelta = LEASE_TTL) -> Iterator[None]:
-    """Renew the lease every third of its ttl while the block runs, so a long run keeps it and
-    only a crashed worker's lease expires. The renewals run in a thread with its own connection."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait((ttl / 3).total_seconds()):
-                if not renew_lease(name, owner, timezone.now(), ttl):
-                    log.warning("lease lost", lease=name, owner=owner)
-                    return
-        finally:
-            db.connection.close()
-
-    thread = threading.Thread(target=beat, name=f"lease-{name}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
 def lease_name(job: models.JobRun) -> str:
     """Connections lease by their key; imports by "import:<source key>"."""
     return job.key if job.kind == Kind.CONNECTION else f"import:{job.key}"
@@ -388,7 +323,7 @@ def _run_import(job: models.JobRun) -> None:
 
 
 def _run_connection(job: models.JobRun) -> None:
-    summary = run_connection(job.key, started_by=job.started_by)
+    summary = run_connection(job.key, started_by=job.started_by, holds_lease=True)
     job.run_id = summary.run_id
     if summary.unreachable:
         raise TransientError(

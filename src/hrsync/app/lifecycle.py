@@ -35,6 +35,7 @@ from hrsync.app.connection_steps import (
     validate_source_step,
     validate_target_step,
 )
+from hrsync.app.leases import ConnectionBusyError
 from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff
 from hrsync.app.runs import PLAN_CHANGED, run_connection
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
@@ -296,6 +297,8 @@ def _run(
             started_by=actor[:64],
             expected_fingerprint=expected_fingerprint,
         )
+    except ConnectionBusyError as error:  # refused before a run was recorded
+        raise RunError(str(error)) from error
     except (TargetError, wiring.MissingSecretError):
         failed = connection.runs.filter(pk__gt=latest).order_by("-pk").first()
         if failed is None:

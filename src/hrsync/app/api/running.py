@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from contextlib import suppress
 
 from hrsync.app import wiring
 from hrsync.app.api.errors import ApiError, conflict
+from hrsync.app.leases import ConnectionBusyError
 from hrsync.app.models import Connection, Run
 from hrsync.app.runs import run_connection
 from hrsync.domain.errors import TargetError
@@ -21,8 +21,12 @@ def run_active(connection: Connection, started_by: str, only: Collection[str] = 
     if connection.state != Connection.State.ACTIVE:
         raise conflict(f"{connection.key} is {connection.state}: only an active connection runs")
     latest = connection.runs.order_by("-pk").values_list("pk", flat=True).first() or 0
-    with suppress(TargetError, wiring.MissingSecretError):  # the run record holds the error
+    try:
         run_connection(connection.key, only=only, started_by=started_by[:64])
+    except ConnectionBusyError as error:  # refused before a run was recorded
+        raise conflict(str(error)) from error
+    except (TargetError, wiring.MissingSecretError):
+        pass  # the run record holds the error
     runs = Run.objects.select_related("connection").filter(connection=connection, pk__gt=latest)
     run = runs.order_by("-pk").first()
     if run is None:

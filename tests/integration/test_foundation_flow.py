@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.plans import NOTHING
 from tests.servers import database_url
 
 from hrsync.connectors.active_directory.client import DirectoryClient
@@ -29,17 +30,6 @@ from hrsync.testing.samba import SambaDC
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
 PEOPLE = 1000
-NOTHING = {
-    "create": 0,
-    "update": 0,
-    "move": 0,
-    "rename": 0,
-    "enable": 0,
-    "disable": 0,
-    "delete": 0,
-    "set_manager": 0,
-    "manual": 0,
-}
 
 
 @dataclass

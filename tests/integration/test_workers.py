@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.plans import NOTHING
 from tests.servers import database_url, redis_url
 from tests.tcp_relay import TcpRelay
 
@@ -304,18 +305,6 @@ print(json.dumps(None if job is None else {
 }))
 """
 
-NOTHING_PLANNED = {
-    "create": 0,
-    "update": 0,
-    "move": 0,
-    "rename": 0,
-    "enable": 0,
-    "disable": 0,
-    "delete": 0,
-    "set_manager": 0,
-    "manual": 0,
-}
-
 
 @pytest.fixture
 def simulator() -> Iterator[FlexSimulator]:
@@ -371,7 +360,7 @@ def test_a_worker_killed_mid_run_loses_its_lease_and_another_finishes_the_run(
     assert finished["outcome"] == "done"
     owners = Counter(account["employeeNumber"][0] for account in site.accounts())
     assert owners and owners.most_common(1)[0][1] == 1, "a person got two accounts"
-    assert simulated["plan"] == NOTHING_PLANNED
+    assert simulated["plan"] == NOTHING
 
 
 # --- a target failing twice, then recovering --------------------------------------------------

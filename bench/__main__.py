@@ -1,5 +1,6 @@
 """`make bench`: hrsync against raw ldapadd on real Samba, side by side, with peak memory; the
-console's list pages and API under load on PostgreSQL."""
+console's list pages and API under load on PostgreSQL; scheduling latency (an HR edit until AD
+shows it) and throughput (1,000 one-minute connections)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ad_load, console_lists, tickets
+from bench import ad_load, console_lists, scheduling, tickets
 from hrsync.testing.samba import samba_available
 
 GOALS = {
@@ -18,13 +19,17 @@ GOALS = {
     "tickets_overhead_pct": 30.0,
     "lists_p95_ms": console_lists.GOAL_P95_MS,
     "lists_p95_ms_1_client": console_lists.GOAL_P95_MS,
+    "latency_p95_s": scheduling.GOAL_LATENCY_P95_S,
+    "scheduler_lag_p95_s": scheduling.GOAL_SCHEDULER_LAG_P95_S,
+    "duplicate_runs": 0.0,
 }
-SAMBA_PARTS = ("", "tickets", "ad")
+SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
 
 def main() -> int:
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
-    only = os.environ.get("HRSYNC_BENCH_ONLY", "")  # "ad", "tickets" or "lists": one part only
+    # "ad", "tickets", "lists", "latency" or "throughput": one part only
+    only = os.environ.get("HRSYNC_BENCH_ONLY", "")
     if only in SAMBA_PARTS and not samba_available():
         print("make bench needs Samba (samba-ad-dc); run make install as root first.")
         return 2
@@ -41,6 +46,12 @@ def main() -> int:
                 "== Lists: 100,000 tickets, 1,000,000 audit events, 200 connections (PostgreSQL) =="
             )
             figures |= console_lists.run(Path(tmp) / "lists")
+        if only in ("", "latency"):
+            print("== Latency: HR edits until AD shows them, one-minute import schedule ==")
+            figures |= scheduling.run_latency(Path(tmp) / "latency")
+        if only in ("", "throughput"):
+            print("== Throughput: 1,000 connections on one-minute schedules, Redis, PostgreSQL ==")
+            figures |= scheduling.run_throughput(Path(tmp) / "throughput")
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

@@ -45,21 +45,24 @@ def database_url(kind: str) -> Iterator[str | None]:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-REDIS_URL = os.environ.get("HRSYNC_TEST_REDIS", "redis://127.0.0.1:6379")
+REDIS_URL = os.environ.get("HRSYNC_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 @contextmanager
-def redis_url() -> Iterator[str]:
-    """A Redis database of its own (a random index, emptied before and after) for one test."""
-    url = f"{REDIS_URL}/{1 + uuid.uuid4().int % 15}"
-    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+def redis_queue() -> Iterator[dict[str, str]]:
+    """The environment of a Redis queue of its own: a unique queue name on the shared server
+    (never a flush: other test runs and benchmarks may use the same database), its keys
+    deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
     try:
-        client.flushdb()
+        client.ping()
     except redis.RedisError as error:
         missing_server(f"Redis is not reachable at {REDIS_URL}: {error}")
         return
+    name = f"hrsync-test-{uuid.uuid4().hex[:10]}"
     try:
-        yield url
+        yield {"HRSYNC_QUEUE_URL": REDIS_URL, "HRSYNC_QUEUE_NAME": name}
     finally:
-        client.flushdb()
+        for key in client.scan_iter(match=f"*{name}*"):
+            client.delete(key)
         client.close()

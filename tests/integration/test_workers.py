@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 from tests.plans import NOTHING
-from tests.servers import database_url, redis_url
+from tests.servers import database_url, redis_queue
 from tests.tcp_relay import TcpRelay
 
 from hrsync.connectors.active_directory.client import DirectoryClient
@@ -109,16 +109,24 @@ def site_factory(
     made: list[str] = []
 
     def make(
-        connections: int, schedule: str, database: str | None, queue: str | None, **source: str
+        connections: int,
+        schedule: str,
+        database: str | None,
+        queue: dict[str, str] | None,
+        **source: str,
     ) -> Site:
         base = f"OU=jobs{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
         admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
         made.append(base)
         home = tmp_path / "home"
         home.mkdir()
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HRSYNC_QUEUE_URL")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "HRSYNC_QUEUE_URL", "HRSYNC_QUEUE_NAME")
+        }
         env |= {"DATABASE_URL": database} if database else {}
-        env |= {"HRSYNC_QUEUE_URL": queue} if queue else {}
+        env |= queue or {}
         env |= {
             "HRSYNC_HOME": str(home),
             "FLEX_PASSWORD": "flex-secret",
@@ -272,7 +280,7 @@ def test_one_process_on_sqlite_runs_every_slot_exactly_once(site_factory: Any) -
 
 def test_two_schedulers_and_three_workers_on_postgresql_and_redis(site_factory: Any) -> None:
     connections = 200
-    with database_url("postgresql") as database, redis_url() as queue:
+    with database_url("postgresql") as database, redis_queue() as queue:
         site = site_factory(connections, "* * * * *", database=database, queue=queue)
         clock = _clock_env(site)
         script = PRELUDE + SCHEDULER_PROCESS
@@ -331,7 +339,7 @@ def _wait_for(site: Site, until: Any, seconds: float, what: str) -> dict[str, An
 def test_a_worker_killed_mid_run_loses_its_lease_and_another_finishes_the_run(
     site_factory: Any, simulator: FlexSimulator
 ) -> None:
-    with database_url("postgresql") as database, redis_url() as queue:
+    with database_url("postgresql") as database, redis_queue() as queue:
         site = site_factory(1, "on-change", database=database, queue=queue, url=simulator.url)
         site.env |= {"HRSYNC_LEASE_SECONDS": "3"}
         processes = [site.spawn(HRSYNC, "scheduler", "--interval", "1")]

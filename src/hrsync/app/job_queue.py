@@ -29,7 +29,6 @@ from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
 log = structlog.get_logger(__name__)
 
 Kind = models.JobRun.Kind
-QUEUE_NAME = "hrsync"
 TASK_NAME = "hrsync.run_job"
 
 
@@ -145,24 +144,25 @@ def queue_url() -> str:
 
 
 def get_huey() -> Huey:
-    return _huey_for(queue_url())
+    return _huey_for(queue_url(), settings.HRSYNC_QUEUE_NAME)
 
 
 def run_job_task() -> TaskWrapper:
-    return _task_for(queue_url())
+    return _task_for(queue_url(), settings.HRSYNC_QUEUE_NAME)
 
 
 @functools.cache
-def _huey_for(url: str) -> Huey:
+def _huey_for(url: str, name: str) -> Huey:
+    """The Huey of this storage; `name` keeps installations sharing one Redis apart."""
     parts = urlsplit(url)
     match parts.scheme:
         case "sqlite":
-            return SqliteHuey(QUEUE_NAME, filename=parts.path, results=False, utc=True)
+            return SqliteHuey(name, filename=parts.path, results=False, utc=True)
         case "redis" | "rediss":
-            return RedisHuey(QUEUE_NAME, url=url, results=False, utc=True)
+            return RedisHuey(name, url=url, results=False, utc=True)
         case "postgres" | "postgresql":
             huey = PostgresHuey(
-                QUEUE_NAME,
+                name,
                 results=False,
                 utc=True,
                 table_prefix="hrsync_queue",
@@ -194,7 +194,7 @@ def _create_postgres_tables(huey: Huey) -> None:
 
 
 @functools.cache
-def _task_for(url: str) -> TaskWrapper:
+def _task_for(url: str, name: str) -> TaskWrapper:
     # The worker side lives in hrsync.app.workers, which imports the scheduler, which imports
     # this module: imported when the first message runs, not at import time.
     def run_job(job_id: int) -> None:
@@ -202,5 +202,5 @@ def _task_for(url: str) -> TaskWrapper:
 
         execute(job_id)
 
-    wrapper: TaskWrapper = _huey_for(url).task(name=TASK_NAME, retries=0)(run_job)
+    wrapper: TaskWrapper = _huey_for(url, name).task(name=TASK_NAME, retries=0)(run_job)
     return wrapper

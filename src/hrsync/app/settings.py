@@ -102,6 +102,8 @@ LOGGING_CONFIG = None
 HRSYNC_QUEUE_URL = os.environ.get("HRSYNC_QUEUE_URL", "")
 """sqlite:///path, redis://host:6379/0 or postgresql://…; empty: the database's own PostgreSQL
 when DATABASE_URL names one, else a SQLite file in the data directory."""
+HRSYNC_QUEUE_NAME = os.environ.get("HRSYNC_QUEUE_NAME") or "hrsync"
+"""The queue's name in its storage: installations sharing one Redis use different names."""
 HRSYNC_LEASE_SECONDS = _seconds("HRSYNC_LEASE_SECONDS", 600)
 HRSYNC_RETRY_BASE_SECONDS = _seconds("HRSYNC_RETRY_BASE_SECONDS", 30)
 HRSYNC_RETRY_CAP_SECONDS = _seconds("HRSYNC_RETRY_CAP_SECONDS", 900)

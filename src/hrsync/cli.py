@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,20 @@ def import_command(source: str, full: bool, as_json: bool) -> None:
 @click.argument("connection")
 @click.option("--simulate", is_flag=True, help="Plan only: change nothing in the target.")
 @click.option("--force", is_flag=True, help="Apply a plan the safety gate would hold.")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    help="With --simulate: plan as if it were this day (or time) in the connection's zone.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def run_command(connection: str, simulate: bool, force: bool, as_json: bool) -> None:
+def run_command(
+    connection: str, simulate: bool, force: bool, as_of: datetime | None, as_json: bool
+) -> None:
     """Run CONNECTION: read the target, plan, and apply (unless --simulate)."""
+    if as_of is not None and not simulate:
+        # Applying as of another day would act on dates that have not come (or long passed).
+        raise click.UsageError("--as-of plans only: use it with --simulate")
     _setup_django()
     from hrsync.app.runs import run_connection
     from hrsync.app.wiring import MissingSecretError
@@ -109,6 +121,7 @@ def run_command(connection: str, simulate: bool, force: bool, as_json: bool) -> 
                     simulate=simulate,
                     force=force,
                     progress=advance,
+                    now=as_of,
                 )
             )
         except (TargetError, MissingSecretError) as error:

@@ -132,10 +132,14 @@ def _flow(
 
 
 def still_employed(dataset: dict[str, Any], today: date) -> list[dict[str, Any]]:
-    """Employees with a period that has not ended: those who should have an account."""
+    """Employees with a period that has not ended and has started, or starts within the default
+    pre-hire window of 14 days: those who should have an account."""
 
     def is_open(period: dict[str, Any]) -> bool:
-        return not period["toDate"] or date.fromisoformat(period["toDate"][:10]) >= today
+        has_begun = date.fromisoformat(period["fromDate"][:10]) <= today + timedelta(days=14)
+        return has_begun and (
+            not period["toDate"] or date.fromisoformat(period["toDate"][:10]) >= today
+        )
 
     return [e for e in dataset["employees"] if any(map(is_open, e["employmentPeriods"]))]
 

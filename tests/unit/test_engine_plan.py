@@ -218,8 +218,13 @@ def test_applying_a_plan_then_replanning_leaves_only_what_needs_a_human(
     assert all(isinstance(c, ManualStep) for c in again.changes), again.changes
     sams = [a.attributes["sAMAccountName"] for a in directory.accounts.values()]
     assert len(sams) == len(set(sams))
+    # Accounts for everyone still employed, pre-hires from 14 days before their start.
+    window = TODAY + timedelta(days=14)
     assert len(directory.accounts) == sum(
-        1 for p in people if p.employment.end_date is None or p.employment.end_date >= TODAY
+        1
+        for p in people
+        if (p.employment.end_date is None or p.employment.end_date >= TODAY)
+        and (p.employment.start_date is None or p.employment.start_date <= window)
     )
 
 

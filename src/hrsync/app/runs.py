@@ -15,6 +15,7 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
+from hrsync.app.connection_policies import lifecycle_of
 from hrsync.app.leases import holding
 from hrsync.app.run_reports import report_outcomes, report_run_failure
 from hrsync.app.ticket_outcomes import RunContext
@@ -28,6 +29,7 @@ from hrsync.domain.person import Person, person_from_fields
 from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.focus import focus_plan
+from hrsync.engine.lifecycle_dates import local_day
 from hrsync.engine.plan import plan_changes
 from hrsync.engine.safety import SafetyPolicy, Verdict, judge_plan
 from hrsync.mapping.active_directory import DirectoryPolicy
@@ -71,15 +73,18 @@ def run_connection(
     started_by: str = "cli",
     expected_fingerprint: str = "",
     holds_lease: bool = False,
+    now: datetime | None = None,
 ) -> RunSummary:
     """One run. `simulate` stops after the plan; `force` applies a plan the gate would hold;
     `only` limits it to these person ids ("provision now"); `expected_fingerprint` applies the
     plan only when it is exactly the one approved (else nothing is applied: PLAN_CHANGED).
+    `now` is the run's clock, the one place its day comes from (tests, "what if" simulations):
+    the instant the run acts as of, or a naive wall-clock time in the connection's zone.
 
     A run that applies holds the connection's lease, so it never overlaps another run of the
     connection: ConnectionBusyError (a TransientError) when one is running. A worker that took
     the lease itself says `holds_lease`."""
-    options = Options(simulate, force, progress, set(only), expected_fingerprint)
+    options = Options(simulate, force, progress, set(only), expected_fingerprint, now)
     with nullcontext() if simulate or holds_lease else holding(key):
         return _run_connection(key, options, started_by)
 
@@ -147,6 +152,8 @@ class Options:
     progress: Progress | None
     only: set[str]
     expected_fingerprint: str = ""
+    now: datetime | None = None
+    """None: the real time."""
 
 
 def _run_subject(
@@ -179,8 +186,13 @@ def _run(
     try:
         accounts, reserved, notes = _read_directory(target, simulate=options.simulate)
         links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
-        today = datetime.now(ZoneInfo(connection.time_zone)).date()
-        plan = plan_changes(people, accounts, links, policy, today, reserved_names=reserved)
+        today = local_day(options.now or timezone.now(), ZoneInfo(connection.time_zone))
+        if options.now is not None:
+            notes.append(f"planned as of {today.isoformat()} ({connection.time_zone})")
+        lifecycle = lifecycle_of(connection.settings, config.leavers_ou_dn)
+        plan = plan_changes(
+            people, accounts, links, policy, today, reserved_names=reserved, lifecycle=lifecycle
+        )
         focus = _in_scope(connection, people, options.only)
         if focus is not None:
             plan = focus_plan(plan, focus)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -10,6 +11,7 @@ from hrsync.domain.account import Account, Attributes, DesiredAccount
 from hrsync.domain.changes import (
     Change,
     CreateAccount,
+    DeleteAccount,
     DisableAccount,
     EnableAccount,
     ManualStep,
@@ -22,11 +24,13 @@ from hrsync.domain.ids import AccountId, PersonId
 from hrsync.domain.person import Person
 from hrsync.domain.plan import Plan
 from hrsync.engine.correlate import AccountIndex, correlate
+from hrsync.engine.lifecycle_dates import LifecyclePolicy, Stage, Standing, standing_on
 from hrsync.engine.naming import TakenNames, allocate_sam, allocate_upn, choose_cn, is_cn_for
 from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
 from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of
 
 MANAGER_UNRESOLVED = "manager must be entered manually"
+DEFAULT_LIFECYCLE = LifecyclePolicy()
 
 
 def plan_changes(
@@ -37,18 +41,21 @@ def plan_changes(
     today: date,
     *,
     reserved_names: Iterable[str] = (),
+    lifecycle: LifecyclePolicy = DEFAULT_LIFECYCLE,
 ) -> Plan:
-    """The changes that make the directory match the persons, ordered so references resolve.
+    """The changes that make the directory match the persons on `today` (a date in the
+    connection's calendar), ordered so references resolve.
 
     `reserved_names` are login names (sAMAccountName, UPN) in use outside the accounts read,
-    e.g. elsewhere in the domain; new accounts avoid them.
+    e.g. elsewhere in the domain; new accounts avoid them. `lifecycle` says when accounts are
+    made, enabled, disabled and deleted around the employment's dates.
     """
     accounts = list(accounts)
     index = AccountIndex.of(accounts, policy.person_id_attribute)
     matches = correlate(people, index, links)
     taken = TakenNames.of(accounts)
     taken.reserve(reserved_names)
-    builder = _PlanBuilder(policy, taken, today)
+    builder = _PlanBuilder(policy, taken, today, lifecycle)
     for person in sorted(people, key=lambda p: (p.employee_number, p.person_id)):
         builder.add_person(person, matches[person.person_id])
     builder.resolve_managers({person.person_id: person for person in people})
@@ -70,6 +77,7 @@ class _PlanBuilder:
     policy: DirectoryPolicy
     taken: TakenNames
     today: date
+    lifecycle: LifecyclePolicy
     placed: dict[PersonId, _Placed] = field(default_factory=dict)
     first: list[Change] = field(default_factory=list)
     """Renames and moves: before creates, so new reports can point at a manager's final DN."""
@@ -80,13 +88,28 @@ class _PlanBuilder:
     manual: list[Change] = field(default_factory=list)
 
     def add_person(self, person: Person, account: Account | None) -> None:
-        desired = desire_ad_account(person, self.policy, self.today)
-        if account is not None:
-            self._diff(person, desired, account)
-        elif not person.employment.has_ended_by(self.today):
-            self._create(person, desired)
+        standing = standing_on(person.employment, self.today, self.lifecycle)
+        desired = self._desire(person, standing)
+        if account is None:
+            if standing.may_create:
+                self._create(person, desired, standing)
+        elif standing.stage is Stage.EXPIRED:
+            self.disables.append(
+                DeleteAccount(person.person_id, account.account_id, account.dn, standing.reason)
+            )
+        else:
+            self._diff(person, desired, account, standing)
 
-    def _create(self, person: Person, desired: DesiredAccount) -> None:
+    def _desire(self, person: Person, standing: Standing) -> DesiredAccount:
+        """The mapping's account, enabled and placed as the person's stage says: before the
+        pre-hire window and after the last day, in the leavers OU when there is one."""
+        desired = desire_ad_account(person, self.policy, self.today)
+        parent = desired.parent_dn
+        if standing.stage in (Stage.UPCOMING, Stage.LEFT) and self.lifecycle.leavers_ou:
+            parent = self.lifecycle.leavers_ou
+        return dataclasses.replace(desired, is_enabled=standing.is_enabled, parent_dn=parent)
+
+    def _create(self, person: Person, desired: DesiredAccount, standing: Standing) -> None:
         sam = allocate_sam(
             person.given_name, person.family_name, person.employee_number, self.taken
         )
@@ -97,26 +120,37 @@ class _PlanBuilder:
         dn = f"CN={escape_dn_value(cn)},{desired.parent_dn}"
         attributes: Attributes = {k: v for k, v in desired.attributes.items() if v is not None}
         attributes |= {"sAMAccountName": sam, "userPrincipalName": upn}
-        reason = "new in HR" if desired.is_enabled else _why_disabled(person, self.today)
+        reason = "new in HR" if desired.is_enabled else f"pre-hire: {standing.reason}"
         self.creates[person.person_id] = CreateAccount(
             person.person_id, person.employee_number, dn, attributes, desired.is_enabled, reason
         )
         self.placed[person.person_id] = _Placed(desired, dn, None, None)
 
-    def _diff(self, person: Person, desired: DesiredAccount, account: Account) -> None:
+    def _diff(
+        self, person: Person, desired: DesiredAccount, account: Account, standing: Standing
+    ) -> None:
         pid, aid = person.person_id, account.account_id
         dn = self._rename_if_needed(person, desired, account)
         if normalise_dn(parent_of(dn)) != normalise_dn(desired.parent_dn):
-            self.first.append(MoveAccount(pid, aid, dn, desired.parent_dn, "placement changed"))
+            reason = self._move_reason(parent_of(dn), desired.parent_dn, standing)
+            self.first.append(MoveAccount(pid, aid, dn, desired.parent_dn, reason))
             dn = _replace_parent(dn, desired.parent_dn)
         before, after = _differing(desired.attributes, account.attributes)
         if after:
             self.updates.append(UpdateAttributes(pid, aid, dn, before, after, "HR data changed"))
         if desired.is_enabled and not account.is_enabled:
-            self.updates.append(EnableAccount(pid, aid, dn, "employment is active"))
+            self.updates.append(EnableAccount(pid, aid, dn, standing.reason))
         elif not desired.is_enabled and account.is_enabled:
-            self.disables.append(DisableAccount(pid, aid, dn, _why_disabled(person, self.today)))
+            self.disables.append(DisableAccount(pid, aid, dn, standing.reason))
         self.placed[pid] = _Placed(desired, dn, aid, account.attributes.get("manager"))
+
+    def _move_reason(self, current: str, wanted: str, standing: Standing) -> str:
+        leavers = normalise_dn(self.lifecycle.leavers_ou or "")
+        if leavers and normalise_dn(wanted) == leavers:
+            return f"{standing.reason}: moved to the leavers OU"
+        if leavers and normalise_dn(current) == leavers:
+            return f"{standing.reason}: moved back from the leavers OU"
+        return "placement changed"
 
     def _rename_if_needed(self, person: Person, desired: DesiredAccount, account: Account) -> str:
         current = account.rdn_value
@@ -234,12 +268,3 @@ def _differing(desired: Attributes, current: Attributes) -> tuple[Attributes, At
 def _replace_parent(dn: str, parent: str) -> str:
     rdn = dn[: len(dn) - len(parent_of(dn))].rstrip().rstrip(",")
     return f"{rdn},{parent}"
-
-
-def _why_disabled(person: Person, today: date) -> str:
-    employment = person.employment
-    if employment.has_ended_by(today) and employment.end_date:
-        return f"employment ended on {employment.end_date.isoformat()}"
-    if employment.starts_after(today) and employment.start_date:
-        return f"employment starts on {employment.start_date.isoformat()}"
-    return "no active employment"

@@ -15,7 +15,8 @@ _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 class ActiveDirectoryConfig(BaseModel):
     """Where the domain controller is, who hrsync binds as, and which part of the tree it manages.
 
-    `users_ou` is either a full DN inside `base_dn` or a DN relative to it ("OU=Staff,OU=HR").
+    `users_ou` is either a full DN inside `base_dn` or a DN relative to it ("OU=Staff,OU=HR");
+    so is `leavers_ou`, where leavers' disabled accounts are moved (none: they stay in place).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,6 +30,7 @@ class ActiveDirectoryConfig(BaseModel):
     base_dn: str = Field(min_length=1)
     users_ou: str = Field(min_length=1)
     upn_suffix: str = Field(min_length=1)
+    leavers_ou: str | None = None
     person_id_attribute: str = "employeeNumber"
     page_size: int = Field(500, ge=1, le=1000)  # AD's default MaxPageSize is 1000
     timeout_seconds: float = Field(30, gt=0, le=600)
@@ -48,6 +50,11 @@ class ActiveDirectoryConfig(BaseModel):
         if not ldap.dn.is_dn(value.strip()):
             raise ValueError(f"{value!r} is not a distinguished name")
         return value.strip()
+
+    @field_validator("leavers_ou")
+    @classmethod
+    def _check_optional_dn(cls, value: str | None) -> str | None:
+        return cls._check_dn(value) if value and value.strip() else None
 
     @field_validator("person_id_attribute")
     @classmethod
@@ -82,3 +89,10 @@ class ActiveDirectoryConfig(BaseModel):
         if is_within(self.users_ou, self.base_dn):
             return self.users_ou
         return f"{self.users_ou},{self.base_dn}"
+
+    @property
+    def leavers_ou_dn(self) -> str | None:
+        """The leavers OU as a full DN, or None when leavers stay where they are."""
+        if self.leavers_ou is None or is_within(self.leavers_ou, self.base_dn):
+            return self.leavers_ou
+        return f"{self.leavers_ou},{self.base_dn}"

@@ -11,11 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hrsync.engine.conditions import OPERATORS, Condition
 from hrsync.engine.rules import (
     EVENTS,
-    OPERATORS,
     Action,
-    Condition,
     Rule,
     render_text,
     rule_from_json,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.connection_policies import check_lifecycle
+from hrsync.app.connection_policies import check_lifecycle, check_scope
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
 from hrsync.app.triggers.config import load_triggers
@@ -78,6 +78,7 @@ def load_config(path: Path) -> LoadSummary:
         for key, entry in parsed.connections.items():
             _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGETS)
             check_lifecycle(f"connections.{key}", entry.settings().get("lifecycle"))
+            check_scope(f"connections.{key}", entry.settings().get("scope"))
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

@@ -1,5 +1,6 @@
 """A connection's policies kept in its settings JSON: the lifecycle by effective dates
-(`lifecycle`). Validated by the config loader, turned into the engine's policy for a run."""
+(`lifecycle`) and the scope (`scope`). Validated by the config loader, turned into the engine's
+policies for a run."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app.config_errors import ConfigError
+from hrsync.app.triggers.config import ConditionEntry
+from hrsync.engine.conditions import condition_from_json
 from hrsync.engine.lifecycle_dates import DEFAULT_PREHIRE_DAYS, LifecyclePolicy
+from hrsync.engine.scope import OutOfScope, ScopePolicy, scope_problems
 
 MAX_DAYS = 3650
 
@@ -22,6 +26,43 @@ class LifecycleSettings(BaseModel):
     """A pre-hire's disabled account is made this many days before the start date."""
     delete_after_days: int | None = Field(None, ge=0, le=MAX_DAYS, strict=True)
     """A leaver's account is deleted this many days after the last day; absent: never."""
+
+
+class ScopeSettings(BaseModel):
+    """`[connections.KEY.scope]`: conditions use the trigger conditions' vocabulary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: str = "all"
+    conditions: list[ConditionEntry] = Field(default_factory=list)
+    when_out_of_scope: OutOfScope = OutOfScope.DISABLE
+    companies: list[str] = Field(default_factory=list)
+    """Step 4's list: the person's company name or id is one of these."""
+
+    def policy(self) -> ScopePolicy:
+        return ScopePolicy(
+            tuple(condition_from_json(c.model_dump()) for c in self.conditions),
+            self.match,
+            tuple(company.strip() for company in self.companies if company.strip()),
+            self.when_out_of_scope,
+        )
+
+
+def check_scope(where: str, raw: object) -> None:
+    """ConfigError naming every problem of the `scope` table, when it has any."""
+    try:
+        settings = ScopeSettings.model_validate(raw if raw is not None else {})
+    except ValidationError as error:
+        raise ConfigError(_explain(f"{where}.scope", error)) from error
+    policy = settings.policy()
+    problems = scope_problems(policy.match, policy.conditions)
+    if problems:
+        raise ConfigError("; ".join(f"{where}.scope: {problem}" for problem in problems))
+
+
+def scope_of(settings: dict[str, Any]) -> ScopePolicy:
+    """The engine's scope policy from a connection's stored settings."""
+    return ScopeSettings.model_validate(settings.get("scope") or {}).policy()
 
 
 def check_lifecycle(where: str, raw: object) -> dict[str, Any]:

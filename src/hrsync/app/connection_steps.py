@@ -216,8 +216,12 @@ def _save_scope(connection: Connection, values: dict[str, Any]) -> None:
     step = validate_scope_step(values)
     settings = dict(connection.settings)
     settings["safety"] = step.safety.model_dump()
+    # Step 4 edits the companies; scope conditions from the config file are kept.
+    scope = {k: v for k, v in settings.get("scope", {}).items() if k != "companies"}
     if step.companies:
-        settings["scope"] = {"companies": step.companies}
+        scope["companies"] = step.companies
+    if scope:
+        settings["scope"] = scope
     else:
         settings.pop("scope", None)
     connection.settings = settings

@@ -15,7 +15,7 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
-from hrsync.app.connection_policies import lifecycle_of
+from hrsync.app.connection_policies import lifecycle_of, scope_of
 from hrsync.app.leases import holding
 from hrsync.app.run_reports import report_outcomes, report_run_failure
 from hrsync.app.ticket_outcomes import RunContext
@@ -25,7 +25,7 @@ from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.ids import AccountId, PersonId
-from hrsync.domain.person import Person, person_from_fields
+from hrsync.domain.person import person_from_fields
 from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.focus import focus_plan
@@ -191,11 +191,18 @@ def _run(
             notes.append(f"planned as of {today.isoformat()} ({connection.time_zone})")
         lifecycle = lifecycle_of(connection.settings, config.leavers_ou_dn)
         plan = plan_changes(
-            people, accounts, links, policy, today, reserved_names=reserved, lifecycle=lifecycle
+            people,
+            accounts,
+            links,
+            policy,
+            today,
+            reserved_names=reserved,
+            lifecycle=lifecycle,
+            scope=scope_of(connection.settings),
         )
-        focus = _in_scope(connection, people, options.only)
-        if focus is not None:
-            plan = focus_plan(plan, focus)
+        if options.only:
+            # "Provision now": only these persons' changes (the scope has decided the rest).
+            plan = focus_plan(plan, {PersonId(pid) for pid in options.only})
         verdict = judge_plan(plan, len(links), _safety(connection))
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
@@ -228,27 +235,6 @@ def _run(
     finally:
         target.close()
     return summary
-
-
-def _in_scope(
-    connection: models.Connection, people: Sequence[Person], only: set[str]
-) -> set[PersonId] | None:
-    """The persons this run may change: those of the companies in the connection's scope (all
-    when it names none), narrowed to `only` when given; None means everyone. Everyone is still
-    planned, so managers outside the scope resolve to their accounts."""
-    companies = {c.casefold() for c in connection.settings.get("scope", {}).get("companies", [])}
-    if not companies and not only:
-        return None
-    return {
-        person.person_id
-        for person in people
-        if (not only or person.person_id in only)
-        and (
-            not companies
-            or {person.employment.company_name.casefold(), person.employment.company_id.casefold()}
-            & companies
-        )
-    }
 
 
 def _read_directory(

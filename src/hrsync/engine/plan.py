@@ -26,11 +26,13 @@ from hrsync.domain.plan import Plan
 from hrsync.engine.correlate import AccountIndex, correlate
 from hrsync.engine.lifecycle_dates import LifecyclePolicy, Stage, Standing, standing_on
 from hrsync.engine.naming import TakenNames, allocate_sam, allocate_upn, choose_cn, is_cn_for
+from hrsync.engine.scope import OutOfScope, ScopePolicy, why_out_of_scope
 from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
-from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of
+from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of, split_rdns
 
 MANAGER_UNRESOLVED = "manager must be entered manually"
 DEFAULT_LIFECYCLE = LifecyclePolicy()
+EVERYONE = ScopePolicy()
 
 
 def plan_changes(
@@ -42,20 +44,24 @@ def plan_changes(
     *,
     reserved_names: Iterable[str] = (),
     lifecycle: LifecyclePolicy = DEFAULT_LIFECYCLE,
+    scope: ScopePolicy = EVERYONE,
 ) -> Plan:
     """The changes that make the directory match the persons on `today` (a date in the
     connection's calendar), ordered so references resolve.
 
     `reserved_names` are login names (sAMAccountName, UPN) in use outside the accounts read,
     e.g. elsewhere in the domain; new accounts avoid them. `lifecycle` says when accounts are
-    made, enabled, disabled and deleted around the employment's dates.
+    made, enabled, disabled and deleted around the employment's dates. Persons outside `scope`
+    get no account; an account they have in the connection's OUs (users, leavers) is disabled,
+    deleted or left alone as the scope says, and one elsewhere is left alone (it may be another
+    connection's). Everyone is still correlated, so a manager outside the scope stays one.
     """
     accounts = list(accounts)
     index = AccountIndex.of(accounts, policy.person_id_attribute)
     matches = correlate(people, index, links)
     taken = TakenNames.of(accounts)
     taken.reserve(reserved_names)
-    builder = _PlanBuilder(policy, taken, today, lifecycle)
+    builder = _PlanBuilder(policy, taken, today, lifecycle, scope)
     for person in sorted(people, key=lambda p: (p.employee_number, p.person_id)):
         builder.add_person(person, matches[person.person_id])
     builder.resolve_managers({person.person_id: person for person in people})
@@ -78,7 +84,10 @@ class _PlanBuilder:
     taken: TakenNames
     today: date
     lifecycle: LifecyclePolicy
+    scope: ScopePolicy
     placed: dict[PersonId, _Placed] = field(default_factory=dict)
+    outside: dict[PersonId, str] = field(default_factory=dict)
+    """The DNs of accounts of persons outside the scope: managers for reports, never changed."""
     first: list[Change] = field(default_factory=list)
     """Renames and moves: before creates, so new reports can point at a manager's final DN."""
     creates: dict[PersonId, CreateAccount] = field(default_factory=dict)
@@ -88,6 +97,11 @@ class _PlanBuilder:
     manual: list[Change] = field(default_factory=list)
 
     def add_person(self, person: Person, account: Account | None) -> None:
+        left = why_out_of_scope(person, self.scope)
+        if left is not None:
+            if account is not None:
+                self._out_of_scope(person, account, f"left the scope: {left}")
+            return
         standing = standing_on(person.employment, self.today, self.lifecycle)
         desired = self._desire(person, standing)
         if account is None:
@@ -99,6 +113,23 @@ class _PlanBuilder:
             )
         else:
             self._diff(person, desired, account, standing)
+
+    def _out_of_scope(self, person: Person, account: Account, reason: str) -> None:
+        pid, aid, dn = person.person_id, account.account_id, account.dn
+        action = self.scope.when_out_of_scope
+        if action is OutOfScope.LEAVE or not self._is_managed(dn):
+            self.outside[pid] = dn
+        elif action is OutOfScope.DELETE:
+            self.disables.append(DeleteAccount(pid, aid, dn, reason))
+        else:
+            if account.is_enabled:
+                self.disables.append(DisableAccount(pid, aid, dn, reason))
+            self.outside[pid] = dn
+
+    def _is_managed(self, dn: str) -> bool:
+        """Whether the account lies in an OU this connection places accounts in."""
+        ous = (self.policy.users_ou, self.lifecycle.leavers_ou)
+        return any(ou and _is_within(parent_of(dn), ou) for ou in ous)
 
     def _desire(self, person: Person, standing: Standing) -> DesiredAccount:
         """The mapping's account, enabled and placed as the person's stage says: before the
@@ -198,6 +229,8 @@ class _PlanBuilder:
             return False, None
         if manager_id in self.placed:
             return True, self.placed[manager_id].dn
+        if manager_id in self.outside:
+            return True, self.outside[manager_id]
         manager = people.get(manager_id)
         detail: dict[str, str] = {"manager_id": manager_id}
         if manager is not None:
@@ -263,6 +296,13 @@ def _differing(desired: Attributes, current: Attributes) -> tuple[Attributes, At
             before[name] = current.get(name)
             after[name] = value
     return before, after
+
+
+def _is_within(dn: str, ancestor: str) -> bool:
+    """True when `dn` is `ancestor` or lies below it, comparing RDNs by value."""
+    inner = [normalise_dn(rdn) for rdn in split_rdns(dn)]
+    outer = [normalise_dn(rdn) for rdn in split_rdns(ancestor)]
+    return len(inner) >= len(outer) and inner[len(inner) - len(outer) :] == outer
 
 
 def _replace_parent(dn: str, parent: str) -> str:

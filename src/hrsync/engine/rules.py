@@ -1,16 +1,25 @@
-"""Event triggers as data: the event catalogue, conditions and actions, validation, matching."""
+"""Event triggers as data: the event catalogue, conditions and actions, validation, matching.
+
+Conditions themselves (operators, evaluation, their validation) are hrsync.engine.conditions,
+shared with connection scopes.
+"""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-Scalar = str | int | float | bool
-ConditionValue = Scalar | tuple[Scalar, ...] | None
-"""What a condition compares with; a tuple for `in` and for list fields."""
+from hrsync.engine.conditions import (
+    MATCHES,
+    Condition,
+    as_text,
+    condition_from_json,
+    condition_problems,
+    conditions_hold,
+    hint,
+)
 
 
 def _names(text: str) -> frozenset[str]:
@@ -47,12 +56,6 @@ PERSON_EVENTS: Final = frozenset(e for e, fields in EVENTS.items() if "employee_
 TICKET_EVENTS: Final = frozenset(e for e, fields in EVENTS.items() if "ticket_id" in fields)
 """Events that can carry a ticket: the only ones comment, assign and set_priority apply to."""
 
-BOOLEAN_FIELDS: Final = frozenset({"created", "is_external", "is_transient"})
-LIST_FIELDS: Final = frozenset({"changed_fields", "reasons"})
-
-OPERATORS: Final = ("equals", "not_equals", "in", "contains", "is_empty", "is_not_empty")
-VALUELESS_OPERATORS: Final = frozenset({"is_empty", "is_not_empty"})
-MATCHES: Final = ("all", "any")
 PRIORITIES: Final = ("low", "normal", "high", "urgent")
 
 ACTION_PARAMS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
@@ -66,15 +69,7 @@ ACTION_PARAMS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
 """Each action and its (required, optional) parameters."""
 TICKET_ACTIONS: Final = frozenset({"comment", "assign", "set_priority"})
 
-_TRUE_WORDS = {"true": "true", "yes": "true", "false": "false", "no": "false"}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    field: str
-    op: str
-    value: ConditionValue = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,62 +109,7 @@ def rule_matches(rule: Rule, subject: Mapping[str, object]) -> bool:
 
     Never raises: a missing field counts as empty, an unknown operator never holds.
     """
-    if not rule.conditions:
-        return True
-    holds = (condition_holds(condition, subject) for condition in rule.conditions)
-    return any(holds) if rule.match == "any" else all(holds)
-
-
-def condition_holds(condition: Condition, subject: Mapping[str, object]) -> bool:
-    actual = subject.get(condition.field)
-    if condition.op in VALUELESS_OPERATORS:
-        return _is_empty(actual) is (condition.op == "is_empty")
-    expected = _normalised_all(condition.field, condition.value)
-    found = _normalised_all(condition.field, actual)
-    is_list = isinstance(actual, list | tuple | set | frozenset)
-    match condition.op:
-        case "equals":
-            return set(found) == set(expected) if is_list else found == expected
-        case "not_equals":
-            return set(found) != set(expected) if is_list else found != expected
-        case "in":
-            return any(item in expected for item in found)
-        case "contains":
-            haystack = found if is_list else found[0]
-            return all(needle in haystack for needle in expected)
-    return False
-
-
-def _is_empty(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return isinstance(value, list | tuple | set | frozenset) and not value
-
-
-def _normalised_all(field_name: str, value: object) -> tuple[str, ...]:
-    """Every value as comparable text: a scalar gives one item, a list one item per element."""
-    if isinstance(value, list | tuple | set | frozenset):
-        return tuple(_normalised(field_name, item) for item in value)
-    return (_normalised(field_name, value),)
-
-
-def _normalised(field_name: str, value: object) -> str:
-    """Trimmed and case-folded; true/false/yes/no as "true"/"false" on boolean fields."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = _as_text(value).strip().casefold()
-    return _TRUE_WORDS.get(text, text) if field_name in BOOLEAN_FIELDS else text
-
-
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    try:
-        return str(value)
-    except Exception:  # a subject comes from anywhere: an int too long to print, a broken __str__
-        return ""
+    return conditions_hold(rule.match, rule.conditions, subject)
 
 
 # --- text with {field} placeholders ---------------------------------------------------------
@@ -193,8 +133,8 @@ def _display(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple | set | frozenset):
-        return ", ".join(_as_text(item) for item in value)
-    return _as_text(value)
+        return ", ".join(as_text(item) for item in value)
+    return as_text(value)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -208,7 +148,7 @@ def validate_rule(
     problems = _rule_problems(rule)
     fields = EVENTS.get(rule.event)
     for number, condition in enumerate(rule.conditions, 1):
-        found = _field_problems(condition, rule.event, fields) + _condition_problems(condition)
+        found = _field_problems(condition, rule.event, fields) + condition_problems(condition)
         problems += [f"condition {number}: {problem}" for problem in found]
     for number, action in enumerate(rule.actions, 1):
         problems += [f"action {number}: {p}" for p in _action_problems(action, rule.event, known)]
@@ -218,7 +158,7 @@ def validate_rule(
 def _rule_problems(rule: Rule) -> list[str]:
     problems = []
     if rule.event not in EVENTS:
-        problems.append(f"unknown event '{rule.event}'{_hint(rule.event, EVENTS)}")
+        problems.append(f"unknown event '{rule.event}'{hint(rule.event, EVENTS)}")
     if rule.match not in MATCHES:
         problems.append(f"match is 'all' or 'any', not '{rule.match}'")
     if not rule.actions:
@@ -227,7 +167,7 @@ def _rule_problems(rule: Rule) -> list[str]:
 
 
 def _no_such_field(event: str, name: str, fields: Iterable[str]) -> str:
-    return f"the event {event} has no field '{name}'{_hint(name, fields)}"
+    return f"the event {event} has no field '{name}'{hint(name, fields)}"
 
 
 def _field_problems(condition: Condition, event: str, fields: frozenset[str] | None) -> list[str]:
@@ -236,34 +176,9 @@ def _field_problems(condition: Condition, event: str, fields: frozenset[str] | N
     return [_no_such_field(event, condition.field, fields)]
 
 
-def _condition_problems(condition: Condition) -> list[str]:
-    op, value, name = condition.op, condition.value, condition.field
-    if op not in OPERATORS:
-        return [f"unknown operator '{op}'{_hint(op, OPERATORS)}"]
-    if op in VALUELESS_OPERATORS:
-        return [] if value is None else [f"the operator '{op}' takes no value"]
-    if value is None:
-        return [f"the operator '{op}' needs a value"]
-    if op == "in" and not isinstance(value, tuple):
-        return ['the operator \'in\' takes a list of values, e.g. value = ["joiner", "rehire"]']
-    if isinstance(value, tuple) and op != "in" and name not in LIST_FIELDS:
-        return [f"the operator '{op}' takes one value; use 'in' to compare with a list"]
-    if name in BOOLEAN_FIELDS:
-        return _boolean_problems(condition)
-    return []
-
-
-def _boolean_problems(condition: Condition) -> list[str]:
-    if condition.op == "contains":
-        return [f"the operator 'contains' does not apply to '{condition.field}' (true or false)"]
-    values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
-    wrong = [v for v in values if _normalised(condition.field, v) not in ("true", "false")]
-    return [f"the field '{condition.field}' is true or false, not '{v}'" for v in wrong]
-
-
 def _action_problems(action: Action, event: str, known: KnownNames) -> list[str]:
     if action.do not in ACTION_PARAMS:
-        return [f"unknown action '{action.do}'{_hint(action.do, ACTION_PARAMS)}"]
+        return [f"unknown action '{action.do}'{hint(action.do, ACTION_PARAMS)}"]
     problems = _param_problems(action) + _scope_problems(action, event)
     match action.do:
         case "provision" | "run":
@@ -288,7 +203,7 @@ def _param_problems(action: Action) -> list[str]:
     required, optional = ACTION_PARAMS[action.do]
     allowed = required | optional
     problems = [
-        f"{action.do} takes no '{name}'{_hint(name, allowed)}"
+        f"{action.do} takes no '{name}'{hint(name, allowed)}"
         for name in action.params
         if name not in allowed
     ]
@@ -315,7 +230,7 @@ def _name_problems(action: Action, param: str, known: frozenset[str]) -> list[st
     name = action.params.get(param)
     if not isinstance(name, str) or name in known:
         return []
-    return [f"unknown {param} '{name}'{_hint(name, known)}"]
+    return [f"unknown {param} '{name}'{hint(name, known)}"]
 
 
 def _recipient_problems(to: object) -> list[str]:
@@ -342,15 +257,6 @@ def _text_problems(action: Action, event: str) -> list[str]:
     ]
 
 
-def _hint(word: str, choices: Iterable[str]) -> str:
-    """A suggestion like " (did you mean 'source'?)", or the choices when nothing is close."""
-    options = sorted(choices)
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean '{close[0]}'?)"
-    return f" (known: {', '.join(options)})" if options else " (none is configured)"
-
-
 # --- reading rules from stored JSON ---------------------------------------------------------
 
 
@@ -374,26 +280,8 @@ def rule_from_json(
     )
 
 
-def condition_from_json(raw: Mapping[str, object]) -> Condition:
-    name, op = raw.get("field"), raw.get("op")
-    if not isinstance(name, str) or not isinstance(op, str):
-        raise ValueError("a condition needs a field and an op, both text")
-    return Condition(name, op, as_condition_value(raw.get("value")))
-
-
 def action_from_json(raw: Mapping[str, object]) -> Action:
     do = raw.get("do")
     if not isinstance(do, str):
         raise ValueError("an action needs 'do', e.g. do = \"provision\"")
     return Action(do, {key: value for key, value in raw.items() if key != "do"})
-
-
-def as_condition_value(value: object) -> ConditionValue:
-    """The value in a condition's own terms; raises ValueError for anything else."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        items = [item for item in value if isinstance(item, str | int | float | bool)]
-        if len(items) == len(value):
-            return tuple(items)
-    raise ValueError("a condition's value is text, a number, true/false or a list of those")

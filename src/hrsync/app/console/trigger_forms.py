@@ -15,17 +15,8 @@ from django.http import QueryDict
 
 from hrsync.app.models import Channel, Connection, Trigger
 from hrsync.app.notify import DEFAULT_TEMPLATES
-from hrsync.engine.rules import (
-    ACTION_PARAMS,
-    EVENTS,
-    LIST_FIELDS,
-    MATCHES,
-    OPERATORS,
-    PRIORITIES,
-    VALUELESS_OPERATORS,
-    rule_from_json,
-    validate_rule,
-)
+from hrsync.engine.conditions import LIST_FIELDS, MATCHES, OPERATORS, VALUELESS_OPERATORS
+from hrsync.engine.rules import ACTION_PARAMS, EVENTS, PRIORITIES, rule_from_json, validate_rule
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_ROWS = 50

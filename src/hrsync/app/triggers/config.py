@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.models import Channel, Connection, Trigger
-from hrsync.engine.rules import Rule, as_condition_value, rule_from_json, validate_rule
+from hrsync.engine.conditions import as_condition_value
+from hrsync.engine.rules import Rule, rule_from_json, validate_rule
 
 FALLBACK_TEMPLATES = frozenset({"joiner_provisioned", "provisioning_failed", "run_held"})
 """The default templates' names, used only while `hrsync.app.notify` cannot be imported."""

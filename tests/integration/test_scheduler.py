@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -146,6 +147,20 @@ def test_a_run_started_by_hand_refuses_while_another_run_holds_the_connection(
         with pytest.raises(leases.ConnectionBusyError), leases.holding("other"):
             pass  # a nested run of the same connection
     assert not Lease.objects.filter(connection_key="other").exists()
+
+
+@pytest.mark.django_db
+def test_a_lease_of_a_process_gone_from_this_host_is_taken_over_at_once() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    here = socket.gethostname()
+    now = timezone.now()
+    assert leases.acquire_lease("killed", f"{here}:{gone.pid}:MainThread:ab12", now)
+    assert leases.acquire_lease("elsewhere", f"other-host:{gone.pid}:MainThread:cd34", now)
+    with leases.holding("killed") as owner:  # the owner was killed: no wait for the expiry
+        assert Lease.objects.get(connection_key="killed").owner == owner
+    with pytest.raises(leases.ConnectionBusyError), leases.holding("elsewhere"):
+        pass  # another host's process may be alive: its lease must expire first
 
 
 @pytest.mark.django_db

@@ -96,6 +96,35 @@ def heartbeat(name: str, owner: str, ttl: timedelta = LEASE_TTL) -> Iterator[Non
         thread.join()
 
 
+def _take_from_dead(name: str, owner: str, now: datetime, ttl: timedelta) -> bool:
+    """Take a live lease over when its owner was a process on this host that no longer exists
+    (a run killed by hand or a crash): no need to wait for the expiry. An owner on another host,
+    or a process id now used by another process, is left to expire."""
+    holder = models.Lease.objects.filter(connection_key=name).first()
+    if holder is None or not _is_dead_here(holder.owner):
+        return False
+    taken = models.Lease.objects.filter(connection_key=name, owner=holder.owner).update(
+        owner=owner, expires=now + ttl, heartbeat=now
+    )
+    if taken:
+        log.warning("lease taken from a process that is gone", lease=name, owner=holder.owner)
+    return taken == 1
+
+
+def _is_dead_here(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
+
+
 @contextmanager
 def holding(name: str, owner: str = "") -> Iterator[str]:
     """Hold the lease `name` while the block runs, renewed by a heartbeat; ConnectionBusyError
@@ -104,7 +133,8 @@ def holding(name: str, owner: str = "") -> Iterator[str]:
     thread = threading.current_thread().name
     owner = owner or f"{socket.gethostname()}:{os.getpid()}:{thread}:{uuid.uuid4().hex[:8]}"
     ttl = lease_ttl()
-    if not acquire_lease(name, owner, timezone.now(), ttl):
+    now = timezone.now()
+    if not acquire_lease(name, owner, now, ttl) and not _take_from_dead(name, owner, now, ttl):
         holder = models.Lease.objects.filter(connection_key=name).first()
         by = f" ({holder.owner})" if holder is not None else ""
         raise ConnectionBusyError(

@@ -9,26 +9,39 @@ from typing import assert_never
 
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (
+    AddMembers,
     Change,
     CreateAccount,
+    CreateGroup,
     DeleteAccount,
     DisableAccount,
     EnableAccount,
     ManualStep,
     MoveAccount,
+    RemoveMembers,
     RenameAccount,
+    RetireGroup,
     SetManager,
     UpdateAttributes,
+    UpdateGroup,
 )
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TransientError
-from hrsync.domain.ids import AccountId
-from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of
+from hrsync.domain.groups import EMPTY_SINCE, HRSYNC_ID, Group
+from hrsync.domain.ids import AccountId, GroupId
+from hrsync.mapping.names import (
+    escape_dn_value,
+    normalise_dn,
+    parent_of,
+    split_first_rdn,
+    unescape_dn_value,
+)
 from hrsync.ports import Applied
 
 
 @dataclass
 class MemoryDirectory:
     accounts: dict[str, Account] = field(default_factory=dict)  # by normalised DN
+    groups: dict[str, Group] = field(default_factory=dict)  # by normalised DN
     fail_transient: int = 0
     reject_cns: set[str] = field(default_factory=set)
     key: str = "memory"
@@ -39,6 +52,9 @@ class MemoryDirectory:
 
     def read_accounts(self) -> list[Account]:
         return list(self.accounts.values())
+
+    def read_groups(self) -> list[Group]:
+        return list(self.groups.values())
 
     def apply(self, change: Change) -> Applied:
         if self.fail_transient:
@@ -59,13 +75,76 @@ class MemoryDirectory:
                 self._edit(change.dn, lambda a: dataclasses.replace(a, is_enabled=enabled))
             case DeleteAccount():
                 self.accounts.pop(self._key(change.dn))
+                self._repoint_members(change.dn, None)
             case SetManager():
                 self._edit(change.dn, lambda a: _with(a, {"manager": change.after}))
             case ManualStep():
                 raise RejectedError("manual step")
+            case CreateGroup() | UpdateGroup() | AddMembers() | RemoveMembers() | RetireGroup():
+                return self._apply_to_group(change)
             case _:
                 assert_never(change)
         return Applied(dn=change.dn)
+
+    def _apply_to_group(
+        self, change: CreateGroup | UpdateGroup | AddMembers | RemoveMembers | RetireGroup
+    ) -> Applied:
+        key = normalise_dn(change.dn)
+        if isinstance(change, CreateGroup):
+            if key in self.groups or key in self.accounts:
+                raise AlreadyExistsError(f"{change.dn} exists")
+            cn = unescape_dn_value(split_first_rdn(change.dn)[0][3:])
+            attributes = dict(change.attributes) | {"cn": cn}
+            self.groups[key] = Group(change.group_id, change.dn, attributes)
+            return Applied(dn=change.dn)
+        group = self.groups.get(key)
+        if group is None or group.group_id != change.group_id:
+            raise NotFoundError(f"{change.dn}: no group of hrsync's with id {change.group_id}")
+        match change:
+            case UpdateGroup():
+                return self._update_group(group, change)
+            case AddMembers():
+                missing = [m for m in change.members if not self._exists(m)]
+                if missing:
+                    raise RejectedError(f"no such member: {missing}")
+                members = {normalise_dn(m): m for m in (*group.members, *change.members)}
+                self.groups[key] = dataclasses.replace(group, members=tuple(members.values()))
+            case RemoveMembers():
+                gone = {normalise_dn(m) for m in change.members}
+                kept = tuple(m for m in group.members if normalise_dn(m) not in gone)
+                self.groups[key] = dataclasses.replace(group, members=kept)
+            case RetireGroup():
+                del self.groups[key]
+                self._repoint_members(change.dn, None)
+        return Applied(dn=change.dn)
+
+    def _update_group(self, group: Group, change: UpdateGroup) -> Applied:
+        attributes = {k: v for k, v in (group.attributes | change.after).items() if k != HRSYNC_ID}
+        if change.after.get(EMPTY_SINCE) is None:
+            attributes.pop(EMPTY_SINCE, None)
+        group_id = GroupId(change.after.get(HRSYNC_ID) or group.group_id)
+        dn = group.dn
+        if change.new_cn is not None:
+            dn = f"CN={escape_dn_value(change.new_cn)},{parent_of(group.dn)}"
+            attributes["cn"] = change.new_cn
+        del self.groups[normalise_dn(group.dn)]
+        self.groups[normalise_dn(dn)] = Group(
+            group_id, dn, {k: v for k, v in attributes.items() if v is not None}, group.members
+        )
+        self._repoint_members(group.dn, dn)
+        return Applied(dn=dn)
+
+    def _exists(self, dn: str) -> bool:
+        return normalise_dn(dn) in self.accounts or normalise_dn(dn) in self.groups
+
+    def _repoint_members(self, old_dn: str, new_dn: str | None) -> None:
+        """AD keeps `member` pointing at a renamed or moved object, and drops a deleted one."""
+        old = normalise_dn(old_dn)
+        for key, group in self.groups.items():
+            if any(normalise_dn(m) == old for m in group.members):
+                members = [m for m in group.members if normalise_dn(m) != old]
+                members += [new_dn] if new_dn else []
+                self.groups[key] = dataclasses.replace(group, members=tuple(members))
 
     def _create(self, change: CreateAccount) -> Applied:
         key = normalise_dn(change.dn)
@@ -102,6 +181,7 @@ class MemoryDirectory:
             account, dn=new_dn, attributes=attributes
         )
         self._repoint_managers(dn, new_dn)
+        self._repoint_members(dn, new_dn)
         return Applied(dn=new_dn)
 
     def _repoint_managers(self, old_dn: str, new_dn: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hrsync.domain.account import Attributes
-from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
+from hrsync.domain.ids import AccountId, EmployeeNumber, GroupId, PersonId
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,59 @@ class ManualStep:
     detail: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class CreateGroup:
+    """A security group for one organisation unit, created empty (members follow)."""
+
+    group_id: GroupId
+    dn: str
+    attributes: Attributes
+    """sAMAccountName, displayName, description."""
+    scope: str
+    """"global" or "universal"."""
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateGroup:
+    """A group's names follow its unit: displayName and description replaced, the CN renamed
+    when `new_cn` is set; also hrsync's bookkeeping (hrsync.domain.groups.EMPTY_SINCE)."""
+
+    group_id: GroupId
+    dn: str
+    new_cn: str | None
+    before: Attributes
+    after: Attributes
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddMembers:
+    """Accounts and child groups (by DN) added to one group, in one batch."""
+
+    group_id: GroupId
+    dn: str
+    members: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveMembers:
+    group_id: GroupId
+    dn: str
+    members: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetireGroup:
+    """Delete a group hrsync made, once it has been empty for the grace period."""
+
+    group_id: GroupId
+    dn: str
+    reason: str
+
+
 Change = (
     CreateAccount
     | UpdateAttributes
@@ -101,7 +154,14 @@ Change = (
     | DeleteAccount
     | SetManager
     | ManualStep
+    | CreateGroup
+    | UpdateGroup
+    | AddMembers
+    | RemoveMembers
+    | RetireGroup
 )
+GroupChange = CreateGroup | UpdateGroup | AddMembers | RemoveMembers | RetireGroup
+"""The changes to groups: they belong to no person (no `person_id`); `isinstance` takes it."""
 
 CHANGE_KINDS: dict[type[Change], str] = {
     CreateAccount: "create",
@@ -113,6 +173,11 @@ CHANGE_KINDS: dict[type[Change], str] = {
     DeleteAccount: "delete",
     SetManager: "set_manager",
     ManualStep: "manual",
+    CreateGroup: "create_group",
+    UpdateGroup: "update_group",
+    AddMembers: "add_members",
+    RemoveMembers: "remove_members",
+    RetireGroup: "retire_group",
 }
 
 

@@ -11,5 +11,8 @@ EmployeeNumber = NewType("EmployeeNumber", str)
 AccountId = NewType("AccountId", str)
 """A target's immutable id for an account (AD: objectGUID as text)."""
 
+GroupId = NewType("GroupId", str)
+"""hrsync's stable id for a group synthesised from organisation levels (hrsync.engine.groups)."""
+
 SourceKey = NewType("SourceKey", str)
 ConnectionKey = NewType("ConnectionKey", str)

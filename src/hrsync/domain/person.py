@@ -55,6 +55,9 @@ class Person:
     manager_id: PersonId | None = None
     organisation: tuple[tuple[str, str], ...] = ()
     """Ordered organisation levels, e.g. (("Office", "Stockholm"), ("Department", "Finance"))."""
+    organisation_ids: tuple[tuple[str, str], ...] = ()
+    """The source's stable id of each level's value, where it has one (Flex HRM: the account's
+    id), e.g. (("Office", "5d0c…"),): a renamed unit keeps its id, so its groups keep theirs."""
     custom: tuple[tuple[str, str], ...] = field(default=())
 
     @property
@@ -63,8 +66,11 @@ class Person:
 
     def organisation_value(self, level: str) -> str | None:
         """The value at one organisation level, matched case-insensitively."""
-        wanted = level.casefold()
-        return next((value for name, value in self.organisation if name.casefold() == wanted), None)
+        return _level(self.organisation, level)
+
+    def organisation_id(self, level: str) -> str | None:
+        """The source's id of the value at one organisation level, when it gave one."""
+        return _level(self.organisation_ids, level)
 
     def fields(self) -> dict[str, str | None]:
         """A flat, ordered view of every field, the unit of change detection and of diffs."""
@@ -90,6 +96,7 @@ class Person:
             "is_external": str(self.employment.is_external).lower(),
         }
         flat.update({f"org.{name}": value for name, value in self.organisation})
+        flat.update({f"orgid.{name}": value for name, value in self.organisation_ids})
         flat.update({f"custom.{name}": value for name, value in self.custom})
         return flat
 
@@ -106,6 +113,11 @@ class InvalidRecord:
     source_ref: str
     reason: str
     excerpt: str = ""
+
+
+def _level(pairs: tuple[tuple[str, str], ...], level: str) -> str | None:
+    wanted = level.casefold()
+    return next((value for name, value in pairs if name.casefold() == wanted), None)
 
 
 def _iso(day: date | None) -> str | None:
@@ -147,5 +159,6 @@ def person_from_fields(person_id: PersonId, flat: dict[str, str | None]) -> Pers
         birth_date=day("birth_date"),
         manager_id=PersonId(m) if (m := text("manager_id")) else None,
         organisation=tuple((k[4:], v) for k, v in prefixed if k.startswith("org.")),
+        organisation_ids=tuple((k[6:], v) for k, v in prefixed if k.startswith("orgid.")),
         custom=tuple((k[7:], v) for k, v in prefixed if k.startswith("custom.")),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Set
 
-from hrsync.domain.changes import Change, CreateAccount, ManualStep
+from hrsync.domain.changes import Change, CreateAccount, GroupChange, ManualStep
 from hrsync.domain.ids import PersonId
 from hrsync.domain.plan import Plan
 from hrsync.engine.plan import MANAGER_UNRESOLVED
@@ -17,7 +17,8 @@ def focus_plan(plan: Plan, person_ids: Set[PersonId]) -> Plan:
 
     A kept create may name a manager whose own create was left out: that manager will not exist
     after this plan, so the create goes without a manager and a manual step says who it is. The
-    next full run sets the manager once they have an account.
+    next full run sets the manager once they have an account. Group changes belong to no
+    person and are left out: hrsync.engine.groups.focus_group_changes narrows those.
     """
     dropped = {
         normalise_dn(change.dn): change
@@ -26,7 +27,7 @@ def focus_plan(plan: Plan, person_ids: Set[PersonId]) -> Plan:
     }
     kept: list[Change] = []
     for change in plan.changes:
-        if change.person_id not in person_ids:
+        if isinstance(change, GroupChange) or change.person_id not in person_ids:
             continue
         kept.extend(_without_dropped_manager(change, dropped))
     return Plan(tuple(kept))

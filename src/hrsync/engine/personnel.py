@@ -9,6 +9,7 @@ from enum import StrEnum
 from hrsync.domain.person import Person
 
 MOVER_FIELDS = frozenset({"company_id", "company_name", "title"})
+ORG_ID_PREFIX = "orgid."
 
 
 class ChangeKind(StrEnum):
@@ -37,8 +38,8 @@ def classify_change(before: Person | None, after: Person, today: date) -> Person
         kind = ChangeKind.LEAVER if after.employment.has_ended_by(today) else ChangeKind.JOINER
         return PersonnelChange(kind, added, is_new=True)
     changed = diff_fields(before, after)
-    if not changed:
-        return None
+    if all(name.startswith(ORG_ID_PREFIX) for name in changed):
+        return None  # the source's ids of the units are bookkeeping, not a personnel change
     return PersonnelChange(_kind(before, after, changed, today), changed, is_new=False)
 
 
@@ -57,6 +58,16 @@ def _kind(before: Person, after: Person, changed: FieldDiff, today: date) -> Cha
         return ChangeKind.REHIRE
     if "end_date" in changed and after.employment.end_date is not None:
         return ChangeKind.LEAVER
-    if MOVER_FIELDS & changed.keys() or any(name.startswith("org.") for name in changed):
+    if MOVER_FIELDS & changed.keys() or any(_is_move(name, before, after) for name in changed):
         return ChangeKind.MOVER
     return ChangeKind.UPDATE
+
+
+def _is_move(name: str, before: Person, after: Person) -> bool:
+    """An organisation level changed to another unit: a new value whose source id (when the
+    source gives ids) differs too. The same id under a new name is the unit renamed."""
+    if not name.startswith("org."):
+        return False
+    level = name.removeprefix("org.")
+    old_id, new_id = before.organisation_id(level), after.organisation_id(level)
+    return not (old_id and old_id == new_id)

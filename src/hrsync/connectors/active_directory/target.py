@@ -28,16 +28,21 @@ from hrsync.connectors.active_directory.escaping import (
 from hrsync.connectors.active_directory.passwords import initial_password, unicode_pwd
 from hrsync.domain.account import Account, Attributes
 from hrsync.domain.changes import (
+    AddMembers,
     Change,
     CreateAccount,
+    CreateGroup,
     DeleteAccount,
     DisableAccount,
     EnableAccount,
     ManualStep,
     MoveAccount,
+    RemoveMembers,
     RenameAccount,
+    RetireGroup,
     SetManager,
     UpdateAttributes,
+    UpdateGroup,
     kind_of,
 )
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
@@ -78,11 +83,13 @@ class ActiveDirectoryTarget:
         config: ActiveDirectoryConfig,
         connect: Connect = ldap.initialize,
         make_password: MakePassword = initial_password,
+        mapped_attributes: Iterable[str] = (),
     ) -> None:
+        """`mapped_attributes`: attributes the connection's mapping overrides add, read too."""
         self.config = config
         self._client = DirectoryClient(config, connect)
         self._make_password = make_password
-        self._read_attributes = _read_attributes(config.person_id_attribute)
+        self._read_attributes = _read_attributes(config.person_id_attribute, mapped_attributes)
 
     def close(self) -> None:
         self._client.close()
@@ -149,6 +156,8 @@ class ActiveDirectoryTarget:
                 self._modify(change.dn, [_replacement("manager", change.after)])
             case ManualStep():
                 raise RejectedError(f"a manual step is for an admin, not a target: {change.reason}")
+            case CreateGroup() | UpdateGroup() | AddMembers() | RemoveMembers() | RetireGroup():
+                raise RejectedError("this target does not keep groups yet")
             case _:
                 assert_never(change)
         return Applied(dn=change.dn, account_id=change.account_id)
@@ -241,8 +250,10 @@ class ActiveDirectoryTarget:
             raise RejectedError(f"{dn} lies outside the base DN {self.config.base_dn}")
 
 
-def _read_attributes(person_id_attribute: str) -> list[str]:
-    extra = [] if person_id_attribute in MANAGED_ATTRIBUTES else [person_id_attribute]
+def _read_attributes(person_id_attribute: str, mapped: Iterable[str] = ()) -> list[str]:
+    extra = [
+        a for a in dict.fromkeys([person_id_attribute, *mapped]) if a not in MANAGED_ATTRIBUTES
+    ]
     return sorted(_IDENTITY_ATTRIBUTES) + list(MANAGED_ATTRIBUTES) + extra
 
 

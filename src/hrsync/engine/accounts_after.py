@@ -1,0 +1,100 @@
+"""Where each person's account will be once a plan is applied, and whether it will be enabled:
+what group memberships are computed against (new accounts exist by then, renamed and moved ones
+have their new DNs). Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import assert_never
+
+from hrsync.domain.account import Account
+from hrsync.domain.changes import (
+    Change,
+    CreateAccount,
+    DeleteAccount,
+    DisableAccount,
+    EnableAccount,
+    GroupChange,
+    ManualStep,
+    MoveAccount,
+    RenameAccount,
+    SetManager,
+    UpdateAttributes,
+)
+from hrsync.domain.ids import AccountId, PersonId
+from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of, split_first_rdn
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsAfter:
+    """The persons' accounts after a plan."""
+
+    dns: Mapping[PersonId, str]
+    """Each person's account DN after the plan, enabled or not (deleted ones are absent)."""
+    enabled: frozenset[PersonId]
+    """The persons whose account will be enabled: the ones groups hold."""
+    renamed: Mapping[str, str | None]
+    """Normalised DN now → DN after the plan (None: deleted), for every person's account: how
+    a group's current members are read in the plan's terms."""
+
+
+@dataclass(slots=True)
+class _State:
+    person_id: PersonId
+    dn: str
+    is_enabled: bool
+
+
+def accounts_after(
+    accounts: Iterable[Account],
+    links: Mapping[PersonId, AccountId],
+    changes: Iterable[Change],
+    person_id_attribute: str,
+) -> AccountsAfter:
+    """Play `changes` (an account plan) over `accounts`. An account belongs to a person by its
+    link, else by the person id it carries; accounts of no person are not followed."""
+    owners = {account_id: pid for pid, account_id in links.items()}
+    states: dict[AccountId, _State] = {}
+    before: dict[AccountId, str] = {}
+    for account in accounts:
+        owner = owners.get(account.account_id) or account.attributes.get(person_id_attribute)
+        if owner:
+            states[account.account_id] = _State(PersonId(owner), account.dn, account.is_enabled)
+            before[account.account_id] = normalise_dn(account.dn)
+    created: list[_State] = []
+    for change in changes:
+        _play(change, states, created)
+    live = [*states.values(), *created]
+    return AccountsAfter(
+        dns={state.person_id: state.dn for state in live},
+        enabled=frozenset(state.person_id for state in live if state.is_enabled),
+        renamed={
+            dn: states[account_id].dn if account_id in states else None
+            for account_id, dn in before.items()
+        },
+    )
+
+
+def _play(change: Change, states: dict[AccountId, _State], created: list[_State]) -> None:
+    if isinstance(change, GroupChange | ManualStep):
+        return
+    if isinstance(change, CreateAccount):
+        created.append(_State(change.person_id, change.dn, change.is_enabled))
+        return
+    state = states.get(change.account_id) if change.account_id is not None else None
+    if state is None:
+        return
+    match change:
+        case MoveAccount():
+            state.dn = f"{split_first_rdn(state.dn)[0]},{change.new_parent_dn}"
+        case RenameAccount():
+            state.dn = f"CN={escape_dn_value(change.new_cn)},{parent_of(state.dn)}"
+        case EnableAccount() | DisableAccount():
+            state.is_enabled = isinstance(change, EnableAccount)
+        case DeleteAccount():
+            del states[change.account_id]
+        case UpdateAttributes() | SetManager():
+            pass
+        case _:
+            assert_never(change)

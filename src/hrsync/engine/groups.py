@@ -1,0 +1,354 @@
+"""Plan the groups of organisation units: create, rename, fill, empty and retire them. Pure.
+
+The units come from hrsync.engine.group_tree. Groups are correlated with the target's groups by
+the id hrsync stored on them (a group without it is never touched); a group made while its unit
+had no source id is adopted by that unit once it has one. Each person whose account will be
+enabled is a member of the group of their lowest level; each group is a member of its parent's
+group. A group whose unit is gone is marked empty, emptied of persons, and retired (deleted)
+once it has been empty for the grace period; a unit that comes back in time clears the mark.
+
+Group changes follow the account changes in a plan: new accounts exist, and renamed or moved
+ones have their new DNs, by the time memberships are added (hrsync.engine.accounts_after).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from hrsync.domain.account import Attributes
+from hrsync.domain.changes import (
+    AddMembers,
+    Change,
+    CreateGroup,
+    RemoveMembers,
+    RetireGroup,
+    UpdateGroup,
+)
+from hrsync.domain.groups import EMPTY_SINCE, HRSYNC_ID, Group
+from hrsync.domain.ids import GroupId
+from hrsync.domain.person import Person
+from hrsync.engine.accounts_after import AccountsAfter
+from hrsync.engine.group_tree import GroupNode, group_tree
+from hrsync.mapping.names import escape_dn_value, login_part, normalise_dn, parent_of
+
+CN_MAX = 64
+SAM_MAX = 20
+PATH_SEPARATOR = " - "
+"""Between the units' names in a group's CN: "Stockholm - Finance - Payable"."""
+MIN_SHOWN = 8
+"""Of the units above, at least this many characters are shown in a shortened CN."""
+DEFAULT_GRACE_DAYS = 30
+SCOPES = ("global", "universal")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPolicy:
+    """A connection's groups: the person's organisation levels to build them from (top first),
+    the OU they live in, how long an empty one is kept, their scope, a sAMAccountName prefix."""
+
+    levels: tuple[str, ...]
+    ou: str
+    grace_days: int = DEFAULT_GRACE_DAYS
+    scope: str = "global"
+    sam_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NamesInUse:
+    """Names new groups must avoid, case-folded: the CNs of other objects in the groups OU, and
+    the login names (sAMAccountName, UPN) in use anywhere in the domain."""
+
+    cns: frozenset[str] = frozenset()
+    logins: frozenset[str] = frozenset()
+
+
+NO_NAMES = NamesInUse()
+
+
+def plan_groups(
+    people: Iterable[Person],
+    groups: Iterable[Group],
+    after: AccountsAfter,
+    policy: GroupPolicy,
+    *,
+    today: date,
+    names: NamesInUse = NO_NAMES,
+) -> tuple[Change, ...]:
+    """The group changes that make the target's groups match the units of the persons whose
+    accounts will be enabled after the account plan (`after`), on `today`."""
+    tree = group_tree([p for p in people if p.person_id in after.enabled], policy.levels)
+    planner = _Planner(policy, today, after, _existing(groups), names)
+    planner.correlate(tree)
+    planner.name_and_diff(tree)
+    planner.empty_the_gone()
+    planner.diff_members(tree)
+    return planner.ordered()
+
+
+def _existing(groups: Iterable[Group]) -> dict[GroupId, Group]:
+    """One group per id: should two carry the same id (a copy), the first by DN is used and
+    the other left alone."""
+    existing: dict[GroupId, Group] = {}
+    for group in sorted(groups, key=lambda g: normalise_dn(g.dn)):
+        existing.setdefault(group.group_id, group)
+    return existing
+
+
+@dataclass(slots=True)
+class _Planner:
+    policy: GroupPolicy
+    today: date
+    after: AccountsAfter
+    existing: Mapping[GroupId, Group]
+    names: NamesInUse
+    matched: dict[GroupId, Group] = field(default_factory=dict)
+    """Unit id → the group that stands for it."""
+    final_dns: dict[GroupId, str] = field(default_factory=dict)
+    """Unit id → the DN of its group after the plan."""
+    pending: set[str] = field(default_factory=set)
+    """Normalised DNs of groups whose unit is gone: left nested where they are until retired."""
+    gone: dict[str, GroupId] = field(default_factory=dict)
+    """Normalised DN now → id, for every group that stands for no unit."""
+    taken_cns: set[str] = field(default_factory=set)
+    taken_logins: set[str] = field(default_factory=set)
+    updates: list[Change] = field(default_factory=list)
+    creates: list[Change] = field(default_factory=list)
+    adds: list[Change] = field(default_factory=list)
+    removes: list[Change] = field(default_factory=list)
+    retires: list[Change] = field(default_factory=list)
+
+    def correlate(self, tree: Mapping[GroupId, GroupNode]) -> None:
+        """By id; then a unit's name id finds a group made before the unit had a source id."""
+        self.matched = {gid: self.existing[gid] for gid in tree if gid in self.existing}
+        unclaimed = {gid: g for gid, g in self.existing.items() if gid not in tree}
+        for node in _top_down(tree):
+            if node.group_id not in self.matched and node.name_id in unclaimed:
+                self.matched[node.group_id] = unclaimed.pop(node.name_id)
+        self.taken_logins = set(self.names.logins) | {
+            sam.casefold()
+            for g in self.existing.values()
+            if (sam := g.attributes.get("sAMAccountName"))
+        }
+        # Renames come first in a plan, while every group still has its name: a rename takes
+        # no name another group has now (two swapping names would collide either way round).
+        self.taken_cns = set(self.names.cns) | {g.cn.casefold() for g in self.existing.values()}
+
+    def name_and_diff(self, tree: Mapping[GroupId, GroupNode]) -> None:
+        ordered = _top_down(tree)
+        for node in ordered:
+            if (group := self.matched.get(node.group_id)) is not None:
+                self._update(node, group)
+        # Creates come after the renames: the names those gave up are free by then.
+        for unit, group in self.matched.items():
+            if not _is_cn_for(group.cn, tree[unit]):
+                self.taken_cns.discard(group.cn.casefold())
+        for node in ordered:
+            if node.group_id not in self.matched:
+                self._create(node)
+
+    def _create(self, node: GroupNode) -> None:
+        cn = self._choose_cn(node)
+        dn = f"CN={escape_dn_value(cn)},{self.policy.ou}"
+        attributes: Attributes = {"sAMAccountName": self._choose_sam(node)}
+        attributes |= _desired_attributes(node)
+        reason = f"new organisation unit: {_shown(node)}"
+        self.creates.append(CreateGroup(node.group_id, dn, attributes, self.policy.scope, reason))
+        self.final_dns[node.group_id] = dn
+
+    def _update(self, node: GroupNode, group: Group) -> None:
+        new_cn = None if _is_cn_for(group.cn, node) else self._choose_cn(node)
+        before: Attributes = {}
+        after: Attributes = {}
+        for name, value in _desired_attributes(node).items():
+            if (group.attributes.get(name) or None) != value:
+                before[name], after[name] = group.attributes.get(name), value
+        reasons = ["the unit was renamed in HR"] if new_cn or after else []
+        if group.group_id != node.group_id or group.empty_since is not None:
+            before |= {HRSYNC_ID: group.group_id, EMPTY_SINCE: group.attributes.get(EMPTY_SINCE)}
+            after |= {HRSYNC_ID: node.group_id, EMPTY_SINCE: None}
+            if group.group_id != node.group_id:
+                reasons.append("the unit has an id in HR now")
+            if group.empty_since is not None:
+                reasons.append("the unit has people again")
+        if new_cn or after:
+            change = UpdateGroup(
+                group.group_id, group.dn, new_cn, before, after, "; ".join(reasons)
+            )
+            self.updates.append(change)
+        parent = parent_of(group.dn)
+        self.final_dns[node.group_id] = (
+            f"CN={escape_dn_value(new_cn)},{parent}" if new_cn else group.dn
+        )
+
+    def empty_the_gone(self) -> None:
+        """Mark groups whose unit is gone, retire those empty for the grace period."""
+        claimed = {id(g) for g in self.matched.values()}
+        grace = timedelta(days=self.policy.grace_days)
+        for group in sorted(self.existing.values(), key=lambda g: normalise_dn(g.dn)):
+            if id(group) in claimed:
+                continue
+            key = normalise_dn(group.dn)
+            self.gone[key] = group.group_id
+            since = group.empty_since
+            if since is None and grace:
+                self.updates.append(_mark_empty(group, self.today, self.policy.grace_days))
+                self.pending.add(key)
+            elif since is None or self.today >= since + grace:
+                reason = f"empty since {(since or self.today).isoformat()}"
+                reason += f", {self.policy.grace_days} days ago or more" if grace else ""
+                self.retires.append(RetireGroup(group.group_id, group.dn, reason))
+            else:
+                self.pending.add(key)
+
+    def diff_members(self, tree: Mapping[GroupId, GroupNode]) -> None:
+        children: dict[GroupId, list[GroupId]] = {}
+        for node in tree.values():
+            if node.parent_id is not None:
+                children.setdefault(node.parent_id, []).append(node.group_id)
+        group_dns = {normalise_dn(g.dn): gid for gid, g in self.matched.items()}
+        for node in _top_down(tree):
+            wanted = [self.after.dns[pid] for pid in node.members]
+            wanted += [self.final_dns[child] for child in children.get(node.group_id, [])]
+            group = self.matched.get(node.group_id)
+            have = self._members_after(group, group_dns) if group else {}
+            self._diff(node.group_id, self.final_dns[node.group_id], wanted, have)
+        for group in self.existing.values():
+            key = normalise_dn(group.dn)
+            if key in self.pending:
+                self._diff(group.group_id, group.dn, [], self._members_after(group, group_dns))
+
+    def _members_after(self, group: Group, group_dns: Mapping[str, GroupId]) -> dict[str, str]:
+        """The group's members hrsync manages, by normalised DN after the plan: persons'
+        accounts and hrsync's groups. Other members (added by hand) are left alone, and so are
+        deleted accounts and groups (the directory drops them) and groups whose unit is gone."""
+        members: dict[str, str] = {}
+        for dn in group.members:
+            key = normalise_dn(dn)
+            if key in self.after.renamed:
+                final = self.after.renamed[key]
+            elif key in group_dns:
+                final = self.final_dns[group_dns[key]]
+            else:
+                continue
+            if final is not None:
+                members[normalise_dn(final)] = final
+        return members
+
+    def _diff(
+        self, group_id: GroupId, dn: str, wanted: Sequence[str], have: Mapping[str, str]
+    ) -> None:
+        want = {normalise_dn(member): member for member in wanted}
+        added = sorted(want[key] for key in want.keys() - have.keys())
+        removed = sorted(have[key] for key in have.keys() - want.keys())
+        if added:
+            self.adds.append(AddMembers(group_id, dn, tuple(added), "in the unit in HR"))
+        if removed:
+            reason = "no longer in the unit in HR, or the account is disabled"
+            self.removes.append(RemoveMembers(group_id, dn, tuple(removed), reason))
+
+    def _choose_cn(self, node: GroupNode) -> str:
+        for candidate in _cn_candidates(node):
+            if candidate.casefold() not in self.taken_cns:
+                self.taken_cns.add(candidate.casefold())
+                return candidate
+        number = 2
+        while (candidate := _numbered_cn(node, number)).casefold() in self.taken_cns:
+            number += 1
+        self.taken_cns.add(candidate.casefold())
+        return candidate
+
+    def _choose_sam(self, node: GroupNode) -> str:
+        for candidate in _sam_candidates(self.policy.sam_prefix, node):
+            if candidate.casefold() not in self.taken_logins:
+                self.taken_logins.add(candidate.casefold())
+                return candidate
+        raise AssertionError("unreachable: numbered candidates are unbounded")
+
+    def ordered(self) -> tuple[Change, ...]:
+        """Renames first (a new group may take a name given up), then creates, then members
+        (adds before removes: someone moving is never in no group), retirements last."""
+        return (*self.updates, *self.creates, *self.adds, *self.removes, *self.retires)
+
+
+def _top_down(tree: Mapping[GroupId, GroupNode]) -> list[GroupNode]:
+    """Parents before children, siblings by name: a stable order, whatever the input order."""
+    return sorted(tree.values(), key=lambda n: ([p.casefold() for p in n.path], n.group_id))
+
+
+def _desired_attributes(node: GroupNode) -> Attributes:
+    return {
+        "displayName": node.name,
+        "description": f"{_shown(node)} ({node.level}); kept by hrsync from HR",
+    }
+
+
+def _shown(node: GroupNode) -> str:
+    return " > ".join(node.path)
+
+
+def _mark_empty(group: Group, today: date, grace_days: int) -> UpdateGroup:
+    retire_on = (today + timedelta(days=grace_days)).isoformat()
+    return UpdateGroup(
+        group.group_id,
+        group.dn,
+        None,
+        {HRSYNC_ID: group.group_id, EMPTY_SINCE: None},
+        {HRSYNC_ID: group.group_id, EMPTY_SINCE: today.isoformat()},
+        f"no one is left in the unit: retired on {retire_on} unless someone joins it",
+    )
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+def _cn_candidates(node: GroupNode) -> tuple[str, str]:
+    """The path as the CN, cut to 64 characters; then with the id's start for a collision."""
+    return _fit(node.path, ""), _fit(node.path, f" ({node.group_id[:6]})")
+
+
+def _numbered_cn(node: GroupNode, number: int) -> str:
+    return _fit(node.path, f" ({node.group_id[:6]}-{number})")
+
+
+def _fit(path: tuple[str, ...], tail: str) -> str:
+    """The path joined, with `tail`, in 64 characters: the units above are cut short first, so
+    the unit's own name stays whole where it can ("Stockholm - Avdelning… - Payable")."""
+    whole = PATH_SEPARATOR.join(path)
+    if len(whole) + len(tail) <= CN_MAX:
+        return whole + tail
+    own = PATH_SEPARATOR + path[-1] + tail
+    above = PATH_SEPARATOR.join(path[:-1])
+    room = CN_MAX - len(own) - 1
+    if len(path) > 1 and room >= MIN_SHOWN:
+        return above[:room].rstrip() + "…" + own
+    return whole[: CN_MAX - len(tail) - 1].rstrip() + "…" + tail
+
+
+def _is_cn_for(cn: str, node: GroupNode) -> bool:
+    """True when `cn` is a name `_choose_cn` could give the unit: then it is kept (the
+    collision that made it may still stand), else the group is renamed."""
+    if cn in _cn_candidates(node):
+        return True
+    numbered = _numbered_cn(node, 2)
+    head, tail = re.escape(numbered[: -len(f"{node.group_id[:6]}-2)")]), node.group_id[:6]
+    return re.fullmatch(rf"{head}{tail}-\d+\)", cn) is not None
+
+
+def _sam_candidates(prefix: str, node: GroupNode) -> Iterator[str]:
+    """prefix + the path's names folded to ASCII ("stockholm-finance"), when that fits in 20
+    characters; else prefix + the unit's own name cut short + the id's start; then numbered."""
+    parts = [login_part(name).replace(".", "") for name in node.path]
+    whole = prefix + "-".join(parts)
+    if all(parts) and len(whole) <= SAM_MAX:
+        yield whole
+    tail = "-" + node.group_id[:6]
+    head = (prefix + (parts[-1] or "group"))[: SAM_MAX - len(tail)].rstrip(".-")
+    yield head + tail
+    number = 2
+    while True:
+        numbered = f"{tail}{number}"
+        yield head[: SAM_MAX - len(numbered)].rstrip(".-") + numbered
+        number += 1

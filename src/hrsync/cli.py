@@ -486,6 +486,47 @@ def scheduler_tick(as_json: bool) -> None:
         )
 
 
+@main.group()
+def mapping() -> None:
+    """A connection's attribute mapping."""
+
+
+@mapping.command("test")
+@click.argument("connection")
+@click.argument("employee_number")
+@click.option("--json", "as_json", is_flag=True)
+def mapping_test(connection: str, employee_number: str, as_json: bool) -> None:
+    """Show what CONNECTION makes of the person with EMPLOYEE_NUMBER: each attribute's value,
+    the rule it came from (default or override) and the HR fields it read."""
+    _setup_django()
+    from hrsync.app.mapping_test import explain_mapping
+    from hrsync.app.wiring import MissingSecretError
+
+    try:
+        found = _known(lambda: explain_mapping(connection, employee_number))
+    except MissingSecretError as error:
+        raise click.ClickException(str(error)) from error
+    if not found:
+        raise click.ClickException(
+            f"no person with employee number {employee_number} in {connection}'s source "
+            "(import it first: hrsync import SOURCE)"
+        )
+    if as_json:
+        click.echo(json.dumps([item.to_json() for item in found], ensure_ascii=False))
+        return
+    for item in found:
+        click.echo(f"{item.name} ({item.employee_number}, person {item.person_id})")
+        click.echo(f"  CN={item.cn} in {item.parent_dn}")
+        for row in item.attributes:
+            read = ", ".join(row.fields_read) or "-"
+            click.echo(f"  {row.attribute:<28} {row.value or '(empty)'}")
+            click.echo(f"  {'':<28} {row.source}: {row.rule}   [reads {read}]")
+            for step in row.steps:
+                click.echo(f"  {'':<28}   {step}")
+        for problem in item.problems:
+            click.echo(f"  problem: {problem} (the attribute is left as it is)", err=True)
+
+
 def _known(call: Callable[[], Any]) -> Any:
     """Turn 'no such source/connection' into a clear message instead of a traceback."""
     from django.core.exceptions import ObjectDoesNotExist

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.connection_policies import check_lifecycle, check_scope
+from hrsync.app.connection_policies import check_lifecycle, check_mapping, check_scope
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
 from hrsync.app.triggers.config import load_triggers
@@ -79,6 +79,11 @@ def load_config(path: Path) -> LoadSummary:
             _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGETS)
             check_lifecycle(f"connections.{key}", entry.settings().get("lifecycle"))
             check_scope(f"connections.{key}", entry.settings().get("scope"))
+            check_mapping(
+                f"connections.{key}",
+                entry.settings().get("mapping"),
+                str(entry.settings().get("person_id_attribute", "employeeNumber")),
+            )
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

@@ -1,6 +1,6 @@
 """A connection's policies kept in its settings JSON: the lifecycle by effective dates
-(`lifecycle`) and the scope (`scope`). Validated by the config loader, turned into the engine's
-policies for a run."""
+(`lifecycle`), the scope (`scope`) and the attribute mapping overrides (`mapping`). Validated by
+the config loader, turned into the engine's policies for a run."""
 
 from __future__ import annotations
 
@@ -9,10 +9,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app.config_errors import ConfigError
+from hrsync.app.models import Connection
 from hrsync.app.triggers.config import ConditionEntry
+from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.engine.conditions import condition_from_json
 from hrsync.engine.lifecycle_dates import DEFAULT_PREHIRE_DAYS, LifecyclePolicy
 from hrsync.engine.scope import OutOfScope, ScopePolicy, scope_problems
+from hrsync.mapping.active_directory import DirectoryPolicy
+from hrsync.mapping.ad_rules import MappingRuleError, Rule, parse_rules
 
 MAX_DAYS = 3650
 
@@ -78,6 +82,35 @@ def lifecycle_of(settings: dict[str, Any], leavers_ou: str | None) -> LifecycleP
     """The engine's lifecycle policy from a connection's stored settings."""
     stored = LifecycleSettings.model_validate(settings.get("lifecycle") or {})
     return LifecyclePolicy(stored.prehire_days, stored.delete_after_days, leavers_ou)
+
+
+def check_mapping(where: str, raw: object, person_id_attribute: str) -> None:
+    """ConfigError when the `mapping` table ({attribute = "expression"}) cannot be used; the
+    message points at the attribute, and at the line and column within its expression."""
+    if raw is None:
+        return
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ConfigError(f'{where}.mapping: write one attribute = "expression" per line')
+    try:
+        parse_rules(raw, person_id_attribute)
+    except MappingRuleError as error:
+        raise ConfigError(f"{where}.mapping.{error}") from error
+
+
+def mapping_of(settings: dict[str, Any], person_id_attribute: str) -> tuple[Rule, ...]:
+    """The connection's parsed overrides (checked when they were stored)."""
+    return parse_rules(settings.get("mapping") or {}, person_id_attribute)
+
+
+def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> DirectoryPolicy:
+    """What the planner needs to know about an AD connection: OUs, names, mapping overrides."""
+    return DirectoryPolicy(
+        config.users_ou_dn,
+        config.upn_suffix,
+        config.person_id_attribute,
+        mapping_of(connection.settings, config.person_id_attribute),
+        connection.time_zone,
+    )
 
 
 def _explain(where: str, error: ValidationError) -> str:

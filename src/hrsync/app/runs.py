@@ -15,7 +15,7 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
-from hrsync.app.connection_policies import lifecycle_of, scope_of
+from hrsync.app.connection_policies import directory_policy, lifecycle_of, scope_of
 from hrsync.app.leases import holding
 from hrsync.app.run_reports import report_outcomes, report_run_failure
 from hrsync.app.ticket_outcomes import RunContext
@@ -32,7 +32,6 @@ from hrsync.engine.focus import focus_plan
 from hrsync.engine.lifecycle_dates import local_day
 from hrsync.engine.plan import plan_changes
 from hrsync.engine.safety import SafetyPolicy, Verdict, judge_plan
-from hrsync.mapping.active_directory import DirectoryPolicy
 
 log = structlog.get_logger(__name__)
 MAX_TRIGGER_DEPTH = 2
@@ -179,7 +178,7 @@ def _run(
     connection: models.Connection, run: models.Run, options: Options, events: EventSink | None
 ) -> RunSummary:
     config = wiring.target_config(connection)
-    policy = DirectoryPolicy(config.users_ou_dn, config.upn_suffix, config.person_id_attribute)
+    policy = directory_policy(connection, config)
     rows = {row.person_id: row for row in models.Person.objects.filter(source=connection.source)}
     people = [person_from_fields(PersonId(pid), row.fields) for pid, row in rows.items()]
     target = wiring.build_target(connection)

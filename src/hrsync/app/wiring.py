@@ -17,7 +17,7 @@ from hrsync.connectors.flexhrm.source import FlexHrmSource
 SOURCES: dict[str, type[BaseModel]] = {"flexhrm": FlexHrmConfig}
 TARGETS: dict[str, type[BaseModel]] = {"active_directory": ActiveDirectoryConfig}
 
-APP_SETTINGS = frozenset({"password_env", "safety", "scope", "lifecycle"})
+APP_SETTINGS = frozenset({"password_env", "safety", "scope", "lifecycle", "mapping"})
 """Settings the app itself uses; the rest belong to the connector's config model."""
 PLACEHOLDER = "placeholder"  # stands in for the secret while validating the rest of a config
 
@@ -42,7 +42,8 @@ def target_config(connection: Connection) -> ActiveDirectoryConfig:
 
 
 def build_target(connection: Connection) -> ActiveDirectoryTarget:
-    return ActiveDirectoryTarget(target_config(connection))
+    mapped = (connection.settings.get("mapping") or {}).keys()
+    return ActiveDirectoryTarget(target_config(connection), mapped_attributes=mapped)
 
 
 def _with_password(settings: dict[str, Any], password: str) -> dict[str, Any]:

@@ -43,3 +43,5 @@ class DesiredAccount:
     create_only: Attributes = field(default_factory=dict)
     """Set when the account is created, never compared afterwards (sAMAccountName, UPN)."""
     manager_id: PersonId | None = None
+    problems: tuple[str, ...] = ()
+    """Mapping rules that failed for this person; their attributes are left as they are."""

@@ -1,4 +1,5 @@
-"""Default mapping from a person to an Active Directory user (per-attribute overrides: issue 6)."""
+"""The mapping from a person to an Active Directory user: the defaults, then the connection's
+per-attribute overrides in the mapping language (hrsync.mapping.ad_rules)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 
 from hrsync.domain.account import Attributes, DesiredAccount
 from hrsync.domain.person import Person
+from hrsync.mapping.ad_rules import Rule, RuleProblem, apply_rules, day_start
 
 # AD schema rangeUpper limits; longer values are refused by the server, so cut them here.
 AD_LIMITS = {
@@ -36,10 +38,15 @@ class DirectoryPolicy:
     users_ou: str
     upn_suffix: str
     person_id_attribute: str = "employeeNumber"
+    rules: tuple[Rule, ...] = ()
+    """The connection's overrides, parsed (ad_rules.parse_rules)."""
+    time_zone: str = "Europe/Stockholm"
+    """The connection's zone: Now() in a rule is the start of the plan's day there."""
 
     @property
     def managed_attributes(self) -> tuple[str, ...]:
-        return (*MANAGED_ATTRIBUTES, self.person_id_attribute)
+        extra = tuple(r.attribute for r in self.rules if r.attribute not in MANAGED_ATTRIBUTES)
+        return (*MANAGED_ATTRIBUTES, *extra, self.person_id_attribute)
 
 
 MANAGED_ATTRIBUTES = (
@@ -79,6 +86,10 @@ def desire_ad_account(person: Person, policy: DirectoryPolicy, today: date) -> D
         "physicalDeliveryOfficeName": person.organisation_value("Office"),
         policy.person_id_attribute: person.person_id,
     }
+    problems: tuple[RuleProblem, ...] = ()
+    if policy.rules:
+        now = day_start(today, policy.time_zone)
+        attributes, problems = apply_rules(person, attributes, policy.rules, now)
     return DesiredAccount(
         person_id=person.person_id,
         employee_number=person.employee_number,
@@ -87,6 +98,7 @@ def desire_ad_account(person: Person, policy: DirectoryPolicy, today: date) -> D
         is_enabled=person.employment.is_active_on(today),
         attributes={name: truncate(name, value) for name, value in attributes.items()},
         manager_id=person.manager_id,
+        problems=tuple(f"{p.attribute}: {p.message}" for p in problems),
     )
 
 

@@ -1,0 +1,141 @@
+"""Per-attribute mapping rules for Active Directory: the defaults, written in the mapping
+language, and an admin's overrides of them.
+
+The default attributes are computed in plain Python (`desire_ad_account`): they are the hot path
+of every plan. `DEFAULT_RULES` says the same in the mapping language, so `hrsync mapping test`
+can show how each value came about; a unit test evaluates both for generated people and fails
+when they drift apart. An override replaces one attribute's rule (or adds an attribute); an
+override that fails for a person leaves that attribute alone for that person — never emptied —
+and the failure is reported with the account.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from hrsync.domain.account import Attributes
+from hrsync.domain.person import Person
+from hrsync.mapping.expressions import (
+    EvaluationContext,
+    EvaluationError,
+    Expression,
+    ExpressionError,
+    evaluate,
+    parse,
+)
+
+DEFAULT_RULES: Mapping[str, str] = MappingProxyType(
+    {
+        "givenName": "[given_name]",
+        "sn": "[family_name]",
+        "displayName": 'Trim(Join(" ", [given_name], [family_name]))',
+        "mail": "[email]",
+        "employeeID": "[employee_number]",
+        "title": "[title]",
+        "department": "[org.Department]",
+        "company": "[company_name]",
+        "telephoneNumber": "[phone]",
+        "mobile": "[mobile]",
+        "streetAddress": "[street]",
+        "postalCode": "[postal_code]",
+        "l": "[city]",
+        "physicalDeliveryOfficeName": "[org.Office]",
+    }
+)
+"""What `desire_ad_account` computes by default, attribute by attribute, in the language."""
+
+ENGINE_ATTRIBUTES = frozenset(
+    {
+        "cn",
+        "name",
+        "distinguishedName",
+        "objectClass",
+        "objectGUID",
+        "sAMAccountName",
+        "userPrincipalName",
+        "userAccountControl",
+        "unicodePwd",
+        "pwdLastSet",
+        "manager",
+        "memberOf",
+        "member",
+    }
+)
+"""Attributes hrsync itself sets (names, state, references): not mappable."""
+
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
+
+
+class MappingRuleError(ValueError):
+    """An override cannot be used; the message names the attribute and says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    attribute: str
+    text: str
+    expression: Expression
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    attribute: str
+    message: str
+
+
+def parse_rules(overrides: Mapping[str, str], person_id_attribute: str) -> tuple[Rule, ...]:
+    """Check and parse an admin's overrides ({attribute: expression text})."""
+    rules: list[Rule] = []
+    for attribute, text in overrides.items():
+        if not _ATTRIBUTE_NAME.match(attribute):
+            raise MappingRuleError(
+                f"{attribute}: not an LDAP attribute name (letters, digits and -, from a letter)"
+            )
+        if attribute in ENGINE_ATTRIBUTES or attribute == person_id_attribute:
+            raise MappingRuleError(
+                f"{attribute}: set by hrsync itself (names, account state, the person id), "
+                "so it cannot be mapped"
+            )
+        try:
+            rules.append(Rule(attribute, text, parse(text)))
+        except ExpressionError as error:
+            raise MappingRuleError(f"{attribute}: {error}") from error
+    return tuple(rules)
+
+
+def day_start(today: date, zone: str) -> datetime:
+    """What Now() is in a plan made for `today`: its first moment in the connection's zone."""
+    return datetime.combine(today, time(), ZoneInfo(zone))
+
+
+def apply_rules(
+    person: Person, attributes: Attributes, rules: tuple[Rule, ...], now: datetime
+) -> tuple[Attributes, tuple[RuleProblem, ...]]:
+    """The attributes with each rule's value in place; a rule that fails for this person
+    leaves its attribute out (unchanged in the target) and becomes a problem."""
+    fields = person.fields()
+    result = dict(attributes)
+    problems: list[RuleProblem] = []
+    for rule in rules:
+        context = EvaluationContext(fields=fields, now=now, target_attribute=rule.attribute)
+        try:
+            value = evaluate(rule.expression, context).value
+        except EvaluationError as error:
+            result.pop(rule.attribute, None)
+            problems.append(RuleProblem(rule.attribute, str(error)))
+            continue
+        result[rule.attribute] = _text(value)
+    return result, tuple(problems)
+
+
+def _text(value: str | tuple[str, ...] | None) -> str | None:
+    """A multi-valued result (Split) becomes its first value: AD user attributes mapped here
+    are single-valued."""
+    if isinstance(value, tuple):
+        return value[0] if value else None
+    return value or None

@@ -1,0 +1,106 @@
+"""Mapping overrides end to end: `[connections.X.mapping]` checked by `config load`, applied by a
+run on a real Samba AD DC, and explained by `hrsync mapping test`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.integration.test_foundation_flow import config_toml
+
+from hrsync.connectors.active_directory.client import DirectoryClient
+from hrsync.mapping.names import fold_to_ascii
+from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
+from hrsync.testing.samba import SambaDC
+
+HRSYNC = str(Path(sys.executable).with_name("hrsync"))
+MAPPING = """
+[connections.ad.mapping]
+mail = '''Join("@",
+    ToLower(StripSpaces(NormalizeDiacritics(Join(".", [given_name], [family_name])))),
+    "corp.example.se")'''
+description = 'Join(" / ", [company_name], [title])'
+"""
+
+
+@pytest.fixture
+def site(
+    samba_dc: SambaDC, admin_directory: DirectoryClient, tmp_path: Path
+) -> Iterator[dict[str, Any]]:
+    sim = FlexSimulator(
+        generate_dataset(count=20, seed=3), credentials=Credentials("acme", "api", "flex-secret")
+    )
+    sim.start()
+    base = f"OU=map{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
+    admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {
+        "HRSYNC_HOME": str(tmp_path),
+        "FLEX_PASSWORD": "flex-secret",
+        "AD_PASSWORD": samba_dc.admin_password,
+    }
+    toml = tmp_path / "hrsync.toml"
+    toml.write_text(config_toml(sim, samba_dc, {"ad": base}) + MAPPING, encoding="utf-8")
+    try:
+        yield {"env": env, "toml": toml, "base": base, "directory": admin_directory}
+    finally:
+        admin_directory.delete(base, with_subtree=True)
+        sim.stop()
+
+
+def hrsync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HRSYNC, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_an_override_is_applied_by_a_run_and_explained(site: dict[str, Any]) -> None:
+    env = site["env"]
+    assert hrsync(env, "config", "load", str(site["toml"])).returncode == 0
+    assert hrsync(env, "import", "flex").returncode == 0
+    done = hrsync(env, "run", "ad", "--json")
+    assert done.returncode == 0, done.stderr
+    users = list(
+        site["directory"].search(
+            site["base"],
+            "(objectClass=user)",
+            ["mail", "description", "givenName", "sn", "employeeID"],
+        )
+    )
+    assert users
+    for _, values in users:
+        given, family = (values[a][0].decode() for a in ("givenName", "sn"))
+        expected = fold_to_ascii(f"{given}.{family}").lower().replace(" ", "")
+        assert values["mail"][0].decode() == f"{expected}@corp.example.se"
+        assert " / " in values["description"][0].decode()
+    number = users[0][1]["employeeID"][0].decode()
+    shown = hrsync(env, "mapping", "test", "ad", number, "--json")
+    assert shown.returncode == 0, shown.stderr
+    (person,) = [p for p in json.loads(shown.stdout) if p["employee_number"] == number][:1]
+    rows = {row["attribute"]: row for row in person["attributes"]}
+    assert rows["mail"]["source"] == "override"
+    assert rows["mail"]["fields_read"] == ["family_name", "given_name"]
+    assert rows["mail"]["value"].endswith("@corp.example.se")
+    assert (rows["sn"]["source"], rows["sn"]["rule"]) == ("default", "[family_name]")
+    assert hrsync(env, "run", "ad", "--json").returncode == 0
+    again = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    assert again["plan"]["update"] == 0  # the overrides converge: nothing to do twice
+
+
+def test_a_broken_override_is_refused_by_config_load_with_line_and_column(
+    site: dict[str, Any],
+) -> None:
+    toml: Path = site["toml"]
+    toml.write_text(
+        toml.read_text().replace("[company_name], [title])", "[company_name], [title]"), "utf-8"
+    )
+    refused = hrsync(site["env"], "config", "load", str(toml))
+    assert refused.returncode != 0
+    assert "connections.ad.mapping.description: line 1, column" in refused.stderr

@@ -45,6 +45,9 @@ class LdapConnection(Protocol):
     def result3(self, msgid: int, all: int = 1, timeout: float | None = None) -> Any: ...
     def add_s(self, dn: str, modlist: list[tuple[str, list[bytes]]]) -> Any: ...
     def modify_s(self, dn: str, modlist: list[Modification]) -> Any: ...
+    def modify_ext_s(
+        self, dn: str, modlist: list[Modification], serverctrls: list[LDAPControl] | None = None
+    ) -> Any: ...
     def rename_s(self, dn: str, newrdn: str, newsuperior: str | None = None) -> Any: ...
     def delete_ext_s(self, dn: str, serverctrls: list[LDAPControl] | None = None) -> Any: ...
     def unbind_s(self) -> None: ...
@@ -106,9 +109,14 @@ class DirectoryClient:
         with self._translated(f"create {dn}"):
             self._bound().add_s(dn, list(values.items()))
 
-    def modify(self, dn: str, modifications: list[Modification]) -> None:
+    def modify(
+        self, dn: str, modifications: list[Modification], controls: list[LDAPControl] | None = None
+    ) -> None:
         with self._translated(f"modify {dn}"):
-            self._bound().modify_s(dn, modifications)
+            if controls:
+                self._bound().modify_ext_s(dn, modifications, serverctrls=controls)
+            else:
+                self._bound().modify_s(dn, modifications)
 
     def rename(self, dn: str, new_rdn: str, new_parent: str | None = None) -> None:
         """Rename and/or move (modify DN); the old RDN value is dropped."""

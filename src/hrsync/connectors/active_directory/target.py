@@ -1,4 +1,5 @@
-"""Active Directory as a target: read user accounts, apply planned changes over LDAP."""
+"""Active Directory as a target: read user accounts (and hrsync's groups), apply planned changes
+over LDAP."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from hrsync.connectors.active_directory.escaping import (
     parent_dn,
     rdn,
 )
+from hrsync.connectors.active_directory.groups import DirectoryGroups
 from hrsync.connectors.active_directory.passwords import initial_password, unicode_pwd
 from hrsync.domain.account import Account, Attributes
 from hrsync.domain.changes import (
@@ -46,6 +48,7 @@ from hrsync.domain.changes import (
     kind_of,
 )
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
+from hrsync.domain.groups import Group
 from hrsync.domain.ids import AccountId
 from hrsync.mapping.names import split_rdns
 from hrsync.ports import Applied
@@ -88,6 +91,7 @@ class ActiveDirectoryTarget:
         """`mapped_attributes`: attributes the connection's mapping overrides add, read too."""
         self.config = config
         self._client = DirectoryClient(config, connect)
+        self._groups = DirectoryGroups(self._client)
         self._make_password = make_password
         self._read_attributes = _read_attributes(config.person_id_attribute, mapped_attributes)
 
@@ -157,10 +161,31 @@ class ActiveDirectoryTarget:
             case ManualStep():
                 raise RejectedError(f"a manual step is for an admin, not a target: {change.reason}")
             case CreateGroup() | UpdateGroup() | AddMembers() | RemoveMembers() | RetireGroup():
-                raise RejectedError("this target does not keep groups yet")
+                return self._apply_to_group(change)
             case _:
                 assert_never(change)
         return Applied(dn=change.dn, account_id=change.account_id)
+
+    def read_groups(self, ou: str) -> tuple[list[Group], frozenset[str]]:
+        """hrsync's groups under `ou` with their members, and the (case-folded) CNs of the other
+        objects directly in it (hrsync.connectors.active_directory.groups)."""
+        self._require_in_scope(ou)
+        return self._groups.read(ou)
+
+    def _apply_to_group(
+        self, change: CreateGroup | UpdateGroup | AddMembers | RemoveMembers | RetireGroup
+    ) -> Applied:
+        self._require_in_scope(change.dn)
+        match change:
+            case CreateGroup():
+                self._with_parent(parent_dn(change.dn), partial(self._groups.create, change))
+            case UpdateGroup():
+                return Applied(dn=self._groups.update(change))
+            case AddMembers() | RemoveMembers():
+                self._groups.change_members(change)
+            case RetireGroup():
+                self._groups.retire(change)
+        return Applied(dn=change.dn)
 
     def _create(self, change: CreateAccount) -> Applied:
         # AD accepts unicodePwd only over an encrypted connection.

@@ -49,7 +49,7 @@ def site(
     toml = tmp_path / "hrsync.toml"
     toml.write_text(config_toml(sim, samba_dc, {"ad": base}) + MAPPING, encoding="utf-8")
     try:
-        yield {"env": env, "toml": toml, "base": base, "directory": admin_directory}
+        yield {"env": env, "toml": toml, "base": base, "directory": admin_directory, "sim": sim}
     finally:
         admin_directory.delete(base, with_subtree=True)
         sim.stop()
@@ -104,3 +104,40 @@ def test_a_broken_override_is_refused_by_config_load_with_line_and_column(
     refused = hrsync(site["env"], "config", "load", str(toml))
     assert refused.returncode != 0
     assert "connections.ad.mapping.description: line 1, column" in refused.stderr
+
+
+PLACEMENT = """
+[connections.ad]
+placement = 'Join("/", "Staff", [org.Office], [org.Department])'
+"""
+
+
+def test_placement_creates_the_ous_and_an_org_change_moves_the_account(
+    site: dict[str, Any],
+) -> None:
+    env, directory = site["env"], site["directory"]
+    toml: Path = site["toml"]
+    text = toml.read_text(encoding="utf-8").replace(MAPPING, "")
+    # The placement rule goes in the connection's own table, before its sub-tables.
+    toml.write_text(text.replace("[connections.ad]\n", PLACEMENT.lstrip(), 1), encoding="utf-8")
+    assert hrsync(env, "config", "load", str(toml)).returncode == 0, "config"
+    assert hrsync(env, "import", "flex").returncode == 0
+    first = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    assert first["failed"] == 0 and first["plan"]["create"] > 0
+    users = list(directory.search(site["base"], "(objectClass=user)", ["employeeNumber"]))
+    staff = f"OU=Staff,{site['base']}".lower()
+    assert all(dn.lower().endswith(staff) and dn.count("OU=") >= 3 for dn, _ in users)
+    mover_dn, values = users[0]
+    person_id = values["employeeNumber"][0].decode()
+    site["sim"].patch_employee(person_id, {"organization": {"Department": "Nya avdelningen"}})
+    assert hrsync(env, "import", "flex").returncode == 0
+    moved = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    assert moved["plan"]["move"] == 1 and moved["failed"] == 0
+    (now_dn,) = [
+        dn
+        for dn, v in directory.search(site["base"], "(objectClass=user)", ["employeeNumber"])
+        if v["employeeNumber"][0].decode() == person_id
+    ]
+    assert now_dn.startswith(mover_dn.split(",", 1)[0] + ",OU=Nya avdelningen,OU=")
+    again = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    assert again["plan"]["move"] == 0

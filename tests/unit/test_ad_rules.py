@@ -22,9 +22,12 @@ from hrsync.mapping.active_directory import (
 from hrsync.mapping.ad_rules import (
     DEFAULT_RULES,
     MappingRuleError,
+    RuleProblem,
     apply_rules,
     day_start,
+    parse_placement,
     parse_rules,
+    place,
 )
 from hrsync.mapping.expressions import EvaluationContext, evaluate, parse
 
@@ -130,3 +133,36 @@ def test_an_unusable_override_is_refused_with_the_attribute_and_the_reason(
 ) -> None:
     with pytest.raises(MappingRuleError, match=message.replace("(", r"\(")):
         parse_rules(overrides, "employeeNumber")
+
+
+BASE = "DC=example,DC=test"
+
+
+def placed(text: str, someone: Person) -> str | RuleProblem | None:
+    return place(someone, parse_placement(text), BASE, day_start(TODAY, "Europe/Stockholm"))
+
+
+def test_a_placement_path_becomes_an_escaped_dn_under_the_base() -> None:
+    hostile = person(organisation=(("Office", "Göteborg"), ("Department", "R&D, Sales=+#\\")))
+    assert placed('Join("/", "Staff", [org.Office], [org.Department])', hostile) == (
+        "OU=R&D\\, Sales\\=\\+#\\\\,OU=Göteborg,OU=Staff," + BASE
+    )
+
+
+def test_an_empty_placement_leaves_the_default_and_a_broken_path_is_a_problem() -> None:
+    assert placed("[org.Team]", person()) is None
+    broken = placed('"Staff//x"', person())
+    assert isinstance(broken, RuleProblem) and "path of 1 to" in broken.message
+
+
+def test_a_failing_placement_keeps_an_account_where_it_is() -> None:
+    rule = parse_placement('FormatDateTime([given_name], "yyyy", "yyyy")')
+    policy = dataclasses.replace(POLICY, placement=rule, base_dn=BASE)
+    desired = desire_ad_account(person(), policy, TODAY)
+    assert desired.parent_dn == ""  # the planner keeps the account's current OU
+    assert desired.problems and desired.problems[0].startswith("placement: ")
+
+
+def test_a_placement_that_does_not_parse_is_refused() -> None:
+    with pytest.raises(MappingRuleError, match=r"placement: line 1, column"):
+        parse_placement('Join("/", "Staff"')

@@ -13,7 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.connection_policies import check_lifecycle, check_mapping, check_scope
+from hrsync.app.connection_policies import (
+    check_lifecycle,
+    check_mapping,
+    check_placement,
+    check_scope,
+)
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
 from hrsync.app.triggers.config import load_triggers
@@ -84,6 +89,7 @@ def load_config(path: Path) -> LoadSummary:
                 entry.settings().get("mapping"),
                 str(entry.settings().get("person_id_attribute", "employeeNumber")),
             )
+            check_placement(f"connections.{key}", entry.settings().get("placement"))
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

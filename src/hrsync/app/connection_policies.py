@@ -16,7 +16,7 @@ from hrsync.engine.conditions import condition_from_json
 from hrsync.engine.lifecycle_dates import DEFAULT_PREHIRE_DAYS, LifecyclePolicy
 from hrsync.engine.scope import OutOfScope, ScopePolicy, scope_problems
 from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.ad_rules import MappingRuleError, Rule, parse_rules
+from hrsync.mapping.ad_rules import MappingRuleError, Rule, parse_placement, parse_rules
 
 MAX_DAYS = 3650
 
@@ -97,6 +97,18 @@ def check_mapping(where: str, raw: object, person_id_attribute: str) -> None:
         raise ConfigError(f"{where}.mapping.{error}") from error
 
 
+def check_placement(where: str, raw: object) -> None:
+    """ConfigError when the `placement` expression (a path of OU names) cannot be parsed."""
+    if raw is None:
+        return
+    if not isinstance(raw, str):
+        raise ConfigError(f'{where}.placement: write placement = "expression"')
+    try:
+        parse_placement(raw)
+    except MappingRuleError as error:
+        raise ConfigError(f"{where}.{error}") from error
+
+
 def mapping_of(settings: dict[str, Any], person_id_attribute: str) -> tuple[Rule, ...]:
     """The connection's parsed overrides (checked when they were stored)."""
     return parse_rules(settings.get("mapping") or {}, person_id_attribute)
@@ -110,6 +122,8 @@ def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> D
         config.person_id_attribute,
         mapping_of(connection.settings, config.person_id_attribute),
         connection.time_zone,
+        parse_placement(placement) if (placement := connection.settings.get("placement")) else None,
+        config.base_dn,
     )
 
 

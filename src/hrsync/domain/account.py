@@ -37,6 +37,7 @@ class DesiredAccount:
     employee_number: EmployeeNumber
     cn: str
     parent_dn: str
+    """Empty when the placement rule failed for the person: the account stays where it is."""
     is_enabled: bool
     attributes: Attributes
     """Managed attributes, compared on every run."""

@@ -147,8 +147,9 @@ class _PlanBuilder:
         upn = allocate_upn(
             person.given_name, person.family_name, self.policy.upn_suffix, sam, self.taken
         )
-        cn = choose_cn(desired.cn, person.employee_number, desired.parent_dn, self.taken)
-        dn = f"CN={escape_dn_value(cn)},{desired.parent_dn}"
+        parent = desired.parent_dn or self.policy.users_ou  # placement failed: the users OU
+        cn = choose_cn(desired.cn, person.employee_number, parent, self.taken)
+        dn = f"CN={escape_dn_value(cn)},{parent}"
         attributes: Attributes = {k: v for k, v in desired.attributes.items() if v is not None}
         attributes |= {"sAMAccountName": sam, "userPrincipalName": upn}
         reason = "new in HR" if desired.is_enabled else f"pre-hire: {standing.reason}"
@@ -162,10 +163,11 @@ class _PlanBuilder:
     ) -> None:
         pid, aid = person.person_id, account.account_id
         dn = self._rename_if_needed(person, desired, account)
-        if normalise_dn(parent_of(dn)) != normalise_dn(desired.parent_dn):
-            reason = self._move_reason(parent_of(dn), desired.parent_dn, standing)
-            self.first.append(MoveAccount(pid, aid, dn, desired.parent_dn, reason))
-            dn = _replace_parent(dn, desired.parent_dn)
+        parent = desired.parent_dn or parent_of(dn)  # placement failed: it stays put
+        if normalise_dn(parent_of(dn)) != normalise_dn(parent):
+            reason = self._move_reason(parent_of(dn), parent, standing)
+            self.first.append(MoveAccount(pid, aid, dn, parent, reason))
+            dn = _replace_parent(dn, parent)
         before, after = _differing(desired.attributes, account.attributes)
         if after:
             self.updates.append(UpdateAttributes(pid, aid, dn, before, after, "HR data changed"))

@@ -8,7 +8,7 @@ from datetime import date
 
 from hrsync.domain.account import Attributes, DesiredAccount
 from hrsync.domain.person import Person
-from hrsync.mapping.ad_rules import Rule, RuleProblem, apply_rules, day_start
+from hrsync.mapping.ad_rules import Rule, RuleProblem, apply_rules, day_start, place
 
 # AD schema rangeUpper limits; longer values are refused by the server, so cut them here.
 AD_LIMITS = {
@@ -42,6 +42,10 @@ class DirectoryPolicy:
     """The connection's overrides, parsed (ad_rules.parse_rules)."""
     time_zone: str = "Europe/Stockholm"
     """The connection's zone: Now() in a rule is the start of the plan's day there."""
+    placement: Rule | None = None
+    """The OU placement rule (ad_rules.parse_placement); None: everyone in `users_ou`."""
+    base_dn: str = ""
+    """Where placement paths start."""
 
     @property
     def managed_attributes(self) -> tuple[str, ...]:
@@ -87,14 +91,21 @@ def desire_ad_account(person: Person, policy: DirectoryPolicy, today: date) -> D
         policy.person_id_attribute: person.person_id,
     }
     problems: tuple[RuleProblem, ...] = ()
-    if policy.rules:
+    parent_dn = policy.users_ou
+    if policy.rules or policy.placement:
         now = day_start(today, policy.time_zone)
         attributes, problems = apply_rules(person, attributes, policy.rules, now)
+        placed = place(person, policy.placement, policy.base_dn, now) if policy.placement else None
+        if isinstance(placed, RuleProblem):
+            problems += (placed,)
+            parent_dn = ""  # unknown: an account stays where it is, a new one goes to users_ou
+        elif placed is not None:
+            parent_dn = placed
     return DesiredAccount(
         person_id=person.person_id,
         employee_number=person.employee_number,
         cn=truncate("cn", person.display_name) or person.employee_number,
-        parent_dn=policy.users_ou,
+        parent_dn=parent_dn,
         is_enabled=person.employment.is_active_on(today),
         attributes={name: truncate(name, value) for name, value in attributes.items()},
         manager_id=person.manager_id,

@@ -28,6 +28,7 @@ from hrsync.mapping.expressions import (
     evaluate,
     parse,
 )
+from hrsync.mapping.names import escape_dn_value
 
 DEFAULT_RULES: Mapping[str, str] = MappingProxyType(
     {
@@ -106,6 +107,41 @@ def parse_rules(overrides: Mapping[str, str], person_id_attribute: str) -> tuple
         except ExpressionError as error:
             raise MappingRuleError(f"{attribute}: {error}") from error
     return tuple(rules)
+
+
+PLACEMENT = "placement"
+"""The pseudo-attribute of the OU placement rule in messages."""
+MAX_OU_DEPTH = 10
+
+
+def parse_placement(text: str) -> Rule:
+    """The OU placement rule: an expression giving a path of OU names under the base DN,
+    outermost first and separated by "/" — "People/Göteborg/Ekonomi" places the account in
+    OU=Ekonomi,OU=Göteborg,OU=People,<base DN>. hrsync builds and escapes the DN itself, so HR
+    values can never change its structure."""
+    try:
+        return Rule(PLACEMENT, text, parse(text))
+    except ExpressionError as error:
+        raise MappingRuleError(f"{PLACEMENT}: {error}") from error
+
+
+def place(person: Person, rule: Rule, base_dn: str, now: datetime) -> str | RuleProblem | None:
+    """The parent DN the rule gives this person; None when it gives nothing (the default OU
+    applies); a RuleProblem when it fails or gives an unusable path."""
+    context = EvaluationContext(fields=person.fields(), now=now, target_attribute=PLACEMENT)
+    try:
+        value = _text(evaluate(rule.expression, context).value)
+    except EvaluationError as error:
+        return RuleProblem(PLACEMENT, str(error))
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split("/")]
+    if any(not name for name in names) or len(names) > MAX_OU_DEPTH:
+        return RuleProblem(
+            PLACEMENT,
+            f"{value!r} is not a path of 1 to {MAX_OU_DEPTH} OU names separated by /",
+        )
+    return ",".join([*(f"OU={escape_dn_value(name)}" for name in reversed(names)), base_dn])
 
 
 def day_start(today: date, zone: str) -> datetime:

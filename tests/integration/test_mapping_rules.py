@@ -141,3 +141,31 @@ def test_placement_creates_the_ous_and_an_org_change_moves_the_account(
     assert now_dn.startswith(mover_dn.split(",", 1)[0] + ",OU=Nya avdelningen,OU=")
     again = json.loads(hrsync(env, "run", "ad", "--json").stdout)
     assert again["plan"]["move"] == 0
+
+
+NAMING = """
+[connections.ad.naming]
+sam = '''SelectUniqueValue(Join(".", Left([given_name], 3), Left([family_name], 3)),
+    Join(".", Left([given_name], 4), Left([family_name], 4)))'''
+upn = 'Join("_", [given_name], [family_name])'
+"""
+
+
+def test_naming_rules_name_new_accounts_uniquely_and_a_broken_one_is_refused(
+    site: dict[str, Any],
+) -> None:
+    env, directory = site["env"], site["directory"]
+    toml: Path = site["toml"]
+    toml.write_text(toml.read_text(encoding="utf-8").replace(MAPPING, NAMING), encoding="utf-8")
+    assert hrsync(env, "config", "load", str(toml)).returncode == 0
+    assert hrsync(env, "import", "flex").returncode == 0
+    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["failed"] == 0
+    found = directory.search(
+        site["base"], "(objectClass=user)", ["sAMAccountName", "userPrincipalName"]
+    )
+    sams = [v["sAMAccountName"][0].decode() for _, v in found]
+    assert sams and all("." in sam and len(sam) <= 20 for sam in sams)
+    assert len(set(sams)) == len(sams)
+    toml.write_text(toml.read_text().replace("Left([family_name], 4)))", "Left([family_name], 4))"))
+    refused = hrsync(env, "config", "load", str(toml))
+    assert refused.returncode != 0 and "connections.ad.naming.sam: line 2, column" in refused.stderr

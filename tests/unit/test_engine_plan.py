@@ -16,6 +16,7 @@ from hrsync.engine.apply import apply_changes
 from hrsync.engine.focus import focus_plan
 from hrsync.engine.plan import MANAGER_UNRESOLVED, plan_changes
 from hrsync.mapping.active_directory import DirectoryPolicy
+from hrsync.mapping.ad_rules import parse_rule
 from tests.unit.memory_target import MemoryDirectory
 
 TODAY = date(2026, 11, 28)
@@ -279,3 +280,36 @@ def test_three_people_with_one_name_and_one_employee_number_keep_their_names() -
     cns = sorted(c.dn.split(",")[0] for c in plan.changes if isinstance(c, CreateAccount))
     assert cns == [r"CN=Anna Andersson", r"CN=Anna Andersson (7)", r"CN=Anna Andersson (7-2)"]
     assert run(people, directory).is_empty
+
+
+def test_naming_rules_give_login_names_unique_in_the_directory_and_within_the_run() -> None:
+    sam_rule = parse_rule(
+        "sam",
+        'SelectUniqueValue(Join(".", Left([given_name], 3), Left([family_name], 3)), '
+        'Join(".", Left([given_name], 4), Left([family_name], 4)))',
+    )
+    upn_rule = parse_rule("upn", 'Join("_", [given_name], [family_name])')
+    policy = dataclasses.replace(POLICY, sam_rule=sam_rule, upn_rule=upn_rule)
+    directory = MemoryDirectory()
+    people = [person(1), person(2), person(3), person(4, "Åsa", "Öberg")]
+    plan = plan_changes(people, directory.read_accounts(), {}, policy, TODAY)
+    creates = {c.person_id: c.attributes for c in plan.changes if isinstance(c, CreateAccount)}
+    assert [creates[PersonId(f"p{n}")]["sAMAccountName"] for n in (1, 2, 3, 4)] == [
+        "ann.and",  # the first candidate
+        "anna.ande",  # the first is taken within the run: the second candidate
+        "ann.and2",  # both candidates taken: the first, numbered
+        "asa.obe",  # folded to login characters
+    ]
+    assert [creates[PersonId(f"p{n}")]["userPrincipalName"] for n in (1, 2, 4)] == [
+        "anna_andersson@example.test",
+        "anna_andersson2@example.test",
+        "asa_oberg@example.test",
+    ]
+
+
+def test_a_naming_rule_that_gives_nothing_falls_back_to_the_default_names() -> None:
+    policy = dataclasses.replace(POLICY, sam_rule=parse_rule("sam", "[org.Nothing]"))
+    plan = plan_changes([person(1)], [], {}, policy, TODAY)
+    (create,) = plan.changes
+    assert isinstance(create, CreateAccount)
+    assert create.attributes["sAMAccountName"] == "aandersson"

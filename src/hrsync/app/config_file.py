@@ -16,6 +16,7 @@ from hrsync.app.config_errors import ConfigError
 from hrsync.app.connection_policies import (
     check_lifecycle,
     check_mapping,
+    check_naming,
     check_placement,
     check_scope,
 )
@@ -90,6 +91,7 @@ def load_config(path: Path) -> LoadSummary:
                 str(entry.settings().get("person_id_attribute", "employeeNumber")),
             )
             check_placement(f"connections.{key}", entry.settings().get("placement"))
+            check_naming(f"connections.{key}", entry.settings().get("naming"))
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

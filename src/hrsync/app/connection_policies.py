@@ -16,7 +16,13 @@ from hrsync.engine.conditions import condition_from_json
 from hrsync.engine.lifecycle_dates import DEFAULT_PREHIRE_DAYS, LifecyclePolicy
 from hrsync.engine.scope import OutOfScope, ScopePolicy, scope_problems
 from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.ad_rules import MappingRuleError, Rule, parse_placement, parse_rules
+from hrsync.mapping.ad_rules import (
+    MappingRuleError,
+    Rule,
+    parse_placement,
+    parse_rule,
+    parse_rules,
+)
 
 MAX_DAYS = 3650
 
@@ -109,6 +115,30 @@ def check_placement(where: str, raw: object) -> None:
         raise ConfigError(f"{where}.{error}") from error
 
 
+NAMING_KEYS = ("sam", "upn")
+
+
+def check_naming(where: str, raw: object) -> None:
+    """ConfigError when the `naming` table (sam = "…", upn = "…") cannot be used."""
+    if raw is None:
+        return
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ConfigError(f'{where}.naming: write sam = "expression" and upn = "expression"')
+    unknown = sorted(set(raw) - set(NAMING_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}.naming: unknown {', '.join(unknown)} (sam and upn are known)")
+    for key, text in raw.items():
+        try:
+            parse_rule(key, text)
+        except MappingRuleError as error:
+            raise ConfigError(f"{where}.naming.{error}") from error
+
+
+def _naming_rule(settings: dict[str, Any], key: str) -> Rule | None:
+    text = (settings.get("naming") or {}).get(key)
+    return parse_rule(key, text) if text else None
+
+
 def mapping_of(settings: dict[str, Any], person_id_attribute: str) -> tuple[Rule, ...]:
     """The connection's parsed overrides (checked when they were stored)."""
     return parse_rules(settings.get("mapping") or {}, person_id_attribute)
@@ -124,6 +154,8 @@ def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> D
         connection.time_zone,
         parse_placement(placement) if (placement := connection.settings.get("placement")) else None,
         config.base_dn,
+        _naming_rule(connection.settings, "sam"),
+        _naming_rule(connection.settings, "upn"),
     )
 
 

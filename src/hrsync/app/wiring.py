@@ -17,7 +17,9 @@ from hrsync.connectors.flexhrm.source import FlexHrmSource
 SOURCES: dict[str, type[BaseModel]] = {"flexhrm": FlexHrmConfig}
 TARGETS: dict[str, type[BaseModel]] = {"active_directory": ActiveDirectoryConfig}
 
-APP_SETTINGS = frozenset({"password_env", "safety", "scope", "lifecycle", "mapping", "placement"})
+APP_SETTINGS = frozenset(
+    {"password_env", "safety", "scope", "lifecycle", "mapping", "placement", "naming"}
+)
 """Settings the app itself uses; the rest belong to the connector's config model."""
 PLACEHOLDER = "placeholder"  # stands in for the secret while validating the rest of a config
 

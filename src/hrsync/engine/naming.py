@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from hrsync.domain.account import Account
-from hrsync.mapping.names import login_part, normalise_dn
+from hrsync.domain.person import Person
+from hrsync.mapping.ad_rules import Rule
+from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate
+from hrsync.mapping.names import fold_to_ascii, login_part, normalise_dn
 
 SAM_MAX = 20
 
@@ -65,6 +69,41 @@ def allocate_upn(given: str, family: str, suffix: str, sam: str, taken: TakenNam
     raise AssertionError("unreachable: numbered candidates are unbounded")
 
 
+def allocate_by_rule(
+    rule: Rule, person: Person, now: datetime, suffix: str, taken: TakenNames
+) -> str | None:
+    """The login name the connection's naming rule gives: a sAMAccountName (`suffix` empty) or
+    a UPN (the rule gives the part before the @). SelectUniqueValue in the rule asks `taken`,
+    which holds the directory's names and those given earlier in this plan; when every
+    candidate is taken, or the value is, the first gets a number, so the name is always unique.
+    Cleaned to login characters (a-z, 0-9, . _ -) and cut to the attribute's length. None when
+    the rule gives nothing usable (the default rule applies)."""
+    names, limit = (taken.upns, 64) if suffix else (taken.sams, SAM_MAX)
+
+    def full(part: str) -> str:
+        return f"{part}@{suffix}" if suffix else part
+
+    def is_taken(attribute: str, value: str) -> bool:
+        return full(_login_chars(value)[:limit]).casefold() in names
+
+    fields = person.fields()
+    try:
+        value = evaluate(rule.expression, EvaluationContext(fields, now, is_taken=is_taken)).value
+    except EvaluationError:
+        try:  # every candidate taken: number the first one
+            value = evaluate(rule.expression, EvaluationContext(fields, now)).value
+        except EvaluationError:
+            return None
+    base = _login_chars((value[0] if value else "") if isinstance(value, tuple) else value or "")
+    if not base:
+        return None
+    for candidate in _numbered(base, limit):
+        if full(candidate).casefold() not in names:
+            names.add(full(candidate).casefold())
+            return full(candidate)
+    raise AssertionError("unreachable: numbered candidates are unbounded")
+
+
 def choose_cn(wanted: str, employee_number: str, parent_dn: str, taken: TakenNames) -> str:
     """The display name, or "<name> (<employee number>)" when another account in the OU has it."""
     for candidate in cn_candidates(wanted, employee_number):
@@ -95,6 +134,14 @@ def is_cn_for(cn: str, wanted: str, employee_number: str) -> bool:
         return True
     numbered = re.fullmatch(rf"{re.escape(wanted)} \({re.escape(employee_number)}-\d+\)", cn)
     return numbered is not None
+
+
+def _login_chars(text: str) -> str:
+    """Like names.login_part, and keeping the underscores an admin's rule may put in."""
+    return _NOT_RULE_LOGIN.sub("", fold_to_ascii(text).lower().replace(" ", "")).strip(".-_")
+
+
+_NOT_RULE_LOGIN = re.compile(r"[^a-z0-9._-]")
 
 
 def _numbered(base: str, limit: int) -> Iterable[str]:

@@ -25,9 +25,17 @@ from hrsync.domain.person import Person
 from hrsync.domain.plan import Plan
 from hrsync.engine.correlate import AccountIndex, correlate
 from hrsync.engine.lifecycle_dates import LifecyclePolicy, Stage, Standing, standing_on
-from hrsync.engine.naming import TakenNames, allocate_sam, allocate_upn, choose_cn, is_cn_for
+from hrsync.engine.naming import (
+    TakenNames,
+    allocate_by_rule,
+    allocate_sam,
+    allocate_upn,
+    choose_cn,
+    is_cn_for,
+)
 from hrsync.engine.scope import OutOfScope, ScopePolicy, why_out_of_scope
 from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
+from hrsync.mapping.ad_rules import day_start
 from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of, split_rdns
 
 MANAGER_UNRESOLVED = "manager must be entered manually"
@@ -141,12 +149,7 @@ class _PlanBuilder:
         return dataclasses.replace(desired, is_enabled=standing.is_enabled, parent_dn=parent)
 
     def _create(self, person: Person, desired: DesiredAccount, standing: Standing) -> None:
-        sam = allocate_sam(
-            person.given_name, person.family_name, person.employee_number, self.taken
-        )
-        upn = allocate_upn(
-            person.given_name, person.family_name, self.policy.upn_suffix, sam, self.taken
-        )
+        sam, upn = self._login_names(person)
         parent = desired.parent_dn or self.policy.users_ou  # placement failed: the users OU
         cn = choose_cn(desired.cn, person.employee_number, parent, self.taken)
         dn = f"CN={escape_dn_value(cn)},{parent}"
@@ -157,6 +160,19 @@ class _PlanBuilder:
             person.person_id, person.employee_number, dn, attributes, desired.is_enabled, reason
         )
         self.placed[person.person_id] = _Placed(desired, dn, None, None)
+
+    def _login_names(self, person: Person) -> tuple[str, str]:
+        """sAMAccountName and UPN by the connection's naming rules, else by the defaults."""
+        now = day_start(self.today, self.policy.time_zone)
+        sam_rule, upn_rule = self.policy.sam_rule, self.policy.upn_rule
+        sam = (
+            allocate_by_rule(sam_rule, person, now, "", self.taken) if sam_rule else None
+        ) or allocate_sam(person.given_name, person.family_name, person.employee_number, self.taken)
+        suffix = self.policy.upn_suffix
+        upn = (
+            allocate_by_rule(upn_rule, person, now, suffix, self.taken) if upn_rule else None
+        ) or allocate_upn(person.given_name, person.family_name, suffix, sam, self.taken)
+        return sam, upn
 
     def _diff(
         self, person: Person, desired: DesiredAccount, account: Account, standing: Standing

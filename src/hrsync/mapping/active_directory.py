@@ -46,6 +46,10 @@ class DirectoryPolicy:
     """The OU placement rule (ad_rules.parse_placement); None: everyone in `users_ou`."""
     base_dn: str = ""
     """Where placement paths start."""
+    sam_rule: Rule | None = None
+    """The naming rule for sAMAccountName; None: first letter + family name, numbered."""
+    upn_rule: Rule | None = None
+    """The naming rule for the UPN's part before the @; None: given.family, numbered."""
 
     @property
     def managed_attributes(self) -> tuple[str, ...]:

@@ -102,11 +102,16 @@ def parse_rules(overrides: Mapping[str, str], person_id_attribute: str) -> tuple
                 f"{attribute}: set by hrsync itself (names, account state, the person id), "
                 "so it cannot be mapped"
             )
-        try:
-            rules.append(Rule(attribute, text, parse(text)))
-        except ExpressionError as error:
-            raise MappingRuleError(f"{attribute}: {error}") from error
+        rules.append(parse_rule(attribute, text))
     return tuple(rules)
+
+
+def parse_rule(name: str, text: str) -> Rule:
+    """One rule; MappingRuleError naming it, with the line and column of a mistake."""
+    try:
+        return Rule(name, text, parse(text))
+    except ExpressionError as error:
+        raise MappingRuleError(f"{name}: {error}") from error
 
 
 PLACEMENT = "placement"
@@ -119,10 +124,7 @@ def parse_placement(text: str) -> Rule:
     outermost first and separated by "/" — "People/Göteborg/Ekonomi" places the account in
     OU=Ekonomi,OU=Göteborg,OU=People,<base DN>. hrsync builds and escapes the DN itself, so HR
     values can never change its structure."""
-    try:
-        return Rule(PLACEMENT, text, parse(text))
-    except ExpressionError as error:
-        raise MappingRuleError(f"{PLACEMENT}: {error}") from error
+    return parse_rule(PLACEMENT, text)
 
 
 def place(person: Person, rule: Rule, base_dn: str, now: datetime) -> str | RuleProblem | None:

@@ -186,6 +186,7 @@ def test_an_employee_reads_into_a_person_in_either_casing(
     assert (person.employment.start_date, person.employment.end_date) == (date(2020, 1, 1), None)
     assert not person.employment.is_external
     assert person.organisation == (("Office", "Stockholm"), ("Department", "Finance"))
+    assert person.organisation_ids == (("Office", "a-sto"), ("Department", "a-fin"))
     assert person.custom == (("gender", "female"),)
 
 
@@ -417,6 +418,7 @@ def test_unknown_title_type_and_account_ids_are_left_empty() -> None:
     person = parse(EMPLOYEE, [strange])
     assert (person.employment.title, person.employment.employment_type) == (None, None)
     assert person.organisation == ()
+    assert person.organisation_ids == ()
 
 
 DISTRIBUTIONS_PASCAL: list[dict[str, Any]] = [

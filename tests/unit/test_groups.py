@@ -514,3 +514,15 @@ def test_ids_alone_arriving_are_no_personnel_change_and_a_renamed_unit_is_no_mov
     assert change is not None and change.kind is ChangeKind.MOVER
     change = classify_change(plain, person(1, "Stockholm", "IT"), TODAY)
     assert change is not None and change.kind is ChangeKind.MOVER
+
+
+def test_a_new_group_avoids_the_login_names_of_accounts_made_in_the_same_plan() -> None:
+    people = [person(1, "IT", given_name="Ida", family_name="T")]
+    account_plan = plan_changes(people, [], {}, POLICY, TODAY)
+    (create,) = [c for c in account_plan.changes if isinstance(c, CreateAccount)]
+    assert create.attributes["sAMAccountName"] == "it"
+    after = accounts_after([], {}, account_plan.changes, POLICY.person_id_attribute)
+    (group,) = [
+        c for c in plan_groups(people, [], after, GROUPS, today=TODAY) if isinstance(c, CreateGroup)
+    ]
+    assert group.attributes["sAMAccountName"] == f"it-{group.group_id[:6]}"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
+from hrsync.app.connection_groups import check_groups
 from hrsync.app.connection_policies import (
     check_lifecycle,
     check_mapping,
@@ -92,6 +93,7 @@ def load_config(path: Path) -> LoadSummary:
             )
             check_placement(f"connections.{key}", entry.settings().get("placement"))
             check_naming(f"connections.{key}", entry.settings().get("naming"))
+            check_groups(f"connections.{key}", entry.settings().get("groups"))
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

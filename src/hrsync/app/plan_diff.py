@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from hrsync.app import models
 from hrsync.app.connection_steps import safety_of
+from hrsync.app.run_groups import diff_entry, diff_rows
 from hrsync.domain.changes import CHANGE_KINDS, Change
 from hrsync.domain.plan import Plan
 from hrsync.engine.safety import Verdict, judge_plan
@@ -122,9 +123,12 @@ def _people(rows: Iterable[models.RunChange]) -> list[PersonDiff]:
     people: dict[str, PersonDiff] = {}
     for row in rows:
         pid = str(row.payload.get("person_id", ""))
+        group = diff_entry(row.payload, row.dn)
+        if group is not None:
+            pid = group[0]
         person = people.get(pid)
         if person is None:
-            person = people[pid] = _person(pid, row)
+            person = people[pid] = PersonDiff(pid, group[1], "") if group else _person(pid, row)
         person.changes.append(_change_view(row))
     return sorted(people.values(), key=lambda p: (p.employee_number, p.person_id))
 
@@ -175,6 +179,8 @@ def _attributes(kind: str, payload: dict[str, Any]) -> Iterator[AttributeChange]
         case "manual":
             for name, value in sorted(_dict(payload.get("detail")).items()):
                 yield AttributeChange(name, None, value)
+        case _:
+            yield from (AttributeChange(*row) for row in diff_rows(kind, payload))
 
 
 def _narrowed(person: PersonDiff, kind: str | None) -> PersonDiff | None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from hrsync.app import models, wiring
 from hrsync.app.connection_policies import directory_policy, lifecycle_of, scope_of
 from hrsync.app.leases import holding
+from hrsync.app.run_groups import DirectoryRead, audit_after, audit_kind, with_groups
 from hrsync.app.run_reports import report_outcomes, report_run_failure
 from hrsync.app.ticket_outcomes import RunContext
 from hrsync.app.tickets import EventSink, person_context
@@ -202,6 +203,16 @@ def _run(
         if options.only:
             # "Provision now": only these persons' changes (the scope has decided the rest).
             plan = focus_plan(plan, {PersonId(pid) for pid in options.only})
+        plan = with_groups(
+            plan,
+            connection.settings,
+            target=target,
+            people=people,
+            read=DirectoryRead(accounts, links, reserved),
+            today=today,
+            only=options.only,
+            simulate=options.simulate,
+        )
         verdict = judge_plan(plan, len(links), _safety(connection))
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
@@ -342,7 +353,7 @@ class _OutcomeRecorder:
         records = [
             models.RunChange(
                 run=run,
-                person=rows.get(str(item["person_id"])),
+                person=rows.get(str(item.get("person_id", ""))),
                 kind=str(item["kind"]),
                 dn=str(item.get("dn") or ""),
                 payload=item,
@@ -395,12 +406,12 @@ def _audit_event(run: models.Run, record: models.RunChange, outcome: Outcome) ->
     return models.AuditEvent(
         actor=run.started_by,
         action=f"change.{record.kind}",
-        object_type="account",
+        object_type=audit_kind(record.kind),
         object_key=outcome.dn or record.dn,
         connection_key=run.connection.key,
         person_id=record.person.person_id if record.person else "",
         before=_jsonable(payload.get("before")),
-        after=_jsonable(payload.get("after") or payload.get("attributes")),
+        after=audit_after(payload),
     )
 
 

@@ -37,6 +37,9 @@ class AccountsAfter:
     renamed: Mapping[str, str | None]
     """Normalised DN now → DN after the plan (None: deleted), for every person's account: how
     a group's current members are read in the plan's terms."""
+    new_logins: frozenset[str] = frozenset()
+    """The login names (sAMAccountName, UPN) the plan gives new accounts, case-folded: taken
+    for new groups too."""
 
 
 @dataclass(slots=True)
@@ -63,8 +66,15 @@ def accounts_after(
             states[account.account_id] = _State(PersonId(owner), account.dn, account.is_enabled)
             before[account.account_id] = normalise_dn(account.dn)
     created: list[_State] = []
+    logins: set[str] = set()
     for change in changes:
         _play(change, states, created)
+        if isinstance(change, CreateAccount):
+            logins.update(
+                login.casefold()
+                for name in ("sAMAccountName", "userPrincipalName")
+                if (login := change.attributes.get(name))
+            )
     live = [*states.values(), *created]
     return AccountsAfter(
         dns={state.person_id: state.dn for state in live},
@@ -73,6 +83,7 @@ def accounts_after(
             dn: states[account_id].dn if account_id in states else None
             for account_id, dn in before.items()
         },
+        new_logins=frozenset(logins),
     )
 
 

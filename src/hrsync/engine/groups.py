@@ -127,11 +127,15 @@ class _Planner:
         for node in _top_down(tree):
             if node.group_id not in self.matched and node.name_id in unclaimed:
                 self.matched[node.group_id] = unclaimed.pop(node.name_id)
-        self.taken_logins = set(self.names.logins) | {
-            sam.casefold()
-            for g in self.existing.values()
-            if (sam := g.attributes.get("sAMAccountName"))
-        }
+        self.taken_logins = (
+            set(self.names.logins)
+            | set(self.after.new_logins)
+            | {
+                sam.casefold()
+                for g in self.existing.values()
+                if (sam := g.attributes.get("sAMAccountName"))
+            }
+        )
         # Renames come first in a plan, while every group still has its name: a rename takes
         # no name another group has now (two swapping names would collide either way round).
         self.taken_cns = set(self.names.cns) | {g.cn.casefold() for g in self.existing.values()}

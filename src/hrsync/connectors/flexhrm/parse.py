@@ -210,6 +210,7 @@ def _build_person(
         birth_date=date_field(employee, "dateOfBirth"),
         manager_id=_manager(employee, person_id),
         organisation=organisation(period, lookups.levels),
+        organisation_ids=organisation_ids(period, lookups.levels),
         custom=_custom(employee),
     )
 
@@ -250,6 +251,15 @@ def organisation(period: Period, levels: Sequence[OrgLevel]) -> tuple[tuple[str,
         for level in levels
     )
     return tuple((name, value) for name, value in pairs if value)
+
+
+def organisation_ids(period: Period, levels: Sequence[OrgLevel]) -> tuple[tuple[str, str], ...]:
+    """(level name, account id) for the same levels as `organisation`: an account keeps its id
+    when it is renamed, so hrsync's groups of the unit keep theirs (hrsync.engine.group_tree)."""
+    pairs = ((level, period.accounts.get(level.distribution_id, "")) for level in levels)
+    return tuple(
+        (level.name, account) for level, account in pairs if account and account in level.accounts
+    )
 
 
 def _manager(employee: Mapping[str, Any], person_id: str) -> PersonId | None:

@@ -189,6 +189,11 @@ class FlexSimulator:
         """Add a dataset-shape employee (id generated when missing); returns it."""
         return self.store.add_employee(dict(employee), now=self.clock())
 
+    def rename_account(self, level: str, old: str, new: str, company_id: str = "") -> None:
+        """Rename a unit (an account of the `level` distribution) keeping its id; the first
+        company's unless `company_id` is given."""
+        self.store.rename_account(company_id or self.store.company_ids()[0], level, old, new)
+
     def employee(self, employee_id: str) -> JsonObject | None:
         """The dataset-shape employee, or None."""
         found = self.store.employee(employee_id)

@@ -142,6 +142,17 @@ class Dimensions:
             if value not in values:
                 values[value] = self._account(level, value, len(values) + 1)
 
+    def rename(self, level: str, old: str, new: str) -> None:
+        """Rename one account (a unit): it keeps its id and code, as in Flex HRM."""
+        values = self.accounts.get(level, {})
+        if old not in values:
+            raise DatasetError(f"no {level} named {old!r}")
+        if new in values:
+            raise DatasetError(f"a {level} named {new!r} exists already")
+        account = values.pop(old)
+        account["name"] = new
+        values[new] = account
+
     def distribution(self, level: str) -> JsonObject:
         number = self.levels.index(level) + 1
         return {
@@ -245,6 +256,18 @@ class FlexStore:
                 raise DatasetError(f"duplicate employee id {employee['id']}")
             self._store(employee, stamp)
             return copy.deepcopy(employee)
+
+    def rename_account(self, company_id: str, level: str, old: str, new: str) -> None:
+        """Rename a unit of one company's `level` (an account of its distribution), keeping the
+        account's id. The employees placed there are placed at the new name; their `modified`
+        stays, since their own records did not change."""
+        with self._lock:
+            self._dimensions[company_id].rename(level, old, new)
+            for employee in self._employees.values():
+                if employee["companyId"] == company_id:
+                    for organization in _organizations(employee):
+                        if isinstance(organization, dict) and organization.get(level) == old:
+                            organization[level] = new
 
     def patch_employee(self, employee_id: str, patch: object, *, now: datetime) -> JsonObject:
         """Apply an RFC 7386 merge patch; bump `modified` to `now` unless the patch sets it."""

@@ -1,0 +1,122 @@
+"""A run's group changes: read hrsync's groups when the connection keeps groups, plan them after
+the account changes, and narrow them to the persons of a "provision now" run (docs/groups.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from hrsync.app.connection_groups import groups_of
+from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
+from hrsync.domain.account import Account
+from hrsync.domain.changes import (
+    CHANGE_KINDS,
+    AddMembers,
+    CreateGroup,
+    RemoveMembers,
+    RetireGroup,
+    UpdateGroup,
+)
+from hrsync.domain.errors import TransientError
+from hrsync.domain.ids import AccountId, PersonId
+from hrsync.domain.person import Person
+from hrsync.domain.plan import Plan
+from hrsync.engine.accounts_after import accounts_after
+from hrsync.engine.group_focus import focus_group_changes
+from hrsync.engine.groups import NamesInUse, plan_groups
+from hrsync.mapping.names import split_first_rdn, unescape_dn_value
+
+GROUP_KINDS = frozenset(
+    CHANGE_KINDS[kind]
+    for kind in (CreateGroup, UpdateGroup, AddMembers, RemoveMembers, RetireGroup)
+)
+
+
+@dataclass(frozen=True)
+class DirectoryRead:
+    """What the run read from the directory before planning."""
+
+    accounts: Sequence[Account]
+    links: dict[PersonId, AccountId]
+    login_names: Collection[str]
+
+
+def with_groups(
+    plan: Plan,
+    settings: dict[str, Any],
+    *,
+    target: ActiveDirectoryTarget,
+    people: Sequence[Person],
+    read: DirectoryRead,
+    today: date,
+    only: Collection[str] = (),
+    simulate: bool = False,
+) -> Plan:
+    """`plan` with the group changes after its account changes; `plan` itself when the
+    connection keeps no groups. A simulation that cannot reach the directory plans as if it
+    held no groups, like the accounts it could not read."""
+    config = target.config
+    policy = groups_of(settings, config.base_dn)
+    if policy is None:
+        return plan
+    try:
+        groups, other_cns = target.read_groups(policy.ou)
+    except TransientError:
+        if not simulate:
+            raise
+        groups, other_cns = [], frozenset()
+    after = accounts_after(read.accounts, read.links, plan.changes, config.person_id_attribute)
+    names = NamesInUse(other_cns, frozenset(name.casefold() for name in read.login_names))
+    changes = plan_groups(people, groups, after, policy, today=today, names=names)
+    if only:
+        changes = focus_group_changes(changes, {PersonId(pid) for pid in only}, after)
+    return Plan((*plan.changes, *changes))
+
+
+def audit_kind(kind: str) -> str:
+    """The audit event's object type for a change kind."""
+    return "group" if kind in GROUP_KINDS else "account"
+
+
+def audit_after(payload: dict[str, Any]) -> dict[str, Any]:
+    """What an applied change leaves: new attributes or values; for members, the members."""
+    after = payload.get("after") or payload.get("attributes")
+    if isinstance(after, dict):
+        return dict(after)
+    members = payload.get("members")
+    return {"members": list(members)} if isinstance(members, list | tuple) else {}
+
+
+def diff_entry(payload: dict[str, Any], dn: str) -> tuple[str, str] | None:
+    """(key, name) under which a plan's diff lists a group change: the group, by its id and
+    CN, since it belongs to no person; None for a person's change."""
+    group_id = payload.get("group_id")
+    if not group_id or payload.get("person_id"):
+        return None
+    return f"group:{group_id}", unescape_dn_value(split_first_rdn(dn)[0].partition("=")[2])
+
+
+def diff_rows(kind: str, payload: dict[str, Any]) -> Iterator[tuple[str, str | None, str | None]]:
+    """(attribute, old, new) rows of a group change, for the plan's diff."""
+    before, after = _texts(payload.get("before")), _texts(payload.get("after"))
+    match kind:
+        case "create_group":
+            yield "scope", None, str(payload.get("scope") or "")
+            yield from ((k, None, v) for k, v in sorted(_texts(payload.get("attributes")).items()))
+        case "update_group":
+            if payload.get("new_cn"):
+                dn = str(payload.get("dn") or "")
+                old_cn = unescape_dn_value(split_first_rdn(dn)[0].partition("=")[2])
+                yield "cn", old_cn, str(payload["new_cn"])
+            yield from ((k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)))
+        case "add_members":
+            yield from (("member", None, str(m)) for m in payload.get("members") or ())
+        case "remove_members":
+            yield from (("member", str(m), None) for m in payload.get("members") or ())
+
+
+def _texts(value: Any) -> dict[str, str | None]:
+    items = value.items() if isinstance(value, dict) else ()
+    return {str(k): None if v is None else str(v) for k, v in items}

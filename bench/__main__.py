@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ad_load, console_lists, scheduling, tickets
+from bench import ad_load, console_lists, plan_scale, scheduling, tickets
 from hrsync.testing.samba import samba_available
 
 GOALS = {
@@ -22,13 +22,15 @@ GOALS = {
     "latency_p95_s": scheduling.GOAL_LATENCY_P95_S,
     "scheduler_lag_p95_s": scheduling.GOAL_SCHEDULER_LAG_P95_S,
     "duplicate_runs": 0.0,
+    "plan_50k_seconds": plan_scale.GOAL_SECONDS,
+    "plan_50k_rss_mb": plan_scale.GOAL_RSS_MB,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
 
 def main() -> int:
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
-    # "ad", "tickets", "lists", "latency" or "throughput": one part only
+    # "ad", "tickets", "lists", "latency", "throughput" or "plan": one part only
     only = os.environ.get("HRSYNC_BENCH_ONLY", "")
     if only in SAMBA_PARTS and not samba_available():
         print("make bench needs Samba (samba-ad-dc); run make install as root first.")
@@ -52,6 +54,10 @@ def main() -> int:
         if only in ("", "throughput"):
             print("== Throughput: 1,000 connections on one-minute schedules, Redis, PostgreSQL ==")
             figures |= scheduling.run_throughput(Path(tmp) / "throughput")
+        if only in ("", "plan"):
+            scale = int(os.environ.get("HRSYNC_BENCH_PLAN_PEOPLE", "50000"))
+            print(f"== Plan at scale: {scale} persons with groups, 1 % changed in HR ==")
+            figures |= plan_scale.run(scale, Path(tmp) / "plan")
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

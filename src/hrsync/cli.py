@@ -69,25 +69,43 @@ def config_load(path: Path) -> None:
 @main.command("import")
 @click.argument("source")
 @click.option("--full", is_flag=True, help="Fetch everyone, not only the modified-since window.")
+@click.option(
+    "--accept-shrink",
+    is_flag=True,
+    help="A full import, recorded even when it lists markedly fewer people than the last full "
+    "one (after a held import, once you know why).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
-def import_command(source: str, full: bool, as_json: bool) -> None:
-    """Import SOURCE into the person store and record personnel changes."""
+def import_command(source: str, full: bool, accept_shrink: bool, as_json: bool) -> None:
+    """Import SOURCE into the person store and record personnel changes.
+
+    A full import that lists markedly fewer people than the last full one is held by the
+    shrink guard: nothing of it is recorded until it is run again with --accept-shrink."""
     _setup_django()
     from hrsync.app.imports import import_source
     from hrsync.domain.errors import SourceError
 
+    accepted_by, full = ("cli", True) if accept_shrink else ("", full)
     with _progress("Importing", as_json, total=None) as advance:
         try:
-            summary = _known(lambda: import_source(source, full=full, progress=advance))
+            summary = _known(
+                lambda: import_source(source, full=full, progress=advance, accepted_by=accepted_by)
+            )
         except SourceError as error:
             raise click.ClickException(str(error)) from error
-    counts = summary.counts()
+    counts: dict[str, Any] = summary.counts()
     if as_json:
-        click.echo(json.dumps(counts))
+        click.echo(json.dumps(counts | ({"held": summary.held} if summary.held else {})))
     else:
         click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
         if summary.invalid:
             click.echo(f"{summary.invalid} records set aside: hrsync invalid {source}", err=True)
+    if summary.held and not as_json:
+        click.echo(
+            f"import {summary.import_id} held, nothing recorded: {summary.held}.\n"
+            f"Once you know why, record it: hrsync import {source} --accept-shrink",
+            err=True,
+        )
 
 
 @main.command("run")
@@ -135,6 +153,12 @@ def run_command(
     click.echo(f"applied {summary.applied}, failed {summary.failed}, deferred {summary.deferred}")
     for reason in summary.reasons:
         click.echo(f"safety gate: {reason}", err=True)
+    if summary.status == "held":
+        click.echo(
+            f"review it, then: hrsync runs approve {summary.run_id}"
+            f" (or: hrsync runs reject {summary.run_id} --reason TEXT)",
+            err=True,
+        )
     for note in summary.notes:
         click.echo(f"note: {note}", err=True)
 
@@ -347,6 +371,69 @@ def runs_list(limit: int, jobs: bool, as_json: bool) -> None:
             f"#{row['id']:<6} {row['connection']:<16} {row['started_by']:<10} "
             f"{row['status']:<10} {row['started']:<33} {row['finished'] or '-':<33} {planned}"
         )
+
+
+@runs.command("approve")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def runs_approve(run_id: int, as_json: bool) -> None:
+    """Apply the plan of RUN, held by the safety gate, exactly as it was held.
+
+    Changes whose account changed since the plan was held are skipped, each with the reason;
+    the next run plans them again."""
+    _setup_django()
+    from hrsync.app import lifecycle
+
+    held = _held_run(run_id)
+    try:
+        applied = lifecycle.approve_run(held, "cli")
+    except (lifecycle.LifecycleError, lifecycle.RunError) as error:
+        raise click.ClickException(str(error)) from error
+    skipped = list(
+        applied.changes.filter(status="skipped").order_by("pk").values("kind", "dn", "error")
+    )
+    result = {
+        "held_run": held.pk,
+        "run_id": applied.pk,
+        "status": applied.status,
+        "applied": applied.applied,
+        "failed": applied.failed,
+        "skipped": [{"kind": s["kind"], "dn": s["dn"], "reason": s["error"]} for s in skipped],
+    }
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(
+        f"run {held.pk} approved: applied by run {applied.pk} ({applied.status}): "
+        f"applied {applied.applied}, failed {applied.failed}, skipped {len(skipped)}"
+    )
+    for change in skipped:
+        click.echo(f"skipped {change['kind']} {change['dn']}: {change['error']}", err=True)
+
+
+@runs.command("reject")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--reason", default="", help="Why; kept with the run and in the audit log.")
+def runs_reject(run_id: int, reason: str) -> None:
+    """Refuse the plan of RUN, held by the safety gate: nothing of it is applied."""
+    _setup_django()
+    from hrsync.app import lifecycle
+
+    held = _held_run(run_id)
+    try:
+        lifecycle.reject_run(held, "cli", reason)
+    except lifecycle.LifecycleError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"run {held.pk} rejected; nothing was applied")
+
+
+def _held_run(run_id: int) -> Any:
+    from hrsync.app.models import Run
+
+    run = Run.objects.select_related("connection__source").filter(pk=run_id).first()
+    if run is None:
+        raise click.ClickException(f"there is no run {run_id} (hrsync runs list shows them)")
+    return run
 
 
 def _when(moment: Any) -> str | None:

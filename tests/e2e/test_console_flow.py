@@ -134,7 +134,7 @@ def test_an_admin_walks_an_ad_connection_through_the_steps_and_activates_it(
     page.get_by_role("button", name="Confirm mapping and continue").click()
 
     expect(heading(page, "4. Scope and safety")).to_be_visible()
-    expect(field(page, "Most deletes per run")).not_to_be_empty()
+    expect(field(page, "Deletes: and at least this many")).to_have_value("10")
     page.get_by_role("button", name="Save and continue").click()
 
     expect(heading(page, "5. Simulate")).to_be_visible()

@@ -22,6 +22,7 @@ from tests.integration.api_data import (
 )
 
 from hrsync.app.models import AuditEvent, Connection, Person, Run
+from hrsync.domain.plan import Plan
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +138,7 @@ def test_a_connection_is_configured_simulated_scheduled_activated_and_removed(
     target = {"settings": TARGET_SETTINGS, "password": "bind-secret-typed-in"}
     assert send(admin, "put", "/api/connections/ad2/steps/target", target).status_code == 200
     assert send(admin, "put", "/api/connections/ad2/steps/mapping").status_code == 200
-    scope = {"safety": {"max_disables": 5}, "companies": []}
+    scope = {"safety": {"disable": {"count": 5}}, "companies": []}
     scoped = send(admin, "put", "/api/connections/ad2/steps/scope", scope).json()
     assert (scoped["state"], scoped["step"]) == ("simulation", 5)
     refused = send(admin, "post", "/api/connections/ad2/activate", {"schedule": "0 6 * * *"})
@@ -210,7 +211,8 @@ def test_runs_are_listed_and_a_held_run_is_rejected_or_refused(
         again = send(operator, "post", f"/api/runs/{data.held_run.pk}/{decision}")
         assert again.status_code == 409 and "not held" in again.json()["error"]["message"]
     # Approving another held run while the directory is down: 502, and the run stays held.
-    held = Run.objects.create(connection=data.connection, status=Run.Status.HELD)
+    empty = Plan(()).fingerprint()  # a held run's stored plan, here an empty one
+    held = Run.objects.create(connection=data.connection, status=Run.Status.HELD, fingerprint=empty)
     applying = send(operator, "post", f"/api/runs/{held.pk}/approve")
     assert applying.status_code == 502
     assert "cannot be reached" in applying.json()["error"]["message"]

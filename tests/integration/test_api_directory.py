@@ -67,7 +67,9 @@ def send(client: Client, method: str, path: str, body: dict[str, Any] | None = N
     return response.json() if response.content else None
 
 
-def configure(admin: Client, directory: dict[str, Any], password: str, **safety: int) -> None:
+def configure(
+    admin: Client, directory: dict[str, Any], password: str, **safety: dict[str, float]
+) -> None:
     """Steps 2 to 4 of the connection `ad`."""
     target = {"settings": directory, "password": password}
     send(admin, "put", "/api/connections/ad/steps/target", target)
@@ -115,7 +117,7 @@ def test_a_connection_is_set_up_run_and_approved_through_the_api(
     assert [run["status"] for run in provisioned["runs"]] == ["succeeded"]
 
     # Everyone moves to another OU with a move limit of 1: the gate holds the run.
-    configure(admin, directory | {"users_ou": "OU=Moved"}, "", max_moves=1)
+    configure(admin, directory | {"users_ou": "OU=Moved"}, "", move={"count": 1})
     send(operator, "post", "/api/connections/ad/simulate")
     send(admin, "post", "/api/connections/ad/activate")
     held = send(operator, "post", "/api/connections/ad/run")

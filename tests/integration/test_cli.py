@@ -75,7 +75,18 @@ def test_loading_the_same_config_twice_changes_nothing(home: Path, tmp_path: Pat
                 'upn_suffix = "example.test"',
                 'upn_suffix = "x"\n[connections.ad.safety]\nmax_disable = 3',
             ),
-            "connections.ad.safety: the keys are",
+            "connections.ad.safety.max_disable: Extra inputs are not permitted",
+        ),
+        (
+            (
+                'upn_suffix = "example.test"',
+                'upn_suffix = "x"\n[connections.ad.safety.move]\npercent = 120',
+            ),
+            "connections.ad.safety.move.percent: Input should be less than or equal to 100",
+        ),
+        (
+            ('username = "api"', 'username = "api"\n[sources.flex.shrink_guard]\ncount = -1'),
+            "sources.flex.shrink_guard.count: Input should be greater than or equal to 0",
         ),
     ],
 )

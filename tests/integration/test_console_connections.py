@@ -75,7 +75,7 @@ def connection(source: Source) -> Connection:
         name="Head office AD",
         source=source,
         kind="active_directory",
-        settings=TARGET | {"safety": {"max_disables": 0}},
+        settings=TARGET | {"safety": {"disable": {"percent": 0, "count": 1}}},
         secret=secrets.encrypt("bind-secret"),
         state=Connection.State.SIMULATION,
         step=5,
@@ -201,9 +201,9 @@ def test_an_operator_simulates_and_decides_held_runs_but_edits_nothing(
     page = client.get(response["Location"]).content.decode()
     assert "Greta Lund1" in page and "Safety gate" in page
 
-    # Approval plans again; the plan against the unreachable directory differs: refused.
+    # Approval reads the directory again first; it cannot be reached: the run stays held.
     response = client.post(f"/runs/{urls['held']}/approve/", follow=True)
-    assert "the target moved on" in response.content.decode()
+    assert "could not start" in response.content.decode()
     assert Run.objects.get(pk=urls["held"]).status == "held"
     client.post(f"/runs/{urls['held']}/reject/", {"reason": "too many"})
     held = Run.objects.get(pk=urls["held"])
@@ -218,7 +218,7 @@ def test_a_held_run_shows_its_diff_verdict_and_the_decision_buttons(urls: dict[s
     page = client_for("operator").get(f"/runs/{urls['held']}/").content.decode()
     assert "Held by the safety gate" in page
     assert f'action="/runs/{urls["held"]}/approve/"' in page
-    assert "1 disables exceed the limit of 0" in page
+    assert "1 account would be disabled" in page
     assert "Clerk" in page and "Manager" in page
     viewer_page = client_for("viewer").get(f"/runs/{urls['held']}/").content.decode()
     assert "/approve/" not in viewer_page and "An operator can approve" in viewer_page
@@ -266,12 +266,14 @@ def test_an_admin_walks_the_steps_simulates_schedules_and_activates(source: Sour
     client.post("/connections/ad/step/2/", STEP2_FORM | {"password": "bind-secret"})
     assert client.get("/connections/ad/step/3/").status_code == 200
     client.post("/connections/ad/step/3/")
-    scope = {"max_disables": 5, "max_deletes": 1, "max_moves": 9, "max_percent": 10}
-    scope |= {"min_population": 20, "companies": "Acme AB\n"}
+    scope = {"disable_percent": 5, "disable_count": 5, "delete_percent": 1, "delete_count": 1}
+    scope |= {"move_percent": 20, "move_count": 9, "rename_percent": 5, "rename_count": 10}
+    scope |= {"wipe_percent": 5, "wipe_count": 10, "companies": "Acme AB\n"}
     client.post("/connections/ad/step/4/", scope)
     connection = Connection.objects.get(key="ad")
     assert (connection.state, connection.step) == ("simulation", 5)
     assert connection.settings["scope"] == {"companies": ["Acme AB"]}
+    assert connection.settings["safety"]["move"] == {"percent": 20, "count": 9}
     assert client.get("/connections/ad/step/6/")["Location"] == "/connections/ad/step/5/"
 
     client.post("/connections/ad/simulate/")

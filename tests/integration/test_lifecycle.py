@@ -1,5 +1,5 @@
 """The connection lifecycle service: steps and their reset, states, simulation, activation, held
-runs approved only while the target has not moved on.
+runs approved (exactly the held plan, skipping changes whose account moved on) or rejected.
 
 Real parts: the Flex HRM simulator over HTTP (imported into the person store) and a Samba AD DC
 over LDAPS; the store is the test database.
@@ -55,7 +55,7 @@ def walk_to_simulation(key: str, target: dict[str, Any]) -> Connection:
     connection = lifecycle.create_connection(key, {"source": "flex", "name": key.upper()}, "ada")
     lifecycle.save_step(connection, 2, target, "ada")
     lifecycle.save_step(connection, 3, {}, "ada")
-    return lifecycle.save_step(connection, 4, {"safety": {"max_deletes": 2}}, "ada")
+    return lifecycle.save_step(connection, 4, {"safety": {"delete": {"count": 2}}}, "ada")
 
 
 # --- steps and states, no target needed -------------------------------------------------------
@@ -72,11 +72,12 @@ def test_the_steps_lead_to_simulation_and_the_password_is_kept_encrypted(
     assert secrets.decrypt(connection.secret) == "bind-secret"
     lifecycle.save_step(connection, 3, {}, "ada")
     lifecycle.save_step(
-        connection, 4, {"safety": {"max_deletes": 2}, "companies": [" Acme "]}, "ada"
+        connection, 4, {"safety": {"delete": {"count": 2}}, "companies": [" Acme "]}, "ada"
     )
     connection.refresh_from_db()
     assert (connection.state, connection.step) == ("simulation", 5)
-    assert connection.settings["safety"]["max_deletes"] == 2
+    assert connection.settings["safety"]["delete"] == {"percent": 5.0, "count": 2}
+    assert connection.settings["safety"]["wipe"] == {"percent": 5.0, "count": 10}
     assert connection.settings["scope"] == {"companies": ["Acme"]}
     assert "bind-secret" not in json.dumps(list(AuditEvent.objects.values("before", "after")))
 
@@ -257,7 +258,7 @@ def held_run(connection: Connection, directory: dict[str, Any], users_ou: str) -
     """Move everyone to another OU with a move limit of 1: the gate holds the run."""
     lifecycle.save_step(connection, 2, directory | {"password": "", "users_ou": users_ou}, "ada")
     lifecycle.save_step(connection, 3, {}, "ada")
-    lifecycle.save_step(connection, 4, {"safety": {"max_moves": 1}}, "ada")
+    lifecycle.save_step(connection, 4, {"safety": {"move": {"count": 1}}}, "ada")
     lifecycle.simulate(connection, "olle")
     lifecycle.activate(connection, "on-change", "ada")
     summary = run_connection(connection.key, started_by="schedule")
@@ -266,7 +267,7 @@ def held_run(connection: Connection, directory: dict[str, Any], users_ou: str) -
     return run
 
 
-def test_a_held_run_is_applied_only_while_its_plan_still_stands(
+def test_a_held_run_is_applied_as_held_skipping_accounts_that_moved_on(
     imported: Source, directory: dict[str, Any], admin_directory: DirectoryClient
 ) -> None:
     connection = walk_to_simulation("ad", directory)
@@ -286,14 +287,34 @@ def test_a_held_run_is_applied_only_while_its_plan_still_stands(
     assert len(moved) == PEOPLE
 
     again = held_run(connection, directory, "OU=Again")
-    admin_directory.modify(moved[0][0], [(2, "title", [b"Changed behind hrsync's back"])])
-    with pytest.raises(LifecycleError, match="the target moved on"):
-        lifecycle.approve_run(again, "olle")
+    # Meanwhile an admin moves one account aside and edits another's title: a title is not what
+    # a move depends on, the DN is.
+    aside = f"OU=Aside,{directory['base_dn']}"
+    admin_directory.add(aside, {"objectClass": [b"top", b"organizationalUnit"]})
+    first_rdn = moved[0][0].split(",", 1)[0]
+    admin_directory.rename(moved[0][0], first_rdn, aside)
+    admin_directory.modify(moved[1][0], [(2, "title", [b"Changed behind hrsync's back"])])
+    applying = lifecycle.approve_run(again, "olle")
+    skipped = list(applying.changes.filter(status="skipped"))
+    moves = [c for c in skipped if c.kind == "move"]
+    assert [c.dn for c in moves] == [moved[0][0]]
+    assert moves[0].error == (
+        f"the account changed since the plan was held: it is now {first_rdn},{aside} "
+        f"(the plan saw {moved[0][0]})"
+    )
+    # Reports of the account moved aside keep their manager, which AD already points there.
+    assert {c.kind for c in skipped} <= {"move", "set_manager"}
+    assert (applying.status, applying.failed) == ("succeeded", 0)
     again.refresh_from_db()
-    assert again.status == "held"
-    lifecycle.reject_run(again, "olle", "not now")
-    assert (again.status, again.error.split(" (")[0]) == ("failed", "rejected by olle: not now")
+    assert again.error.startswith("approved by olle; applied by run")
+    assert f"({len(skipped)} skipped: their accounts changed" in again.error
+    found = admin_directory.search(f"OU=Again,{directory['base_dn']}", "(objectClass=user)", ["cn"])
+    assert len(list(found)) == PEOPLE - 1
+
+    third = held_run(connection, directory, "OU=Third")
+    lifecycle.reject_run(third, "olle", "not now")
+    assert (third.status, third.error.split(" (")[0]) == ("failed", "rejected by olle: not now")
     with pytest.raises(LifecycleError, match="not held"):
-        lifecycle.approve_run(again, "olle")
+        lifecycle.approve_run(third, "olle")
     decisions = [a for a in actions("ad") if a.startswith("run.")]
-    assert decisions == ["run.approved", "run.approval_refused", "run.rejected"]
+    assert decisions == ["run.approved", "run.approved", "run.rejected"]

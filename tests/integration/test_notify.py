@@ -213,7 +213,7 @@ def test_generic_webhook_is_signed_per_standard_webhooks(
     assert body["type"] == "ticket.closed"
     assert body["data"]["subject"] == "Run held by the safety gate: ad"
     assert body["data"]["person"]["name"] == CONTEXT["person"]["name"]
-    assert "hrsync run ad --force" in body["data"]["text"]
+    assert "hrsync runs approve RUN" in body["data"]["text"]
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried(

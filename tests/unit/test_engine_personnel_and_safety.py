@@ -73,7 +73,7 @@ def disables(count: int) -> Plan:
 
 @pytest.mark.parametrize(
     ("count", "population", "held"),
-    [(5, 1000, False), (51, 10_000, True), (11, 100, True), (10, 100, False), (8, 10, False)],
+    [(5, 1000, False), (501, 10_000, True), (11, 100, True), (5, 100, False), (8, 10, False)],
 )
 def test_the_gate_holds_mass_disables(count: int, population: int, held: bool) -> None:
     verdict = judge_plan(disables(count), population, SafetyPolicy())

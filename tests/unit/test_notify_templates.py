@@ -102,7 +102,7 @@ def test_the_three_default_templates_exist() -> None:
         ),
         (
             "run_held",
-            ["run 7", "ad", "disable: 40", "40 disables (max 10)", "hrsync run ad --force"],
+            ["run 7", "ad", "disable: 40", "40 disables (max 10)", "hrsync runs approve 7"],
         ),
     ],
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,11 @@ from hrsync.app.connection_policies import (
     check_placement,
     check_scope,
 )
+from hrsync.app.connection_steps import SafetyStep, explain
+from hrsync.app.imports import ShrinkGuardSettings
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
 from hrsync.app.triggers.config import load_triggers
-from hrsync.engine.safety import SafetyPolicy
 from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
 
 
@@ -153,16 +153,21 @@ def _check(where: str, kind: str, settings: dict[str, Any], known: dict[str, Any
         wiring.validate_settings(known[kind], settings)
     except ValidationError as error:
         raise ConfigError(f"{where}: {_explain(error)}") from error
-    _check_safety(where, settings.get("safety", {}))
+    _check_table(f"{where}.safety", settings.get("safety", {}), SafetyStep)
+    _check_table(f"{where}.shrink_guard", settings.get("shrink_guard", {}), ShrinkGuardSettings)
 
 
-def _check_safety(where: str, safety: Any) -> None:
-    known = {f.name for f in dataclasses.fields(SafetyPolicy)}
-    if not isinstance(safety, dict) or not set(safety) <= known:
-        raise ConfigError(f"{where}.safety: the keys are {', '.join(sorted(known))}")
-    for name, value in safety.items():
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{where}.safety.{name}: must be a number, 0 or more")
+def _check_table(where: str, values: Any, model: type[BaseModel]) -> None:
+    """A table hrsync itself reads ([connections.X.safety], [sources.X.shrink_guard])."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: must be a table")
+    try:
+        model.model_validate(values)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{where}.{field}: {message}" for field, message in explain(error).items()
+        )
+        raise ConfigError(f"{problems} (the keys are {', '.join(model.model_fields)})") from error
 
 
 def _save(

@@ -6,8 +6,8 @@ Steps 1 to 4 are forms validated here; step 5 is a simulation and step 6 a sched
 
 from __future__ import annotations
 
-import dataclasses
 import os
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hrsync.app import secrets, wiring
 from hrsync.app.models import Connection, Source
-from hrsync.engine.safety import SafetyPolicy
+from hrsync.engine.safety import SafetyPolicy, Threshold
 from hrsync.mapping.active_directory import MANAGED_ATTRIBUTES
 
 M = TypeVar("M", bound=BaseModel)
-DEFAULT_SAFETY = SafetyPolicy()
+DEFAULT_THRESHOLD = Threshold()
 SIMULATE, SCHEDULE = 5, 6
 DONE = 7
 """`Connection.step` once all six steps are done (the connection was activated)."""
@@ -78,16 +78,39 @@ class SourceStep(BaseModel):
         return value
 
 
-class SafetyStep(BaseModel):
-    """The safety gate's thresholds (see hrsync.engine.safety.SafetyPolicy)."""
+class ThresholdStep(BaseModel):
+    """Hold a run when more than `percent` % of the connection's accounts, and at least
+    `count`, would be changed this way (hrsync.engine.safety.Threshold)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    max_disables: int = Field(DEFAULT_SAFETY.max_disables, ge=0)
-    max_deletes: int = Field(DEFAULT_SAFETY.max_deletes, ge=0)
-    max_moves: int = Field(DEFAULT_SAFETY.max_moves, ge=0)
-    max_percent: float = Field(DEFAULT_SAFETY.max_percent, ge=0, le=100)
-    min_population: int = Field(DEFAULT_SAFETY.min_population, ge=0)
+    percent: float = Field(DEFAULT_THRESHOLD.percent, ge=0, le=100)
+    count: int = Field(DEFAULT_THRESHOLD.count, ge=0)
+
+    def threshold(self) -> Threshold:
+        return Threshold(self.percent, self.count)
+
+
+class SafetyStep(BaseModel):
+    """The safety gate's thresholds per guarded kind (hrsync.engine.safety.SafetyPolicy);
+    `wipe` counts, per attribute, the accounts on which a value would be emptied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disable: ThresholdStep = Field(default_factory=ThresholdStep)
+    delete: ThresholdStep = Field(default_factory=ThresholdStep)
+    move: ThresholdStep = Field(default_factory=ThresholdStep)
+    rename: ThresholdStep = Field(default_factory=ThresholdStep)
+    wipe: ThresholdStep = Field(default_factory=ThresholdStep)
+
+    def policy(self) -> SafetyPolicy:
+        return SafetyPolicy(
+            disable=self.disable.threshold(),
+            delete=self.delete.threshold(),
+            move=self.move.threshold(),
+            rename=self.rename.threshold(),
+            wipe=self.wipe.threshold(),
+        )
 
 
 class ScopeStep(BaseModel):
@@ -130,8 +153,15 @@ def validate_target_step(
 
 
 def safety_of(settings: dict[str, Any]) -> SafetyPolicy:
-    known = {f.name for f in dataclasses.fields(SafetyPolicy)}
-    return SafetyPolicy(**{k: v for k, v in settings.get("safety", {}).items() if k in known})
+    """The connection's safety gate: its stored thresholds over the defaults. A stored value
+    that does not validate (written before a change of shape) counts as the default: the gate
+    never loosens because of it."""
+    stored = settings.get("safety") or {}
+    valid: dict[str, ThresholdStep] = {}
+    for kind in SafetyStep.model_fields:
+        with suppress(ValidationError):
+            valid[kind] = ThresholdStep.model_validate(stored.get(kind, {}))
+    return SafetyStep.model_validate(valid).policy()
 
 
 def explain(error: ValidationError) -> dict[str, str]:

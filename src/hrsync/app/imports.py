@@ -1,16 +1,24 @@
-"""Import a source into the person store and record each personnel change (the change log)."""
+"""Import a source into the person store and record each personnel change (the change log).
+
+The source-shrink guard (docs/decisions/0008-source-shrink-guard.md): a full import that lists
+markedly fewer people than the last recorded full import is held, and nothing of it is recorded,
+until an operator accepts the smaller list (`hrsync import SOURCE --accept-shrink`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from django.db import transaction
 from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hrsync.app import models, wiring
+from hrsync.app import audit, models, wiring
 from hrsync.app.job_queue import queue_on_change
 from hrsync.app.sources import describe_source
 from hrsync.app.tickets import EventSink, batched_entries, open_tickets
@@ -18,10 +26,36 @@ from hrsync.app.triggers import Dispatcher
 from hrsync.domain.errors import SourceError
 from hrsync.domain.person import InvalidRecord, Person, person_from_fields
 from hrsync.engine.personnel import classify_change
+from hrsync.engine.safety import ShrinkGuard, judge_import
 
+log = structlog.get_logger(__name__)
 BATCH = 500
 Progress = Callable[[int], None]
 """Called with the number of records handled so far."""
+
+
+DEFAULT_GUARD = ShrinkGuard()
+
+
+class ShrinkGuardSettings(BaseModel):
+    """A source's shrink guard, as `[sources.KEY.shrink_guard]` and the stored settings say."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    percent: float = Field(DEFAULT_GUARD.percent, ge=0, le=100)
+    count: int = Field(DEFAULT_GUARD.count, ge=0)
+    enabled: bool = DEFAULT_GUARD.is_on
+
+    def guard(self) -> ShrinkGuard:
+        return ShrinkGuard(self.percent, self.count, self.enabled)
+
+
+def shrink_guard_of(settings: dict[str, Any]) -> ShrinkGuard:
+    """The source's guard; stored values that do not validate count as the default (on)."""
+    try:
+        return ShrinkGuardSettings.model_validate(settings.get("shrink_guard") or {}).guard()
+    except ValidationError:
+        return DEFAULT_GUARD
 
 
 @dataclass
@@ -32,13 +66,20 @@ class ImportSummary:
     changed: int = 0
     unchanged: int = 0
     invalid: int = 0
+    held: str = ""
+    """Why the shrink guard held the import (nothing of it was recorded); empty otherwise."""
 
     def counts(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if k != "import_id"}
+        return {k: v for k, v in asdict(self).items() if k not in ("import_id", "held")}
 
 
 def import_source(
-    key: str, *, full: bool = False, progress: Progress | None = None, with_tickets: bool = True
+    key: str,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    with_tickets: bool = True,
+    accepted_by: str = "",
 ) -> ImportSummary:
     """Fetch what changed in the window, store it, log the changes.
 
@@ -46,21 +87,39 @@ def import_source(
     up, and the first import must see people whose HR record has not been touched in a while.
     Each change opens a ticket (or comments the open one) and fires triggers, unless
     `with_tickets` is off (benchmarks compare both).
+
+    A full import that lists markedly fewer people than the last full one is held by the
+    shrink guard: the Import is recorded as held with the reason, `ImportSummary.held` says it,
+    and nothing else is written. `accepted_by` (an actor) accepts a shrink in advance: the
+    import is recorded, and the acceptance audited.
     """
     row = models.Source.objects.get(key=key)
     full = full or not row.imports.filter(status="succeeded").exists()
     events = Dispatcher.load() if with_tickets else None
+    previous = _listed_last_time(row) if full else None
+    guard = ShrinkGuard(is_on=False) if accepted_by else shrink_guard_of(row.settings)
     with wiring.build_source(row) as source:
         window_start = None if full else source.default_window_start(timezone.now())
         record = models.Import.objects.create(source=row, is_full=full, modified_since=window_start)
         store = _PersonStore(row, record, _today(row), events, with_tickets=with_tickets)
+        # Until the import has listed enough people to pass the guard, nothing is written.
+        store.fewest = guard.fewest_accepted(previous) if previous is not None else 0
         try:
             _read_into(source.read_people(window_start), store, progress)
         except SourceError as error:
             store.flush()
             _finish(record, store.summary, "failed", str(error))
             raise
+    held = judge_import(store.summary.fetched, previous, guard)
+    if held is not None:
+        store.summary.held = held
+        _finish(record, store.summary, "held", f"held by the shrink guard: {held}")
+        log.warning("import held", source=key, import_id=record.pk, reason=held)
+        return store.summary
+    store.flush()
     _finish(record, store.summary, "succeeded")
+    if accepted_by:
+        _audit_acceptance(row, record, previous, shrink_guard_of(row.settings), accepted_by)
     if store.summary.new + store.summary.changed:
         queue_on_change(key, timezone.now())  # "on-change" connections run at once, not later
     if events is not None:
@@ -82,11 +141,30 @@ def _invalid_subject(row: models.Source, summary: ImportSummary) -> dict[str, ob
 def _read_into(
     items: Iterable[Person | InvalidRecord], store: _PersonStore, progress: Progress | None
 ) -> None:
+    """Every item into the store; the caller flushes the last batch (or, when held, not)."""
     for count, item in enumerate(items, start=1):
         store.take(item)
         if progress is not None:
             progress(count)
-    store.flush()
+
+
+def _listed_last_time(row: models.Source) -> int | None:
+    """How many people the last recorded full import listed: what a full import is compared
+    with. Held and failed imports are not compared with; incremental ones list only who changed
+    in their window, so their size says nothing about the source (decision 0008)."""
+    last = row.imports.filter(status="succeeded", is_full=True).order_by("-pk").first()
+    return None if last is None else int(last.counts.get("fetched", 0))
+
+
+def _audit_acceptance(
+    row: models.Source, record: models.Import, previous: int | None, guard: ShrinkGuard, actor: str
+) -> None:
+    """An accepted import that the guard would have held leaves a trace of who accepted it."""
+    reason = judge_import(int(record.counts.get("fetched", 0)), previous, guard)
+    if reason is None:
+        return
+    after = {"import": record.pk, "reason": reason}
+    audit.record(actor, "source.shrink_accepted", "source", row.key, after=after)
 
 
 def _finish(record: models.Import, summary: ImportSummary, status: str, error: str = "") -> None:
@@ -120,6 +198,8 @@ class _PersonStore:
             for p in models.Person.objects.filter(source=source).select_related("source")
         }
         self.seen: set[str] = set()
+        self.fewest = 0
+        """Nothing is written until this many records are listed (the shrink guard)."""
         self.new_rows: list[tuple[models.Person, Person]] = []
         self.changed_rows: list[tuple[models.Person, Person, Person]] = []
         self.invalid_rows: list[models.InvalidRecord] = []
@@ -139,7 +219,8 @@ class _PersonStore:
         elif item.person_id not in self.seen:
             self.seen.add(item.person_id)
             self._compare(item)
-        if len(self.new_rows) + len(self.changed_rows) + len(self.invalid_rows) >= BATCH:
+        pending = len(self.new_rows) + len(self.changed_rows) + len(self.invalid_rows)
+        if pending >= BATCH and self.summary.fetched >= self.fewest:
             self.flush()
 
     def _compare(self, person: Person) -> None:

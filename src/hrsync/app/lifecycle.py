@@ -16,6 +16,7 @@ Every mutation writes one audit event with before and after; secrets never appea
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +37,12 @@ from hrsync.app.connection_steps import (
     validate_target_step,
 )
 from hrsync.app.leases import ConnectionBusyError
-from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff
-from hrsync.app.runs import PLAN_CHANGED, run_connection
+from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff, stored_plan
+from hrsync.app.runs import run_connection
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.errors import TargetError
+from hrsync.domain.plan import Plan, Status
 from hrsync.jobs.schedules import OnChange, ScheduleError, format_schedule, next_run_times
 from hrsync.jobs.schedules import parse_schedule as _parse_schedule
 
@@ -206,28 +208,33 @@ def delete_connection(connection: models.Connection, confirm_name: str, actor: s
 
 
 def approve_run(run: models.Run, actor: str) -> models.Run:
-    """Apply exactly the held run's plan: the run applies only when the plan it computes has the
-    held plan's fingerprint; when the target moved on, nothing is applied. Returns the new run."""
+    """Apply exactly the held run's plan, as it was stored (its fingerprint proves it), without
+    planning again. The accounts are read again first: each change whose account moved on since
+    the plan was held is skipped with the reason (hrsync.engine.recheck), the rest are applied.
+    Returns the new run that applied it; the held run records the decision."""
     connection = _held(run)
     _require_state(connection, RUNNABLE, "approve a run of")
-    applied = _run(connection, actor, force=True, expected_fingerprint=run.fingerprint)
-    if applied.status == models.Run.Status.FAILED and not applied.plan_counts:
-        # The run stopped before it had a plan (directory unreachable): the held run stays held.
-        raise RunError(f"run #{applied.pk} could not start: {applied.error}; try again later")
-    if applied.error == PLAN_CHANGED:
-        after = {"held": run.fingerprint, "now": applied.fingerprint, "check_run": applied.pk}
-        _record(actor, "run.approval_refused", connection, run=run, after=after)
+    plan = stored_plan(run)
+    if plan.fingerprint() != run.fingerprint:
         raise LifecycleError(
-            f"the target moved on since run #{run.pk} was held; simulate again "
-            f"(run #{applied.pk} shows the current plan)"
+            f"the stored plan of run #{run.pk} is not the one that was held (its fingerprint "
+            "differs): nothing was applied; reject it and simulate again"
         )
-    _decide(
-        run,
-        actor,
-        "run.approved",
-        applied.status,
-        f"approved by {actor}; applied by run #{applied.pk}",
-    )
+    _claim(run)
+    try:
+        applied = _run(connection, actor, force=True, approved=plan, only=run.focus)
+    except BaseException:
+        _unclaim(run)
+        raise
+    if applied.status == models.Run.Status.FAILED and not applied.plan_counts:
+        # The run stopped before applying (directory unreachable): the held run stays held.
+        _unclaim(run)
+        raise RunError(f"run #{applied.pk} could not start: {applied.error}; try again later")
+    skipped = applied.changes.filter(status=Status.SKIPPED).count()
+    note = f"approved by {actor}; applied by run #{applied.pk}"
+    if skipped:
+        note += f" ({skipped} skipped: their accounts changed since the plan was held)"
+    _decide(run, actor, "run.approved", applied.status, note)
     return applied
 
 
@@ -285,7 +292,8 @@ def _run(
     *,
     simulate: bool = False,
     force: bool = False,
-    expected_fingerprint: str = "",
+    approved: Plan | None = None,
+    only: Collection[str] = (),
 ) -> models.Run:
     """Run the connection now and return its run record, failed or not."""
     latest = connection.runs.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -295,7 +303,8 @@ def _run(
             simulate=simulate,
             force=force,
             started_by=actor[:64],
-            expected_fingerprint=expected_fingerprint,
+            approved=approved,
+            only=only,
         )
     except ConnectionBusyError as error:  # refused before a run was recorded
         raise RunError(str(error)) from error
@@ -332,6 +341,17 @@ def _held(run: models.Run) -> models.Connection:
     if run.status != models.Run.Status.HELD:
         raise LifecycleError(f"run #{run.pk} is {run.status}, not held: there is nothing to decide")
     return run.connection
+
+
+def _claim(run: models.Run) -> None:
+    """Mark a held run as being applied, so two approvals at once do not both apply it."""
+    held = models.Run.objects.filter(pk=run.pk, status=models.Run.Status.HELD)
+    if not held.update(status=models.Run.Status.RUNNING):
+        raise LifecycleError(f"run #{run.pk} is being decided by someone else already")
+
+
+def _unclaim(run: models.Run) -> None:
+    models.Run.objects.filter(pk=run.pk).update(status=models.Run.Status.HELD)
 
 
 def _decide(run: models.Run, actor: str, action: str, status: str, note: str) -> None:

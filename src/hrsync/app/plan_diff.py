@@ -14,12 +14,11 @@ from typing import Any, Literal
 from hrsync.app import models
 from hrsync.app.connection_steps import safety_of
 from hrsync.app.run_groups import diff_entry, diff_rows
-from hrsync.domain.changes import CHANGE_KINDS, Change
-from hrsync.domain.plan import Plan
+from hrsync.domain.changes import CHANGE_KINDS
+from hrsync.domain.plan import Plan, deserialise_change
 from hrsync.engine.safety import Verdict, judge_plan
 from hrsync.mapping.names import parent_of
 
-CHANGE_TYPES = {kind: change_type for change_type, kind in CHANGE_KINDS.items()}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run a cell starting with these as a formula (CSV injection): quote them."""
 CSV_COLUMNS = (
@@ -208,20 +207,22 @@ def _counts(run: models.Run, rows: list[models.RunChange]) -> dict[str, int]:
     return counts
 
 
+def stored_plan(run: models.Run) -> Plan:
+    """The run's plan as it was recorded, change for change, in its order. An approval applies
+    exactly this plan: check `Plan.fingerprint()` against the run's before trusting it."""
+    return _plan_of(list(run.changes.order_by("pk")))
+
+
+def _plan_of(rows: Iterable[models.RunChange]) -> Plan:
+    return Plan(tuple(deserialise_change(row.payload) for row in rows))
+
+
 def _verdict(run: models.Run, rows: list[models.RunChange]) -> Verdict:
     """The gate's verdict on the stored plan, against the connection's current thresholds and
     the accounts it links now (the run's own count of accounts is not stored)."""
-    plan = Plan(tuple(_change(row.payload) for row in rows))
+    plan = _plan_of(rows)
     linked = run.connection.links.exclude(account_id="").count()
     return judge_plan(plan, linked, safety_of(run.connection.settings))
-
-
-def _change(payload: dict[str, Any]) -> Change:
-    """A stored change back as its domain type (stored as `serialise_changes` wrote it)."""
-    change_type = CHANGE_TYPES[str(payload["kind"])]
-    names = [f.name for f in dataclasses.fields(change_type)]
-    values: dict[str, Any] = {name: payload.get(name) for name in names}
-    return change_type(**values)
 
 
 def _dict(value: Any) -> dict[str, str | None]:

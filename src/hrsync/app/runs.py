@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from hrsync.app import models, wiring
 from hrsync.app.connection_policies import directory_policy, lifecycle_of, scope_of
+from hrsync.app.connection_steps import safety_of
 from hrsync.app.leases import holding
 from hrsync.app.run_groups import DirectoryRead, audit_after, audit_kind, with_groups
 from hrsync.app.run_reports import report_outcomes, report_run_failure
@@ -32,11 +33,11 @@ from hrsync.engine.apply import apply_changes
 from hrsync.engine.focus import focus_plan
 from hrsync.engine.lifecycle_dates import local_day
 from hrsync.engine.plan import plan_changes
-from hrsync.engine.safety import SafetyPolicy, Verdict, judge_plan
+from hrsync.engine.recheck import recheck_plan
+from hrsync.engine.safety import Verdict, judge_plan
 
 log = structlog.get_logger(__name__)
 MAX_TRIGGER_DEPTH = 2
-PLAN_CHANGED = "the plan is not the one approved: the target or HR data moved on; simulate again"
 _DEPTH: ContextVar[int] = ContextVar("hrsync_run_depth", default=0)
 BATCH = 500
 DN_CHANGING_KINDS = frozenset({"create", "rename", "move"})
@@ -54,6 +55,8 @@ class RunSummary:
     unreachable: int = 0
     """Changes failed or deferred because the target could not be reached: worth a retry."""
     held: int = 0
+    skipped: int = 0
+    """Changes of an approved plan whose account moved on since it was held."""
     status: str = ""
     reasons: list[str] = field(default_factory=list)
     """Why the safety gate held the plan."""
@@ -71,20 +74,21 @@ def run_connection(
     progress: Progress | None = None,
     only: Collection[str] = (),
     started_by: str = "cli",
-    expected_fingerprint: str = "",
     holds_lease: bool = False,
     now: datetime | None = None,
+    approved: Plan | None = None,
 ) -> RunSummary:
     """One run. `simulate` stops after the plan; `force` applies a plan the gate would hold;
-    `only` limits it to these person ids ("provision now"); `expected_fingerprint` applies the
-    plan only when it is exactly the one approved (else nothing is applied: PLAN_CHANGED).
+    `only` limits it to these person ids ("provision now").
     `now` is the run's clock, the one place its day comes from (tests, "what if" simulations):
     the instant the run acts as of, or a naive wall-clock time in the connection's zone.
+    `approved` is a held plan an operator approved: it is applied as it is, without planning
+    again, and each change whose account moved on since is skipped with the reason.
 
     A run that applies holds the connection's lease, so it never overlaps another run of the
     connection: ConnectionBusyError (a TransientError) when one is running. A worker that took
     the lease itself says `holds_lease`."""
-    options = Options(simulate, force, progress, set(only), expected_fingerprint, now)
+    options = Options(simulate, force, progress, set(only), now, approved)
     with nullcontext() if simulate or holds_lease else holding(key):
         return _run_connection(key, options, started_by)
 
@@ -151,9 +155,10 @@ class Options:
     force: bool
     progress: Progress | None
     only: set[str]
-    expected_fingerprint: str = ""
     now: datetime | None = None
     """None: the real time."""
+    approved: Plan | None = None
+    """An approved held plan to apply as it is, instead of planning."""
 
 
 def _run_subject(
@@ -186,6 +191,8 @@ def _run(
     try:
         accounts, reserved, notes = _read_directory(target, simulate=options.simulate)
         links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
+        if options.approved is not None:
+            return _apply_approved(run, options, events, target=target, read=(accounts, rows))
         today = local_day(options.now or timezone.now(), ZoneInfo(connection.time_zone))
         if options.now is not None:
             notes.append(f"planned as of {today.isoformat()} ({connection.time_zone})")
@@ -213,15 +220,12 @@ def _run(
             only=options.only,
             simulate=options.simulate,
         )
-        verdict = judge_plan(plan, len(links), _safety(connection))
+        verdict = judge_plan(plan, len(links), safety_of(connection.settings))
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
         recorder = _OutcomeRecorder(run, plan, rows, options.progress)
         if options.simulate:
             summary.status = _finish(run, models.Run.Status.SIMULATED)
-        elif options.expected_fingerprint and options.expected_fingerprint != run.fingerprint:
-            summary.notes.append(PLAN_CHANGED)
-            summary.status = _finish(run, models.Run.Status.FAILED, error=PLAN_CHANGED)
         elif verdict.is_held and not options.force:
             summary.held = len(plan.changes)
             summary.status = _finish(run, models.Run.Status.HELD, error=_held_message(verdict))
@@ -232,16 +236,7 @@ def _run(
                 )
         else:
             outcomes = _apply(run, plan, target, recorder, summary)
-            by_owner = {a.attributes.get(config.person_id_attribute) or "": a for a in accounts}
-            context = RunContext(connection, run.pk, config.base_dn)
-            report_outcomes(
-                context,
-                records=recorder.records,
-                outcomes=outcomes,
-                accounts=by_owner,
-                focus=options.only,
-                events=events,
-            )
+            _report(run, events, accounts, recorder=recorder, outcomes=outcomes)
     finally:
         target.close()
     return summary
@@ -262,18 +257,65 @@ def _read_directory(
         return [], [], [f"the directory could not be reached ({error}); planned as if empty"]
 
 
+def _apply_approved(
+    run: models.Run,
+    options: Options,
+    events: EventSink | None,
+    *,
+    target: ActiveDirectoryTarget,
+    read: tuple[Sequence[Account], dict[str, models.Person]],
+) -> RunSummary:
+    """Apply an approved plan as it was held, without planning again or asking the gate: each
+    change whose account moved on since is skipped with the reason (hrsync.engine.recheck)."""
+    assert options.approved is not None
+    plan, (accounts, rows) = options.approved, read
+    id_attribute = wiring.target_config(run.connection).person_id_attribute
+    stale = recheck_plan(plan, accounts, id_attribute)
+    summary = RunSummary(run.pk, plan.counts())
+    run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
+    recorder = _OutcomeRecorder(run, plan, rows, options.progress)
+    outcomes = _apply(run, plan, target, recorder, summary, skipped=stale)
+    _report(run, events, accounts, recorder=recorder, outcomes=outcomes)
+    return summary
+
+
+def _report(
+    run: models.Run,
+    events: EventSink | None,
+    accounts: Sequence[Account],
+    *,
+    recorder: _OutcomeRecorder,
+    outcomes: list[Outcome],
+) -> None:
+    """Every outcome onto the persons' tickets (the run's focus only); events for triggers."""
+    connection = run.connection
+    config = wiring.target_config(connection)
+    by_owner = {a.attributes.get(config.person_id_attribute) or "": a for a in accounts}
+    report_outcomes(
+        RunContext(connection, run.pk, config.base_dn),
+        records=recorder.records,
+        outcomes=outcomes,
+        accounts=by_owner,
+        focus=set(run.focus),
+        events=events,
+    )
+
+
 def _apply(
     run: models.Run,
     plan: Plan,
     target: ActiveDirectoryTarget,
     recorder: _OutcomeRecorder,
     summary: RunSummary,
+    *,
+    skipped: Mapping[int, str] | None = None,
 ) -> list[Outcome]:
-    outcomes = apply_changes(plan.changes, target, recorder.take)
+    outcomes = apply_changes(plan.changes, target, recorder.take, skipped)
     recorder.flush()
     _count(summary, outcomes)
     status = models.Run.Status.FAILED if summary.failed else models.Run.Status.SUCCEEDED
-    run.applied, run.failed, run.deferred = summary.applied, summary.failed, summary.deferred
+    run.applied, run.failed = summary.applied, summary.failed
+    run.deferred = summary.deferred + summary.skipped
     summary.status = _finish(run, status)
     return outcomes
 
@@ -286,8 +328,10 @@ def _count(summary: RunSummary, outcomes: Iterable[Outcome]) -> None:
                 summary.applied += 1
             case Status.FAILED:
                 summary.failed += 1
-            case Status.DEFERRED | Status.SKIPPED:
+            case Status.DEFERRED:
                 summary.deferred += 1
+            case Status.SKIPPED:
+                summary.skipped += 1
 
 
 def _finish(run: models.Run, status: models.Run.Status, error: str = "") -> str:
@@ -298,10 +342,6 @@ def _finish(run: models.Run, status: models.Run.Status, error: str = "") -> str:
 
 def _held_message(verdict: Verdict) -> str:
     return "held by the safety gate: " + "; ".join(verdict.reasons)
-
-
-def _safety(connection: models.Connection) -> SafetyPolicy:
-    return SafetyPolicy(**connection.settings.get("safety", {}))
 
 
 def _refresh_links(

@@ -84,11 +84,13 @@ def _tell(
     # A failure or a wait that persists run after run is told once, not on every run.
     for failed in by_status[Status.FAILED]:
         _comment(context, ticket, _failure_text(target, failed), once=True)
-    for deferred in by_status[Status.DEFERRED]:
+    # A skipped change (an approved plan's, whose account moved on) is planned again next run.
+    waiting = by_status[Status.DEFERRED] + by_status[Status.SKIPPED]
+    for deferred in waiting:
         _comment(context, ticket, _deferred_text(target, deferred), once=True)
     if by_status[Status.FAILED]:
         return TicketConnectionState.Status.FAILED
-    if by_status[Status.DEFERRED]:
+    if waiting:
         return TicketConnectionState.Status.DEFERRED
     if not result.outcomes:
         tickets.add_event(ticket, f"{target} ({context.connection.key}): nothing to change.")

@@ -18,7 +18,17 @@ SOURCES: dict[str, type[BaseModel]] = {"flexhrm": FlexHrmConfig}
 TARGETS: dict[str, type[BaseModel]] = {"active_directory": ActiveDirectoryConfig}
 
 APP_SETTINGS = frozenset(
-    {"password_env", "safety", "scope", "lifecycle", "mapping", "placement", "naming", "groups"}
+    {
+        "password_env",
+        "safety",
+        "scope",
+        "lifecycle",
+        "shrink_guard",
+        "mapping",
+        "placement",
+        "naming",
+        "groups",
+    }
 )
 """Settings the app itself uses; the rest belong to the connector's config model."""
 PLACEHOLDER = "placeholder"  # stands in for the secret while validating the rest of a config

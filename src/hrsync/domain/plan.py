@@ -6,11 +6,15 @@ import dataclasses
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from hrsync.domain.changes import CHANGE_KINDS, Change, kind_of
 from hrsync.domain.ids import AccountId
+
+CHANGE_TYPES = {kind: change_type for change_type, kind in CHANGE_KINDS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,15 @@ class Plan:
 def serialise_changes(changes: tuple[Change, ...]) -> list[dict[str, object]]:
     """Plain JSON-ready dicts, one per change, with its kind."""
     return [{"kind": kind_of(change), **dataclasses.asdict(change)} for change in changes]
+
+
+def deserialise_change(record: Mapping[str, Any]) -> Change:
+    """One change back from its `serialise_changes` record; other keys are ignored. A held plan
+    comes back this way, and its fingerprint proves it came back unchanged."""
+    change_type = CHANGE_TYPES[str(record["kind"])]
+    names = [f.name for f in dataclasses.fields(change_type)]
+    values: dict[str, Any] = {name: record.get(name) for name in names}
+    return change_type(**values)
 
 
 class Status(StrEnum):

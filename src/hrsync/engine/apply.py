@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from hrsync.domain.changes import (
     Change,
@@ -12,6 +12,7 @@ from hrsync.domain.changes import (
 )
 from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.plan import Outcome, Status
+from hrsync.engine.recheck import resulting_dn
 from hrsync.mapping.names import normalise_dn
 from hrsync.ports import Target
 
@@ -21,21 +22,33 @@ GIVE_UP_AFTER_TRANSIENT = 3
 
 
 def apply_changes(
-    changes: Iterable[Change], target: Target, on_outcome: OutcomeSink | None = None
+    changes: Iterable[Change],
+    target: Target,
+    on_outcome: OutcomeSink | None = None,
+    skipped: Mapping[int, str] | None = None,
 ) -> list[Outcome]:
     """Apply every change in order. A failure never stops the rest, except a target that is down:
-    then the remaining changes are deferred to the next run, not dropped."""
+    then the remaining changes are deferred to the next run, not dropped. `skipped`: changes not
+    to apply, by index, with the reason (an approved plan's stale changes, hrsync.engine.recheck).
+    A report whose manager's account was not created, or not moved or renamed where the plan
+    expected it, is created without the manager (set on the next run)."""
     outcomes: list[Outcome] = []
     failed_dns: set[str] = set()
     transient_streak = 0
-    for change in changes:
-        if transient_streak >= GIVE_UP_AFTER_TRANSIENT:
+    for index, change in enumerate(changes):
+        reason = (skipped or {}).get(index)
+        if reason is not None:
+            outcome = Outcome(change, Status.SKIPPED, reason, dn=_dn_of(change))
+        elif transient_streak >= GIVE_UP_AFTER_TRANSIENT:
             outcome = Outcome(change, Status.DEFERRED, "target unreachable; retried next run", True)
         else:
             outcome = _apply_one(_without_failed_manager(change, failed_dns), target)
         transient_streak = transient_streak + 1 if outcome.is_transient else 0
-        if outcome.status is Status.FAILED and isinstance(change, CreateAccount):
-            failed_dns.add(normalise_dn(change.dn))
+        missing = outcome.status is Status.SKIPPED or (
+            outcome.status is Status.FAILED and isinstance(change, CreateAccount)
+        )
+        if missing and (dn := resulting_dn(change)) is not None:
+            failed_dns.add(normalise_dn(dn))
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)

@@ -1,5 +1,5 @@
 """Runs: list with filters, one run with its outcomes and errors, its plan per person (paged and
-exported), and the decision on a held run (approve applies exactly the held plan, or refuses)."""
+exported), and the decision on a held run (approve applies exactly the held plan)."""
 
 from __future__ import annotations
 
@@ -118,8 +118,10 @@ def export_run(request: HttpRequest, run_id: int, query: Query[ExportQuery]) -> 
 
 @router.post("/runs/{run_id}/approve", response=answers(RunOut, 409, 502), **OPERATOR)
 def approve_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
-    """Apply a held run's plan. It is planned again first: when the target moved on since
-    (another fingerprint), nothing is applied (409). Answers the run that applied it."""
+    """Apply a held run's plan exactly as it was held (not planned again). The accounts are read
+    first: a change whose account changed since the plan was held is skipped, with the reason
+    as its error (see the run's plan); the rest are applied. Answers the run that applied it;
+    409 when the run is not held (or is being decided), 502 when the target cannot be reached."""
     run = Run.objects.select_related("connection__source").get(pk=run_id)
     applied = lifecycle.approve_run(run, actor(request))
     return run_out(Run.objects.select_related("connection").get(pk=applied.pk))

@@ -16,7 +16,7 @@ from hrsync.app.api.auth import ADMIN, OPERATOR, VIEWER, actor
 from hrsync.app.api.errors import ApiError, answers, conflict, settings_error
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.api.schemas import KEY_PATTERN, CheckOut
-from hrsync.app.imports import import_source
+from hrsync.app.imports import ShrinkGuardSettings, import_source
 from hrsync.app.models import Import, Source
 from hrsync.app.secrets import SecretError, encrypt
 from hrsync.app.sources import describe_source
@@ -218,6 +218,7 @@ def _set_settings(row: Source, settings: dict[str, Any], password: Any) -> None:
         settings.pop("password_env", None)
     try:
         wiring.validate_settings(wiring.SOURCES[row.kind], settings)
+        ShrinkGuardSettings.model_validate(settings.get("shrink_guard") or {})
     except pydantic.ValidationError as error:
         raise settings_error(error, "settings") from error
     row.settings = settings

@@ -18,8 +18,8 @@ from hrsync.app.console.connection_forms import ScheduleForm, put_errors
 from hrsync.app.console.connections import connection_or_404, progress
 from hrsync.app.console.responses import by_method, is_htmx, query_with, render_page
 from hrsync.app.models import Connection, Run, Trigger
-from hrsync.app.plan_diff import CHANGE_TYPES
 from hrsync.app.roles import Role
+from hrsync.domain.plan import CHANGE_TYPES
 
 PEOPLE_PER_PAGE = 100
 

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from hrsync.app.connection_steps import DEFAULT_SAFETY, InvalidValuesError
+from hrsync.app.connection_steps import DEFAULT_THRESHOLD, InvalidValuesError, safety_of
 from hrsync.app.models import Connection, Source
 
 ZONES = sorted(available_timezones())
@@ -73,16 +73,17 @@ class TargetStepForm(forms.Form):
         return values
 
 
+GUARDED = (
+    ("disable", "Disables"),
+    ("delete", "Deletes"),
+    ("move", "Moves"),
+    ("rename", "Renames"),
+    ("wipe", "An attribute emptied"),
+)
+"""The safety gate's thresholds as the form shows them: one row per kind, two fields each."""
+
+
 class ScopeStepForm(forms.Form):
-    max_disables = forms.IntegerField(label="Most disables per run", min_value=0)
-    max_deletes = forms.IntegerField(label="Most deletes per run", min_value=0)
-    max_moves = forms.IntegerField(label="Most moves per run", min_value=0)
-    max_percent = forms.FloatField(
-        label="Most of the accounts, in percent, per kind", min_value=0, max_value=100
-    )
-    min_population = forms.IntegerField(
-        label="Apply the percentage from this many accounts", min_value=0
-    )
     companies = forms.CharField(
         label="Companies in scope",
         required=False,
@@ -90,22 +91,42 @@ class ScopeStepForm(forms.Form):
         help_text="One company name per line; empty: every company the source reads.",
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in GUARDED:
+            self.fields[f"{kind}_percent"] = forms.FloatField(
+                label=f"{label}: more than this percent of the accounts",
+                min_value=0,
+                max_value=100,
+                initial=DEFAULT_THRESHOLD.percent,
+            )
+            self.fields[f"{kind}_count"] = forms.IntegerField(
+                label=f"{label}: and at least this many",
+                min_value=0,
+                initial=DEFAULT_THRESHOLD.count,
+            )
+
+    def threshold_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [(label, self[f"{kind}_percent"], self[f"{kind}_count"]) for kind, label in GUARDED]
+
     @classmethod
     def initial_for(cls, connection: Connection) -> dict[str, Any]:
-        safety = {
-            name: connection.settings.get("safety", {}).get(name, getattr(DEFAULT_SAFETY, name))
-            for name in ("max_disables", "max_deletes", "max_moves", "max_percent")
-        }
-        safety["min_population"] = connection.settings.get("safety", {}).get(
-            "min_population", DEFAULT_SAFETY.min_population
-        )
+        policy = safety_of(connection.settings)
+        values: dict[str, Any] = {}
+        for kind, _ in GUARDED:
+            threshold = policy.threshold(kind)
+            values |= {f"{kind}_percent": threshold.percent, f"{kind}_count": threshold.count}
         companies = connection.settings.get("scope", {}).get("companies", [])
-        return {**safety, "companies": "\n".join(companies)}
+        return {**values, "companies": "\n".join(companies)}
 
     def values(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        companies = str(data.pop("companies") or "").splitlines()
-        return {"safety": data, "companies": companies}
+        data = self.cleaned_data
+        safety = {
+            kind: {"percent": data[f"{kind}_percent"], "count": data[f"{kind}_count"]}
+            for kind, _ in GUARDED
+        }
+        companies = str(data.get("companies") or "").splitlines()
+        return {"safety": safety, "companies": companies}
 
 
 class ScheduleForm(forms.Form):

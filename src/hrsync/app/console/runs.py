@@ -81,7 +81,11 @@ def run_approve(request: HttpRequest, run_id: int) -> HttpResponse:
     except (lifecycle.LifecycleError, lifecycle.RunError) as error:
         messages.error(request, str(error))
         return redirect(f"/runs/{run.pk}/")
-    messages.success(request, f"Approved: run #{applying.pk} applied the plan ({applying.status}).")
+    skipped = applying.changes.filter(status="skipped").count()
+    note = f"; {skipped} skipped, their accounts changed meanwhile" if skipped else ""
+    messages.success(
+        request, f"Approved: run #{applying.pk} applied the plan ({applying.status}{note})."
+    )
     return redirect(f"/runs/{applying.pk}/")
 
 

@@ -116,6 +116,9 @@ class InvalidRecord:
 
 
 def _level(pairs: tuple[tuple[str, str], ...], level: str) -> str | None:
+    for name, value in pairs:  # the exact name first: the common case, asked per person per run
+        if name == level:
+            return value
     wanted = level.casefold()
     return next((value for name, value in pairs if name.casefold() == wanted), None)
 

@@ -10,6 +10,7 @@ A person belongs to the unit of their lowest level; the path stops at the first 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,8 +46,10 @@ class GroupNode:
 GroupTree = Mapping[GroupId, GroupNode]
 
 
-def group_id_of(segments: Sequence[str]) -> GroupId:
-    """The id of a path of segments ("id:<source id>" or "name:<normalised name>"), top first."""
+@functools.lru_cache(maxsize=1 << 16)
+def group_id_of(segments: tuple[str, ...]) -> GroupId:
+    """The id of a path of segments ("id:<source id>" or "name:<normalised name>"), top first.
+    Cached: every person of a unit asks for the same path."""
     digest = hashlib.sha256("\x1f".join(segments).encode()).hexdigest()
     return GroupId(digest[:ID_LENGTH])
 
@@ -141,7 +144,7 @@ def _nodes(
             parent_id=parent,
             level=level_of[node],
             path=path,
-            name_id=group_id_of([name_segment(name) for name in path]),
+            name_id=group_id_of(tuple(name_segment(name) for name in path)),
             members=frozenset(members.get(node, ())),
         )
     return nodes

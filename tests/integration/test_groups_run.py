@@ -14,12 +14,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from tests.sites import stored_site, throwaway_ou
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
 from hrsync.app.connection_groups import groups_of
 from hrsync.app.imports import import_source
-from hrsync.app.models import AuditEvent, Connection, PersonnelChange, Source
+from hrsync.app.models import AuditEvent, Connection, PersonnelChange
 from hrsync.app.plan_diff import plan_diff
 from hrsync.app.runs import RunSummary, run_connection
 from hrsync.connectors.active_directory.client import DirectoryClient
@@ -100,46 +101,23 @@ def hr() -> Iterator[Hr]:
 def directory(
     hr: Hr, samba_dc: SambaDC, admin_directory: DirectoryClient, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Directory]:
-    monkeypatch.setenv("FLEX_PW", "pw")
-    monkeypatch.setenv("AD_PW", samba_dc.admin_password)
-    base = f"OU=grp{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
-    admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
-    source = Source.objects.create(
-        key="flex",
-        kind="flexhrm",
-        settings={
-            "url": hr.sim.url,
-            "instance": "acme",
-            "username": "api",
-            "password_env": "FLEX_PW",
-            "organization_levels": LEVELS,
-        },
-    )
-    Connection.objects.create(
-        key="ad",
-        source=source,
-        kind="active_directory",
-        settings={
-            "url": samba_dc.url,
-            "ca_file": str(samba_dc.ca_file),
-            "bind_dn": samba_dc.bind_dn,
-            "password_env": "AD_PW",
-            "base_dn": base,
-            "users_ou": "OU=People",
-            "upn_suffix": "example.test",
-            "groups": {
-                "enabled": True,
-                "levels": LEVELS,
-                "ou": "OU=Groups",
-                "grace_days": GRACE_DAYS,
-                "sam_prefix": f"g{uuid.uuid4().hex[:3]}-",
-            },
-        },
-    )
-    try:
+    with throwaway_ou(admin_directory, samba_dc, "grp") as base:
+        groups = {
+            "enabled": True,
+            "levels": LEVELS,
+            "ou": "OU=Groups",
+            "grace_days": GRACE_DAYS,
+            "sam_prefix": f"g{uuid.uuid4().hex[:3]}-",
+        }
+        stored_site(
+            hr.sim,
+            samba_dc,
+            base,
+            monkeypatch,
+            source={"organization_levels": LEVELS},
+            connection={"groups": groups},
+        )
         yield Directory(admin_directory, base)
-    finally:
-        admin_directory.delete(base, with_subtree=True)
 
 
 def run_on(day: date) -> RunSummary:

@@ -18,11 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from tests.sites import OFFLINE_CONFIG, stored_site, throwaway_ou
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
 from hrsync.app.imports import import_source
-from hrsync.app.models import Connection, Person, RunChange, Source
+from hrsync.app.models import Connection, Person, RunChange
 from hrsync.app.runs import RunSummary, run_connection
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.engine.lifecycle_dates import takes_effect_at
@@ -116,40 +117,10 @@ def directory(
     hr: Hr, samba_dc: SambaDC, admin_directory: DirectoryClient, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Directory]:
     """A source and an AD connection with a leavers OU, in a base OU of the test's own."""
-    monkeypatch.setenv("FLEX_PW", "pw")
-    monkeypatch.setenv("AD_PW", samba_dc.admin_password)
-    base = f"OU=life{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
-    admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
-    source = Source.objects.create(
-        key="flex",
-        kind="flexhrm",
-        settings={
-            "url": hr.sim.url,
-            "instance": "acme",
-            "username": "api",
-            "password_env": "FLEX_PW",
-        },
-    )
-    Connection.objects.create(
-        key="ad",
-        source=source,
-        kind="active_directory",
-        settings={
-            "url": samba_dc.url,
-            "ca_file": str(samba_dc.ca_file),
-            "bind_dn": samba_dc.bind_dn,
-            "password_env": "AD_PW",
-            "base_dn": base,
-            "users_ou": "OU=People",
-            "leavers_ou": "OU=Leavers",
-            "upn_suffix": "example.test",
-            "lifecycle": {"prehire_days": 14},
-        },
-    )
-    try:
+    with throwaway_ou(admin_directory, samba_dc, "life") as base:
+        leavers = {"leavers_ou": "OU=Leavers", "lifecycle": {"prehire_days": 14}}
+        stored_site(hr.sim, samba_dc, base, monkeypatch, connection=leavers)
         yield Directory(admin_directory, base)
-    finally:
-        admin_directory.delete(base, with_subtree=True)
 
 
 def run_at(now: datetime) -> RunSummary:
@@ -254,27 +225,12 @@ def test_a_contractor_who_becomes_an_employee_keeps_the_account(
 
 @pytest.mark.django_db
 def test_the_lifecycle_table_is_checked_when_the_config_is_loaded(tmp_path: Path) -> None:
-    base = """
-[sources.flex]
-type = "flexhrm"
-url = "http://127.0.0.1:9/api/"
-instance = "acme"
-username = "api"
-password_env = "FLEX_PASSWORD"
-
-[connections.ad]
-source = "flex"
-type = "active_directory"
-url = "ldaps://127.0.0.1:9"
-bind_dn = "Administrator@example.test"
-password_env = "AD_PASSWORD"
-base_dn = "DC=example,DC=test"
-users_ou = "OU=People"
-leavers_ou = "OU=Leavers"
-upn_suffix = "example.test"
-
-[connections.ad.lifecycle]
-"""
+    base = (
+        OFFLINE_CONFIG.replace(
+            'users_ou = "OU=People"\n', 'users_ou = "OU=People"\nleavers_ou = "OU=Leavers"\n'
+        )
+        + "\n[connections.ad.lifecycle]\n"
+    )
     path = tmp_path / "hrsync.toml"
     for table, message in [
         ("prehire_days = -1", "connections.ad.lifecycle.prehire_days: Input should be greater"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.sites import OFFLINE_CONFIG, stored_site
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
@@ -39,31 +40,10 @@ def test_only_the_companies_in_scope_are_provisioned(
     admin_directory: DirectoryClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("FLEX_PW", "pw")
-    monkeypatch.setenv("AD_PW", samba_dc.admin_password)
     base = f"OU=scope{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
     admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
-    source = Source.objects.create(
-        key="flex",
-        kind="flexhrm",
-        settings={"url": sim.url, "instance": "acme", "username": "api", "password_env": "FLEX_PW"},
-    )
     company = "Acme Sverige AB"
-    Connection.objects.create(
-        key="ad",
-        source=source,
-        kind="active_directory",
-        settings={
-            "url": samba_dc.url,
-            "ca_file": str(samba_dc.ca_file),
-            "bind_dn": samba_dc.bind_dn,
-            "password_env": "AD_PW",
-            "base_dn": base,
-            "users_ou": f"OU=People,{base}",
-            "upn_suffix": "example.test",
-            "scope": {"companies": [company]},
-        },
-    )
+    stored_site(sim, samba_dc, base, monkeypatch, connection={"scope": {"companies": [company]}})
     try:
         import_source("flex")
         summary = run_connection("ad")
@@ -125,29 +105,14 @@ def test_scope_conditions_leave_out_externals_and_act_on_a_person_leaving(
     dataset["employees"] += [external, mover]
     sim = FlexSimulator(dataset, credentials=Credentials("acme", "api", "pw"))
     sim.start()
-    monkeypatch.setenv("FLEX_PW", "pw")
-    monkeypatch.setenv("AD_PW", samba_dc.admin_password)
     base = f"OU=scope{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
     admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
-    source = Source.objects.create(
-        key="flex",
-        kind="flexhrm",
-        settings={"url": sim.url, "instance": "acme", "username": "api", "password_env": "FLEX_PW"},
-    )
-    Connection.objects.create(
-        key="ad",
-        source=source,
-        kind="active_directory",
-        settings={
-            "url": samba_dc.url,
-            "ca_file": str(samba_dc.ca_file),
-            "bind_dn": samba_dc.bind_dn,
-            "password_env": "AD_PW",
-            "base_dn": base,
-            "users_ou": f"OU=People,{base}",
-            "upn_suffix": "example.test",
-            "scope": {"conditions": SCOPE_CONDITIONS, "when_out_of_scope": action},
-        },
+    stored_site(
+        sim,
+        samba_dc,
+        base,
+        monkeypatch,
+        connection={"scope": {"conditions": SCOPE_CONDITIONS, "when_out_of_scope": action}},
     )
 
     def account(person_id: str) -> tuple[str, bool] | None:
@@ -197,26 +162,7 @@ def test_scope_conditions_leave_out_externals_and_act_on_a_person_leaving(
 
 @pytest.mark.django_db
 def test_the_scope_table_is_checked_when_the_config_is_loaded(tmp_path: Path) -> None:
-    base = """
-[sources.flex]
-type = "flexhrm"
-url = "http://127.0.0.1:9/api/"
-instance = "acme"
-username = "api"
-password_env = "FLEX_PASSWORD"
-
-[connections.ad]
-source = "flex"
-type = "active_directory"
-url = "ldaps://127.0.0.1:9"
-bind_dn = "Administrator@example.test"
-password_env = "AD_PASSWORD"
-base_dn = "DC=example,DC=test"
-users_ou = "OU=People"
-upn_suffix = "example.test"
-
-[connections.ad.scope]
-"""
+    base = OFFLINE_CONFIG + "\n[connections.ad.scope]\n"
     path = tmp_path / "hrsync.toml"
     for table, message in [
         ('match = "some"', "connections.ad.scope: match is 'all' or 'any', not 'some'"),

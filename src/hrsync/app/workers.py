@@ -109,12 +109,17 @@ def run_scheduler(
     log.info("scheduler stopped")
 
 
+STEP_MARGIN = 0.05
+"""Seconds a step waits past the boundary: a wait timed on the monotonic clock may end a hair
+before the wall clock's :00, and a step then would find the slot not yet due."""
+
+
 def _until_next_step(interval: float) -> float:
-    """Seconds to the next whole multiple of `interval` on the wall clock (at least a tenth of
-    the interval away): slots fall on whole minutes, so steps at :00, :05, … queue them at once
-    instead of up to an interval late."""
+    """Seconds to just past the next whole multiple of `interval` on the wall clock (at least a
+    tenth of the interval away): slots fall on whole minutes, so steps at :00, :05, … queue
+    them at once instead of up to an interval late."""
     wait = interval - time.time() % interval
-    return wait if wait >= interval / 10 else wait + interval
+    return (wait if wait >= interval / 10 else wait + interval) + STEP_MARGIN
 
 
 # --- consumers ---------------------------------------------------------------------------------

@@ -9,28 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.sites import OFFLINE_CONFIG
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
 
-CONFIG = """
-[sources.flex]
-type = "flexhrm"
-url = "http://127.0.0.1:9/api/"
-instance = "acme"
-username = "api"
-password_env = "FLEX_PASSWORD"
-
-[connections.ad]
-source = "flex"
-type = "active_directory"
-url = "ldaps://127.0.0.1:9"
-tls_verify = false
-bind_dn = "Administrator@example.test"
-password_env = "AD_PASSWORD"
-base_dn = "DC=example,DC=test"
-users_ou = "OU=People,DC=example,DC=test"
-upn_suffix = "example.test"
-"""
+CONFIG = OFFLINE_CONFIG
 
 
 def hrsync(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from tests.servers import database_url
+from tests.sites import OFFLINE_CONFIG
 
 from hrsync.app import leases, scheduler
 from hrsync.app.models import Connection, JobRun, Lease, Run, Source
@@ -367,26 +368,7 @@ def test_a_heartbeat_keeps_the_lease_of_a_long_run_and_stopping_it_lets_it_expir
 # --- the command line ----------------------------------------------------------------------------
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
-CONFIG = """
-[sources.flex]
-type = "flexhrm"
-url = "http://127.0.0.1:9/api/"
-instance = "acme"
-username = "api"
-password_env = "FLEX_PASSWORD"
-
-[connections.ad]
-source = "flex"
-type = "active_directory"
-url = "ldaps://127.0.0.1:9"
-tls_verify = false
-bind_dn = "Administrator@example.test"
-password_env = "AD_PASSWORD"
-base_dn = "DC=example,DC=test"
-users_ou = "OU=People,DC=example,DC=test"
-upn_suffix = "example.test"
-state = "active"
-"""
+CONFIG = OFFLINE_CONFIG + 'state = "active"\n'
 PREPARE = """
 import os, django
 from datetime import timedelta

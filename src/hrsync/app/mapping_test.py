@@ -12,8 +12,8 @@ from hrsync.app.connection_policies import directory_policy
 from hrsync.domain.ids import PersonId
 from hrsync.domain.person import Person, person_from_fields
 from hrsync.mapping.active_directory import desire_ad_account
-from hrsync.mapping.ad_rules import DEFAULT_RULES, day_start
-from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate, parse
+from hrsync.mapping.ad_rules import DEFAULT_RULES, Rule, day_start, parse_rule
+from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +80,12 @@ def explain_mapping(connection_key: str, employee_number: str) -> list[MappingEx
             if attribute == policy.person_id_attribute:
                 continue
             rule = overrides.get(attribute)
-            text = rule.text if rule else DEFAULT_RULES[attribute]
             explained.append(
                 _explain(
-                    attribute, desired.attributes.get(attribute), text, rule is not None, context
+                    rule or parse_rule(attribute, DEFAULT_RULES[attribute]),
+                    desired.attributes.get(attribute),
+                    rule is not None,
+                    context,
                 )
             )
         explanations.append(
@@ -101,15 +103,15 @@ def explain_mapping(connection_key: str, employee_number: str) -> list[MappingEx
 
 
 def _explain(
-    attribute: str, value: str | None, text: str, is_override: bool, context: EvaluationContext
+    rule: Rule, value: str | None, is_override: bool, context: EvaluationContext
 ) -> AttributeExplanation:
     try:
-        evaluated = evaluate(parse(text), context)
+        evaluated = evaluate(rule.expression, context)
         fields, steps = tuple(sorted(evaluated.fields_read)), evaluated.steps
     except EvaluationError as error:
         fields, steps = (), (f"failed: {error}",)
     source = "override" if is_override else "default"
-    return AttributeExplanation(attribute, value, text, source, fields, steps)
+    return AttributeExplanation(rule.attribute, value, rule.text, source, fields, steps)
 
 
 def _name(person: Person) -> str:

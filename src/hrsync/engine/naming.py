@@ -9,7 +9,7 @@ from datetime import datetime
 
 from hrsync.domain.account import Account
 from hrsync.domain.person import Person
-from hrsync.mapping.ad_rules import Rule
+from hrsync.mapping.ad_rules import Rule, single_value
 from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate
 from hrsync.mapping.names import fold_to_ascii, login_part, normalise_dn
 
@@ -94,7 +94,7 @@ def allocate_by_rule(
             value = evaluate(rule.expression, EvaluationContext(fields, now)).value
         except EvaluationError:
             return None
-    base = _login_chars((value[0] if value else "") if isinstance(value, tuple) else value or "")
+    base = _login_chars(single_value(value) or "")
     if not base:
         return None
     for candidate in _numbered(base, limit):

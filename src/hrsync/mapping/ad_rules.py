@@ -132,7 +132,7 @@ def place(person: Person, rule: Rule, base_dn: str, now: datetime) -> str | Rule
     applies); a RuleProblem when it fails or gives an unusable path."""
     context = EvaluationContext(fields=person.fields(), now=now, target_attribute=PLACEMENT)
     try:
-        value = _text(evaluate(rule.expression, context).value)
+        value = single_value(evaluate(rule.expression, context).value)
     except EvaluationError as error:
         return RuleProblem(PLACEMENT, str(error))
     if value is None:
@@ -167,13 +167,13 @@ def apply_rules(
             result.pop(rule.attribute, None)
             problems.append(RuleProblem(rule.attribute, str(error)))
             continue
-        result[rule.attribute] = _text(value)
+        result[rule.attribute] = single_value(value)
     return result, tuple(problems)
 
 
-def _text(value: str | tuple[str, ...] | None) -> str | None:
-    """A multi-valued result (Split) becomes its first value: AD user attributes mapped here
-    are single-valued."""
+def single_value(value: str | tuple[str, ...] | None) -> str | None:
+    """A multi-valued result (Split) becomes its first value: AD user attributes mapped here,
+    login names and placement paths are single-valued. Empty is None."""
     if isinstance(value, tuple):
         return value[0] if value else None
     return value or None

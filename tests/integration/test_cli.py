@@ -68,6 +68,13 @@ def test_loading_the_same_config_twice_changes_nothing(home: Path, tmp_path: Pat
             "connections.ad.safety.move.percent: Input should be less than or equal to 100",
         ),
         (
+            (
+                'upn_suffix = "example.test"',
+                'upn_suffix = "x"\n[connections.ad.safety.retire_group]\ncount = -1',
+            ),
+            "connections.ad.safety.retire_group.count: Input should be greater than or equal to 0",
+        ),
+        (
             ('username = "api"', 'username = "api"\n[sources.flex.shrink_guard]\ncount = -1'),
             "sources.flex.shrink_guard.count: Input should be greater than or equal to 0",
         ),

@@ -1,7 +1,8 @@
 """Groups from organisation levels through whole runs: the Flex HRM simulator over HTTP, imported
 into the person store, provisioned into a real Samba AD DC. Three levels, "Finance" under two
 offices, a department renamed in HR, a team emptied and retired after the grace period (the run's
-clock is run_connection(now=…)), and the config loader's checks."""
+clock is run_connection(now=…)), the safety gate's group thresholds, and the config loader's
+checks."""
 
 from __future__ import annotations
 
@@ -197,6 +198,40 @@ def test_a_group_hierarchy_of_three_levels_with_a_renamed_department(
     assert planned(retired) == {"retire_group": 1}
     assert "Stockholm - Ekonomi - Lön" not in directory.groups()
     assert planned(run_on(TODAY + timedelta(days=GRACE_DAYS))) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_safety_gate_holds_membership_removals_and_retirements(
+    hr: Hr, directory: Directory
+) -> None:
+    anna = hr.hire("Anna", "7101", {"Office": "Stockholm", "Department": "Finance", "Team": "Lön"})
+    hr.hire("Bo", "7102", {"Office": "Stockholm", "Department": "Finance"})
+    import_source("flex")
+    run_on(TODAY)
+    connection = Connection.objects.get(key="ad")
+    strict = {"percent": 10, "count": 1}
+    connection.settings |= {"safety": {"remove_members": strict, "retire_group": strict}}
+    connection.save()
+    limit = "(held when more than 10 % and at least 1)"
+
+    hr.sim.patch_employee(anna, {"organization": {"Team": None}})
+    import_source("flex")
+    emptied = run_on(TODAY)
+    removed = "1 membership would be removed from hrsync's groups"
+    assert (emptied.status, emptied.reasons) == (
+        "held",
+        [f"{removed}: 50 % of the 2 linked accounts {limit}"],
+    )
+    assert directory.members()["Stockholm - Finance - Lön"] == {"Anna Gruppsson"}
+    forced = run_connection("ad", force=True, now=takes_effect_at(TODAY, STOCKHOLM))
+    assert (forced.status, forced.applied) == ("succeeded", 3)
+
+    retired = run_on(TODAY + timedelta(days=GRACE_DAYS))
+    reason = f"1 group would be retired: 33.3 % of the 3 groups hrsync keeps {limit}"
+    assert (retired.status, retired.reasons) == ("held", [reason])
+    assert "Stockholm - Finance - Lön" in directory.groups()
+    diff = plan_diff(connection.runs.get(pk=retired.run_id))
+    assert diff.is_held and "the groups hrsync keeps were not counted" in diff.reasons[0]
 
 
 @pytest.mark.django_db

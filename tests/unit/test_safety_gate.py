@@ -1,5 +1,6 @@
-"""The safety gate (thresholds per kind and per wiped attribute, the shrink guard) and the
-recheck of an approved plan against accounts that moved on. Pure: no directory, no database."""
+"""The safety gate (thresholds per kind, per wiped attribute and for groups, the shrink guard)
+and the recheck of an approved plan against accounts that moved on. Pure: no directory, no
+database."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (
+    AddMembers,
     Change,
     CreateAccount,
     DeleteAccount,
@@ -19,11 +21,13 @@ from hrsync.domain.changes import (
     EnableAccount,
     ManualStep,
     MoveAccount,
+    RemoveMembers,
     RenameAccount,
+    RetireGroup,
     SetManager,
     UpdateAttributes,
 )
-from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
+from hrsync.domain.ids import AccountId, EmployeeNumber, GroupId, PersonId
 from hrsync.domain.plan import Plan, Status
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.plan import plan_changes
@@ -32,6 +36,7 @@ from hrsync.engine.safety import (
     SafetyPolicy,
     ShrinkGuard,
     Threshold,
+    count_removed_members,
     count_wipes,
     judge_import,
     judge_plan,
@@ -48,8 +53,9 @@ def dn(n: int, ou: str = OU) -> str:
 
 
 def guarded(kind: str, n: int) -> Change:
-    """One change of a guarded kind for person n; "wipe" empties the person's mail."""
-    pid, aid = PersonId(f"p{n}"), AccountId(f"a{n}")
+    """One change of a guarded kind for person n; "wipe" empties the person's mail; the group
+    kinds retire group n, or take person n out of a group."""
+    pid, aid, gid = PersonId(f"p{n}"), AccountId(f"a{n}"), GroupId(f"g{n}")
     match kind:
         case "disable":
             return DisableAccount(pid, aid, dn(n), "ended")
@@ -61,7 +67,14 @@ def guarded(kind: str, n: int) -> Change:
             return RenameAccount(pid, aid, dn(n), f"Q{n}", "name changed")
         case "wipe":
             return UpdateAttributes(pid, aid, dn(n), {"mail": f"p{n}@x"}, {"mail": None}, "HR")
+        case "retire_group":
+            return RetireGroup(gid, f"CN=G{n},OU=Groups", "empty for 30 days")
+        case "remove_members":
+            return RemoveMembers(GroupId("g"), "CN=G,OU=Groups", (dn(n),), "moved")
     raise AssertionError(kind)
+
+
+GUARDED = ["disable", "delete", "move", "rename", "wipe", "retire_group", "remove_members"]
 
 
 def plan_of(kind: str, count: int, start: int = 0) -> Plan:
@@ -85,11 +98,13 @@ def plan_of(kind: str, count: int, start: int = 0) -> Plan:
         (0, 0, False),
     ],
 )
-@pytest.mark.parametrize("kind", ["disable", "delete", "move", "rename", "wipe"])
+@pytest.mark.parametrize("kind", GUARDED)
 def test_each_kind_is_held_past_five_percent_and_ten_accounts(
     kind: str, count: int, population: int, is_held: bool
 ) -> None:
-    verdict = judge_plan(plan_of(kind, count), population, SafetyPolicy())
+    """`population` is the linked accounts, or for retirements the groups hrsync keeps."""
+    plan = plan_of(kind, count)
+    verdict = judge_plan(plan, population, SafetyPolicy(), managed_groups=population)
     assert verdict.is_held is is_held
     assert len(verdict.reasons) == int(is_held)
 
@@ -106,6 +121,45 @@ def test_reasons_say_what_how_many_of_how_many_and_the_limit() -> None:
     edge = judge_plan(plan_of("disable", 11), 200, SafetyPolicy()).reasons
     assert edge == (
         "11 accounts would be disabled: 5.5 % of the 200 linked accounts "
+        "(held when more than 5 % and at least 10)",
+    )
+
+
+def test_group_reasons_say_how_many_of_the_groups_or_accounts_and_the_limit() -> None:
+    plan = Plan(plan_of("retire_group", 14).changes + plan_of("remove_members", 1).changes)
+    assert judge_plan(plan, 100, SafetyPolicy(), managed_groups=120).reasons == (
+        "14 groups would be retired: 11.7 % of the 120 groups hrsync keeps "
+        "(held when more than 5 % and at least 10)",
+    )
+    removals = RemoveMembers(GroupId("g"), "CN=G", tuple(dn(n) for n in range(40)), "reorg")
+    assert judge_plan(Plan((removals,)), 100, SafetyPolicy(), managed_groups=0).reasons == (
+        "40 memberships would be removed from hrsync's groups: 40 % of the 100 linked accounts "
+        "(held when more than 5 % and at least 10)",
+    )
+
+
+def test_retirements_are_judged_out_of_the_groups_and_removals_out_of_the_accounts() -> None:
+    retirements, removals = plan_of("retire_group", 12), plan_of("remove_members", 12)
+    assert judge_plan(retirements, 10, SafetyPolicy(), managed_groups=1000).reasons == ()
+    assert judge_plan(retirements, 10_000, SafetyPolicy(), managed_groups=100).is_held
+    assert judge_plan(removals, 10, SafetyPolicy(), managed_groups=1000).is_held
+    assert not judge_plan(removals, 10_000, SafetyPolicy(), managed_groups=100).is_held
+
+
+def test_removals_count_members_not_changes_and_adds_are_never_held() -> None:
+    members = tuple(dn(n) for n in range(12))
+    one_change = RemoveMembers(GroupId("g"), "CN=G", members, "team emptied")
+    adds = AddMembers(GroupId("g"), "CN=G", members * 50, "new team")
+    assert count_removed_members([one_change, adds]) == 12
+    assert judge_plan(Plan((one_change,)), 100, SafetyPolicy(), managed_groups=10).is_held
+    assert not judge_plan(Plan((adds,)), 100, SafetyPolicy(), managed_groups=10).is_held
+
+
+def test_retirements_out_of_groups_not_counted_are_held_on_their_count_alone() -> None:
+    """A stored plan judged again later (the plan's diff) may not know the groups it had."""
+    assert not judge_plan(plan_of("retire_group", 9), 100, SafetyPolicy()).is_held
+    assert judge_plan(plan_of("retire_group", 10), 100, SafetyPolicy()).reasons == (
+        "10 groups would be retired: the groups hrsync keeps were not counted "
         "(held when more than 5 % and at least 10)",
     )
 
@@ -136,10 +190,17 @@ def test_the_wipes_of_different_attributes_are_not_added_up() -> None:
 
 
 def test_thresholds_are_per_kind() -> None:
-    policy = SafetyPolicy(move=Threshold(percent=50, count=10), disable=Threshold(0, 1))
+    policy = SafetyPolicy(
+        move=Threshold(percent=50, count=10),
+        disable=Threshold(0, 1),
+        retire_group=Threshold(0, 1),
+        remove_members=Threshold(50, 10),
+    )
     assert not judge_plan(plan_of("move", 30), 100, policy).is_held
     assert judge_plan(plan_of("disable", 1), 100, policy).is_held
     assert not judge_plan(plan_of("delete", 9), 10, policy).is_held
+    assert judge_plan(plan_of("retire_group", 1), 100, policy, managed_groups=100).is_held
+    assert not judge_plan(plan_of("remove_members", 30), 100, policy).is_held
 
 
 def test_creates_updates_and_enables_are_never_held() -> None:
@@ -155,7 +216,7 @@ def test_creates_updates_and_enables_are_never_held() -> None:
 
 # --- thresholds, properties -----------------------------------------------------------------
 
-KINDS = st.sampled_from(["disable", "delete", "move", "rename", "wipe"])
+KINDS = st.sampled_from(GUARDED)
 THRESHOLDS = st.builds(
     Threshold,
     percent=st.floats(min_value=0, max_value=100, allow_nan=False),
@@ -163,13 +224,14 @@ THRESHOLDS = st.builds(
 )
 POLICIES = st.builds(
     SafetyPolicy, disable=THRESHOLDS, delete=THRESHOLDS, move=THRESHOLDS, rename=THRESHOLDS,
-    wipe=THRESHOLDS,
+    wipe=THRESHOLDS, retire_group=THRESHOLDS, remove_members=THRESHOLDS,
 )  # fmt: skip
+GROUP_COUNTS = st.none() | st.integers(0, 2000)
 
 
 @st.composite
 def plans(draw: st.DrawFn, start: int = 0) -> Plan:
-    counts = draw(st.dictionaries(KINDS, st.integers(0, 60), max_size=5))
+    counts = draw(st.dictionaries(KINDS, st.integers(0, 60), max_size=len(GUARDED)))
     changes: list[Change] = []
     for kind, count in counts.items():
         changes += plan_of(kind, count, start).changes
@@ -178,28 +240,27 @@ def plans(draw: st.DrawFn, start: int = 0) -> Plan:
 
 
 @settings(max_examples=200)
-@given(plans(), plans(start=1000), st.integers(0, 2000), POLICIES)
+@given(plans(), plans(start=1000), st.integers(0, 2000), GROUP_COUNTS, POLICIES)
 def test_adding_guarded_changes_never_releases_a_held_plan(
-    plan: Plan, more: Plan, population: int, policy: SafetyPolicy
+    plan: Plan, more: Plan, population: int, groups: int | None, policy: SafetyPolicy
 ) -> None:
-    before = judge_plan(plan, population, policy)
-    after = judge_plan(Plan(plan.changes + more.changes), population, policy)
+    before = judge_plan(plan, population, policy, managed_groups=groups)
+    after = judge_plan(Plan(plan.changes + more.changes), population, policy, managed_groups=groups)
     assert after.is_held or not before.is_held
     assert len(after.reasons) >= len(before.reasons)
 
 
 @settings(max_examples=200)
-@given(plans(), st.integers(0, 2000), POLICIES)
+@given(plans(), st.integers(0, 2000), GROUP_COUNTS, POLICIES)
 def test_fewer_than_the_count_is_never_held_whatever_the_share(
-    plan: Plan, population: int, policy: SafetyPolicy
+    plan: Plan, population: int, groups: int | None, policy: SafetyPolicy
 ) -> None:
     counts = plan.counts()
-    wipes = count_wipes(plan.changes)
-    assume(
-        all(counts[k] < policy.threshold(k).count for k in ("disable", "delete", "move", "rename"))
-    )
-    assume(all(n < policy.wipe.count for n in wipes.values()))
-    assert not judge_plan(plan, population, policy).is_held
+    counts["remove_members"] = count_removed_members(plan.changes)
+    kinds = ("disable", "delete", "move", "rename", "retire_group", "remove_members")
+    assume(all(counts[k] < policy.threshold(k).count for k in kinds))
+    assume(all(n < policy.wipe.count for n in count_wipes(plan.changes).values()))
+    assert not judge_plan(plan, population, policy, managed_groups=groups).is_held
 
 
 @given(THRESHOLDS, st.integers(0, 5000), st.integers(0, 5000))

@@ -93,7 +93,9 @@ class ThresholdStep(BaseModel):
 
 class SafetyStep(BaseModel):
     """The safety gate's thresholds per guarded kind (hrsync.engine.safety.SafetyPolicy);
-    `wipe` counts, per attribute, the accounts on which a value would be emptied."""
+    `wipe` counts, per attribute, the accounts on which a value would be emptied;
+    `retire_group` the groups hrsync would delete, out of those it keeps; `remove_members` the
+    members it would take out of its groups, out of the linked accounts."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -102,6 +104,8 @@ class SafetyStep(BaseModel):
     move: ThresholdStep = Field(default_factory=ThresholdStep)
     rename: ThresholdStep = Field(default_factory=ThresholdStep)
     wipe: ThresholdStep = Field(default_factory=ThresholdStep)
+    retire_group: ThresholdStep = Field(default_factory=ThresholdStep)
+    remove_members: ThresholdStep = Field(default_factory=ThresholdStep)
 
     def policy(self) -> SafetyPolicy:
         return SafetyPolicy(
@@ -110,6 +114,8 @@ class SafetyStep(BaseModel):
             move=self.move.threshold(),
             rename=self.rename.threshold(),
             wipe=self.wipe.threshold(),
+            retire_group=self.retire_group.threshold(),
+            remove_members=self.remove_members.threshold(),
         )
 
 
@@ -245,7 +251,11 @@ def _confirm_mapping(connection: Connection, values: dict[str, Any]) -> None:
 def _save_scope(connection: Connection, values: dict[str, Any]) -> None:
     step = validate_scope_step(values)
     settings = dict(connection.settings)
-    settings["safety"] = step.safety.model_dump()
+    # A form that leaves a kind out (the console's step 4 shows only the account kinds) keeps
+    # its stored threshold instead of resetting it to the default.
+    given, stored = values.get("safety") or {}, settings.get("safety") or {}
+    kept = {kind: stored[kind] for kind in stored if kind in SafetyStep.model_fields}
+    settings["safety"] = kept | step.safety.model_dump(include=set(given) or None)
     # Step 4 edits the companies; scope conditions from the config file are kept.
     scope = {k: v for k, v in settings.get("scope", {}).items() if k != "companies"}
     if step.companies:

@@ -43,6 +43,15 @@ class DirectoryRead:
     login_names: Collection[str]
 
 
+@dataclass(frozen=True)
+class GroupedPlan:
+    """A run's plan with its group changes, and how many groups hrsync kept for the connection
+    when it planned them: the safety gate judges group retirements out of that count."""
+
+    plan: Plan
+    managed_groups: int
+
+
 def with_groups(
     plan: Plan,
     settings: dict[str, Any],
@@ -53,14 +62,14 @@ def with_groups(
     today: date,
     only: Collection[str] = (),
     simulate: bool = False,
-) -> Plan:
-    """`plan` with the group changes after its account changes; `plan` itself when the
-    connection keeps no groups. A simulation that cannot reach the directory plans as if it
-    held no groups, like the accounts it could not read."""
+) -> GroupedPlan:
+    """`plan` with the group changes after its account changes; `plan` itself, and no groups,
+    when the connection keeps none. A simulation that cannot reach the directory plans as if
+    it held no groups, like the accounts it could not read."""
     config = target.config
     policy = groups_of(settings, config.base_dn)
     if policy is None:
-        return plan
+        return GroupedPlan(plan, 0)
     try:
         groups, other_cns = target.read_groups(policy.ou)
     except TransientError:
@@ -72,7 +81,7 @@ def with_groups(
     changes = plan_groups(people, groups, after, policy, today=today, names=names)
     if only:
         changes = focus_group_changes(changes, {PersonId(pid) for pid in only}, after)
-    return Plan((*plan.changes, *changes))
+    return GroupedPlan(Plan((*plan.changes, *changes)), len(groups))
 
 
 def audit_kind(kind: str) -> str:

@@ -210,7 +210,7 @@ def _run(
         if options.only:
             # "Provision now": only these persons' changes (the scope has decided the rest).
             plan = focus_plan(plan, {PersonId(pid) for pid in options.only})
-        plan = with_groups(
+        grouped = with_groups(
             plan,
             connection.settings,
             target=target,
@@ -220,7 +220,13 @@ def _run(
             only=options.only,
             simulate=options.simulate,
         )
-        verdict = judge_plan(plan, len(links), safety_of(connection.settings))
+        plan = grouped.plan
+        verdict = judge_plan(
+            plan,
+            len(links),
+            safety_of(connection.settings),
+            managed_groups=grouped.managed_groups,
+        )
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
         recorder = _OutcomeRecorder(run, plan, rows, options.progress)

@@ -1,6 +1,7 @@
-"""The safety gate: hold a plan that would disable, delete, move or rename many accounts, or
-empty one attribute on many of them; and an import that lists markedly fewer people than the
-last one. Pure: the caller counts the accounts and the people, the gate only judges."""
+"""The safety gate: hold a plan that would disable, delete, move or rename many accounts, empty
+one attribute on many of them, retire many of hrsync's groups or remove many memberships; and an
+import that lists markedly fewer people than the last one. Pure: the caller counts the accounts,
+the groups and the people, the gate only judges."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from hrsync.domain.changes import Change, SetManager, UpdateAttributes
+from hrsync.domain.changes import Change, RemoveMembers, SetManager, UpdateAttributes
 from hrsync.domain.plan import Plan
 
 GUARDED_KINDS = ("disable", "delete", "move", "rename")
-"""Change kinds counted against a threshold of their own; attribute wipes are the fifth."""
+"""Account change kinds counted against a threshold of their own, out of the linked accounts;
+attribute wipes, group retirements and membership removals have theirs too."""
 PAST_TENSE = {"disable": "disabled", "delete": "deleted", "move": "moved", "rename": "renamed"}
 
 
@@ -33,17 +35,21 @@ class Threshold:
 
 @dataclass(frozen=True, slots=True)
 class SafetyPolicy:
-    """One threshold per guarded kind, and one for attribute wipes (counted per attribute: an
-    attribute that had a value and would be emptied). The defaults are the same for all five:
-    each is what a reorganisation gone wrong, an HR export with a column missing or a mapping
-    slip looks like, and a rename or a wipe of a tenth of the accounts is as hard to undo as a
-    move."""
+    """One threshold per guarded kind, one for attribute wipes (counted per attribute: an
+    attribute that had a value and would be emptied), one for group retirements (out of the
+    groups hrsync keeps) and one for membership removals (each member taken out of one of
+    hrsync's groups, out of the linked accounts). The defaults are the same for all seven: each
+    is what a reorganisation gone wrong, an HR export with a column missing or a mapping slip
+    looks like; a rename or a wipe of a tenth of the accounts is as hard to undo as a move, and a
+    retired group is deleted with its SID, so the permissions given to it are lost."""
 
     disable: Threshold = field(default_factory=Threshold)
     delete: Threshold = field(default_factory=Threshold)
     move: Threshold = field(default_factory=Threshold)
     rename: Threshold = field(default_factory=Threshold)
     wipe: Threshold = field(default_factory=Threshold)
+    retire_group: Threshold = field(default_factory=Threshold)
+    remove_members: Threshold = field(default_factory=Threshold)
 
     def threshold(self, kind: str) -> Threshold:
         thresholds = {
@@ -52,6 +58,8 @@ class SafetyPolicy:
             "move": self.move,
             "rename": self.rename,
             "wipe": self.wipe,
+            "retire_group": self.retire_group,
+            "remove_members": self.remove_members,
         }
         return thresholds[kind]
 
@@ -65,21 +73,44 @@ class Verdict:
         return bool(self.reasons)
 
 
-def judge_plan(plan: Plan, existing_accounts: int, policy: SafetyPolicy) -> Verdict:
-    """Hold the plan when a guarded kind, or the wipes of one attribute, exceed their threshold
-    out of `existing_accounts` (the accounts the connection links). One reason per excess."""
+def judge_plan(
+    plan: Plan, existing_accounts: int, policy: SafetyPolicy, *, managed_groups: int | None = None
+) -> Verdict:
+    """Hold the plan when a guarded kind, the wipes of one attribute, or the memberships removed
+    exceed their threshold out of `existing_accounts` (the accounts the connection links), or
+    the group retirements out of `managed_groups` (the groups hrsync keeps for the connection).
+    One reason per excess. `managed_groups` is None when they were not counted (a stored plan
+    judged again later): retirements are then held on their count alone, so the gate never
+    loosens for want of a count."""
     counts = plan.counts()
     reasons: list[str] = []
     for kind in GUARDED_KINDS:
         threshold = policy.threshold(kind)
         if threshold.is_exceeded(counts[kind], existing_accounts):
-            what = f"{_accounts(counts[kind])} would be {PAST_TENSE[kind]}"
+            what = f"{_plural(counts[kind], 'account')} would be {PAST_TENSE[kind]}"
             reasons.append(_reason(what, counts[kind], existing_accounts, threshold))
     for name, wiped in sorted(count_wipes(plan.changes).items()):
         if policy.wipe.is_exceeded(wiped, existing_accounts):
-            what = f"{name} would be emptied on {_accounts(wiped)}"
+            what = f"{name} would be emptied on {_plural(wiped, 'account')}"
             reasons.append(_reason(what, wiped, existing_accounts, policy.wipe))
+    reasons += _group_reasons(plan, existing_accounts, managed_groups, policy)
     return Verdict(tuple(reasons))
+
+
+def _group_reasons(
+    plan: Plan, existing_accounts: int, managed_groups: int | None, policy: SafetyPolicy
+) -> list[str]:
+    reasons: list[str] = []
+    removed = count_removed_members(plan.changes)
+    if policy.remove_members.is_exceeded(removed, existing_accounts):
+        what = f"{_plural(removed, 'membership')} would be removed from hrsync's groups"
+        reasons.append(_reason(what, removed, existing_accounts, policy.remove_members))
+    retired = plan.counts()["retire_group"]
+    if policy.retire_group.is_exceeded(retired, managed_groups or 0):
+        what = f"{_plural(retired, 'group')} would be retired"
+        share = _share_of_groups(retired, managed_groups)
+        reasons.append(f"{what}: {share} ({_limit(policy.retire_group)})")
+    return reasons
 
 
 def count_wipes(changes: Iterable[Change]) -> Counter[str]:
@@ -97,18 +128,34 @@ def count_wipes(changes: Iterable[Change]) -> Counter[str]:
     return wiped
 
 
+def count_removed_members(changes: Iterable[Change]) -> int:
+    """The members (accounts and nested groups) that would be taken out of hrsync's groups."""
+    return sum(len(change.members) for change in changes if isinstance(change, RemoveMembers))
+
+
 def _reason(what: str, changed: int, population: int, threshold: Threshold) -> str:
     share = (
         f"{_percent(100 * changed / population)} % of the {population} linked accounts"
         if population
         else "the connection links no accounts yet"
     )
-    limit = f"more than {_percent(threshold.percent)} % and at least {threshold.count}"
-    return f"{what}: {share} (held when {limit})"
+    return f"{what}: {share} ({_limit(threshold)})"
 
 
-def _accounts(count: int) -> str:
-    return f"{count} account" if count == 1 else f"{count} accounts"
+def _share_of_groups(retired: int, groups: int | None) -> str:
+    if groups is None:
+        return "the groups hrsync keeps were not counted"
+    if not groups:
+        return "hrsync keeps no groups for the connection"
+    return f"{_percent(100 * retired / groups)} % of the {groups} groups hrsync keeps"
+
+
+def _limit(threshold: Threshold) -> str:
+    return f"held when more than {_percent(threshold.percent)} % and at least {threshold.count}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _percent(value: float) -> str:

@@ -70,6 +70,7 @@ OPERATIONS: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("get", "/api/connections/{connection}/export", None, "viewer"),
     ("post", "/api/connections/{connection}/run", None, "operator"),
     ("get", "/api/connections/{connection}/schedule?schedule=*/15+*+*+*+*", None, "viewer"),
+    ("get", "/api/connections/{connection}/mapping-test?employee_number=1001", None, "viewer"),
     ("post", "/api/connections/{connection}/activate", {"schedule": "0 7 * * *"}, "admin"),
     ("post", "/api/connections/{connection}/deactivate", None, "admin"),
     ("delete", "/api/connections/{connection}?confirm={connection}", None, "admin"),

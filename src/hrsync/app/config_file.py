@@ -12,14 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.connection_groups import check_groups
-from hrsync.app.connection_policies import (
-    check_lifecycle,
-    check_mapping,
-    check_naming,
-    check_placement,
-    check_scope,
-)
+from hrsync.app.connection_policies import check_rules
 from hrsync.app.connection_steps import SafetyStep, explain
 from hrsync.app.imports import ShrinkGuardSettings
 from hrsync.app.models import Connection, Source
@@ -84,16 +77,7 @@ def load_config(path: Path) -> LoadSummary:
             _save(row, f"sources.{key}", created, summary, **source_values)
         for key, entry in parsed.connections.items():
             _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGETS)
-            check_lifecycle(f"connections.{key}", entry.settings().get("lifecycle"))
-            check_scope(f"connections.{key}", entry.settings().get("scope"))
-            check_mapping(
-                f"connections.{key}",
-                entry.settings().get("mapping"),
-                str(entry.settings().get("person_id_attribute", "employeeNumber")),
-            )
-            check_placement(f"connections.{key}", entry.settings().get("placement"))
-            check_naming(f"connections.{key}", entry.settings().get("naming"))
-            check_groups(f"connections.{key}", entry.settings().get("groups"))
+            check_rules(f"connections.{key}", entry.settings())
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

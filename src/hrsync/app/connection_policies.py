@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app.config_errors import ConfigError
+from hrsync.app.connection_groups import check_groups
 from hrsync.app.models import Connection
 from hrsync.app.triggers.config import ConditionEntry
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
@@ -132,6 +133,23 @@ def check_naming(where: str, raw: object) -> None:
             parse_rule(key, text)
         except MappingRuleError as error:
             raise ConfigError(f"{where}.naming.{error}") from error
+
+
+def check_rules(where: str, settings: dict[str, Any]) -> None:
+    """The checks `hrsync config load` makes of a connection's rules (ConfigError for the first
+    table that cannot be used); the console and the API check them table by table with the same
+    functions (hrsync.app.connection_rules)."""
+    check_lifecycle(where, settings.get("lifecycle"))
+    check_scope(where, settings.get("scope"))
+    check_mapping(where, settings.get("mapping"), person_id_attribute(settings))
+    check_placement(where, settings.get("placement"))
+    check_naming(where, settings.get("naming"))
+    check_groups(where, settings.get("groups"))
+
+
+def person_id_attribute(settings: dict[str, Any]) -> str:
+    """Where the connection's target keeps the person id (the one attribute no rule may set)."""
+    return str(settings.get("person_id_attribute", "employeeNumber"))
 
 
 def _naming_rule(settings: dict[str, Any], key: str) -> Rule | None:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hrsync.app import secrets, wiring
+from hrsync.app.connection_rules import rule_problems, with_rules
 from hrsync.app.models import Connection, Source
 from hrsync.engine.safety import SafetyPolicy, Threshold
 from hrsync.mapping.active_directory import MANAGED_ATTRIBUTES
@@ -236,7 +237,12 @@ def _save_target(connection: Connection, values: dict[str, Any]) -> None:
     settings, password = validate_target_step(
         connection.kind, values, has_password=has_password(connection)
     )
-    kept = {k: v for k, v in connection.settings.items() if k in wiring.APP_SETTINGS}
+    # The leavers OU is a target setting, but step 3 edits it with the lifecycle.
+    kept = {
+        k: v
+        for k, v in connection.settings.items()
+        if k in wiring.APP_SETTINGS or k == "leavers_ou"
+    }
     if password:
         # A password entered here replaces one named by password_env.
         kept.pop("password_env", None)
@@ -244,8 +250,13 @@ def _save_target(connection: Connection, values: dict[str, Any]) -> None:
     connection.settings = kept | settings
 
 
-def _confirm_mapping(connection: Connection, values: dict[str, Any]) -> None:
-    """Step 3 shows the default mapping; overrides come with issue 6, so nothing is stored."""
+def _save_rules(connection: Connection, values: dict[str, Any]) -> None:
+    """Step 3: the rules (hrsync.app.connection_rules); those left out of `values` are kept."""
+    settings = with_rules(connection.settings, values)
+    problems = rule_problems(connection.kind, settings)
+    if problems:
+        raise InvalidValuesError(problems)
+    connection.settings = settings
 
 
 def _save_scope(connection: Connection, values: dict[str, Any]) -> None:
@@ -267,7 +278,7 @@ def _save_scope(connection: Connection, values: dict[str, Any]) -> None:
     connection.settings = settings
 
 
-_STEP_SAVERS = {1: _save_source, 2: _save_target, 3: _confirm_mapping, 4: _save_scope}
+_STEP_SAVERS = {1: _save_source, 2: _save_target, 3: _save_rules, 4: _save_scope}
 
 
 def apply_step(connection: Connection, number: int, values: dict[str, Any]) -> None:

@@ -3,8 +3,10 @@ with the rule each value came from and the HR fields it read."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hrsync.app import models, wiring
@@ -60,10 +62,15 @@ def vars_of(item: AttributeExplanation) -> dict[str, object]:
     }
 
 
-def explain_mapping(connection_key: str, employee_number: str) -> list[MappingExplanation]:
+def explain_mapping(
+    connection_key: str, employee_number: str, settings: Mapping[str, Any] | None = None
+) -> list[MappingExplanation]:
     """One explanation per person with this employee number in the connection's source
-    (numbers repeat across companies); empty when there is none."""
+    (numbers repeat across companies); empty when there is none. `settings`, checked already,
+    stand in for the stored ones: the console tests the rules as typed, before they are saved."""
     connection = models.Connection.objects.select_related("source").get(key=connection_key)
+    if settings is not None:
+        connection.settings = dict(settings)  # this copy is read, never saved
     policy = directory_policy(connection, wiring.target_config(connection))
     today = datetime.now(ZoneInfo(connection.time_zone)).date()
     rows = models.Person.objects.filter(

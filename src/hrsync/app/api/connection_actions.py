@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from hrsync.app import audit, lifecycle
 from hrsync.app.api.auth import ADMIN, OPERATOR, VIEWER, actor, needs
 from hrsync.app.api.connections import ConnectionDetailOut, TargetStepIn, connection_detail
-from hrsync.app.api.errors import answers, conflict, failures
+from hrsync.app.api.errors import ApiError, answers, conflict, failures
 from hrsync.app.api.plans import (
     EXPORT_OPENAPI,
     ExportQuery,
@@ -24,6 +24,7 @@ from hrsync.app.api.plans import (
 from hrsync.app.api.running import run_active
 from hrsync.app.api.runs import RunOut, run_out
 from hrsync.app.api.schemas import CheckOut
+from hrsync.app.mapping_test import explain_mapping
 from hrsync.app.models import Connection, Run
 from hrsync.app.roles import Role
 
@@ -46,6 +47,29 @@ class ScheduleQuery(Schema):
         None, max_length=100, description="Cron, 'every 15m from 2026-01-01T06:00' or on-change; "
         "empty: the stored one.",
     )  # fmt: skip
+
+
+class MappingTestQuery(Schema):
+    employee_number: str = Field(min_length=1, max_length=64)
+
+
+class AttributeOut(Schema):
+    attribute: str
+    value: str | None = Field(description="What the rule gives this person; null: nothing.")
+    rule: str = Field(description="The expression, as written.")
+    source: str = Field(description="default or override.")
+    fields_read: list[str] = Field(description="The HR fields the rule read.")
+    steps: list[str] = Field(description="How the value came about, function by function.")
+
+
+class MappingExplanationOut(Schema):
+    person_id: str
+    employee_number: str
+    name: str
+    cn: str
+    parent_dn: str = Field(description="Where the account goes (the placement rule's OU).")
+    attributes: list[AttributeOut]
+    problems: list[str] = Field(description="Rules that failed for this person.")
 
 
 class ActivateIn(Schema):
@@ -115,6 +139,24 @@ def preview_schedule(request: HttpRequest, key: str, query: Query[ScheduleQuery]
         "time_zone": connection.time_zone,
         "next_runs": lifecycle.next_runs(connection, text),
     }
+
+
+@router.get(
+    "/connections/{key}/mapping-test",
+    response=answers(list[MappingExplanationOut], 409),
+    **VIEWER,
+)
+def mapping_test(
+    request: HttpRequest, key: str, query: Query[MappingTestQuery]
+) -> list[dict[str, object]]:
+    """What the connection's stored rules make of the person with this employee number (one
+    item per person: numbers repeat across companies), as `hrsync mapping test --json`; 404
+    when the connection's source has no such person."""
+    found = explain_mapping(key, query.employee_number)
+    if not found:
+        number = query.employee_number
+        raise ApiError(404, f"no person with employee number {number} in {key}'s source")
+    return [item.to_json() for item in found]
 
 
 @router.post("/connections/{key}/activate", response=answers(ConnectionDetailOut, 409), **ADMIN)

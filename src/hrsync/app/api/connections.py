@@ -139,6 +139,27 @@ class TargetStepIn(Schema):
         return {k: v for k, v in self.settings.items() if k != "password"} | {"password": password}
 
 
+class RulesIn(Schema):
+    """Step 3: each rule as its table in the config file (docs/configuration.md). A rule left
+    out keeps its stored value; null, "" or {} removes it."""
+
+    mapping: dict[str, str] | None = Field(
+        None, description='Attribute overrides: {"mail": "an expression", …}.'
+    )
+    naming: dict[str, str] | None = Field(
+        None, description="Login-name rules: sam (sAMAccountName) and upn (before the @)."
+    )
+    placement: str | None = Field(None, description="OU placement: a path of OU names.")
+    groups: dict[str, Any] | None = Field(
+        None, description="enabled, levels, ou, grace_days, scope, sam_prefix."
+    )
+    lifecycle: dict[str, Any] | None = Field(None, description="prehire_days, delete_after_days.")
+    leavers_ou: str | None = Field(None, description="Where leavers' accounts are moved.")
+    scope: dict[str, Any] | None = Field(
+        None, description="match, conditions, when_out_of_scope; companies stay step 4's."
+    )
+
+
 class DeleteQuery(Schema):
     confirm: str = Field(max_length=64, description="The connection's key, typed again.")
 
@@ -174,9 +195,14 @@ def save_target_step(request: HttpRequest, key: str, body: TargetStepIn) -> dict
 
 
 @router.put("/connections/{key}/steps/mapping", response=answers(ConnectionDetailOut, 409), **ADMIN)
-def save_mapping_step(request: HttpRequest, key: str) -> dict[str, Any]:
-    """Step 3: confirm the attribute mapping shown in `mapping`. Resets later steps."""
-    return _save(request, key, 3, {})
+def save_mapping_step(
+    request: HttpRequest, key: str, body: RulesIn | None = None
+) -> dict[str, Any]:
+    """Step 3: the rules (overrides of the mapping in `mapping`, login names, placement, groups,
+    lifecycle, scope conditions), checked as `hrsync config load` checks them; no body confirms
+    the stored ones. Resets later steps."""
+    values = body.model_dump(exclude_unset=True) if body is not None else {}
+    return _save(request, key, 3, values)
 
 
 @router.put("/connections/{key}/steps/scope", response=answers(ConnectionDetailOut, 409), **ADMIN)

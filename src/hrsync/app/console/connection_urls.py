@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from hrsync.app.console import connection_actions as actions
+from hrsync.app.console import connection_rules as rules
 from hrsync.app.console import connections, runs
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -13,6 +14,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "connections/<slug:key>/step/<int:number>/",
         connections.connection_step,
         name="connection-step",
+    ),
+    path(
+        "connections/<slug:key>/rules/rows/",
+        rules.mapping_row,
+        name="connection-rules-row",
     ),
     path(
         "connections/<slug:key>/simulate/",

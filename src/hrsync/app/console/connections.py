@@ -25,6 +25,7 @@ from hrsync.app.console.connection_forms import (
     TargetStepForm,
     put_errors,
 )
+from hrsync.app.console.connection_rules import RulesForm, rules_context, run_mapping_test
 from hrsync.app.console.responses import by_method, is_htmx, render_page
 from hrsync.app.models import Connection
 from hrsync.app.roles import Role
@@ -154,7 +155,13 @@ def _show_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
     if number > connection.step:
         messages.info(request, f"Step {number} opens once step {connection.step} is done.")
         return redirect(f"/connections/{key}/step/{connection.step}/")
-    return _step_page(request, connection, number, _form_for(connection, number))
+    form = _form_for(connection, number)
+    number_typed = request.GET.get("employee_number")
+    if number == 3 and number_typed is not None:
+        # Viewers test the stored rules; an admin's form tests the rules as typed (POST).
+        tested = run_mapping_test(connection, number_typed)
+        return _step_page(request, connection, number, form, tested=tested)
+    return _step_page(request, connection, number, form)
 
 
 def _save_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
@@ -162,11 +169,14 @@ def _save_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
     form = _form_for(connection, number, request.POST)
     if number == 2 and request.POST.get("action") == "test":
         return _test_target(request, connection, form)
+    if isinstance(form, RulesForm) and request.POST.get("action") == "test":
+        tested = run_mapping_test(connection, request.POST.get("employee_number", ""), form)
+        return _step_page(request, connection, 3, form, tested=tested)
     if form is None or form.is_valid():
         try:
             lifecycle.save_step(connection, number, _values(form), actor(request))
         except lifecycle.InvalidValuesError as error:
-            put_errors(form or forms.Form(), error)
+            _put_errors(form, error)
         except lifecycle.LifecycleError as error:
             messages.error(request, str(error))
             return redirect(f"/connections/{key}/")
@@ -179,6 +189,13 @@ def _save_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
 connection_step = by_method(
     get=role_required(Role.VIEWER)(_show_step), post=role_required(Role.ADMIN)(_save_step)
 )
+
+
+def _put_errors(form: forms.Form | None, error: lifecycle.InvalidValuesError) -> None:
+    if isinstance(form, RulesForm):
+        form.put_problems(error.errors)
+    else:
+        put_errors(form or forms.Form(), error)
 
 
 def _test_target(
@@ -204,6 +221,7 @@ def _step_page(
     form: forms.Form | None,
     *,
     check: lifecycle.CheckResult | None = None,
+    tested: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context: dict[str, Any] = {
@@ -215,9 +233,9 @@ def _step_page(
         "resets": connection.step > number + 1 or connection.state != Connection.State.DRAFT,
         "step_template": f"hrsync/connections/step_{STEPS[number - 1].slug}.html",
     }
-    if number == 3:
+    if isinstance(form, RulesForm):
         person_id = str(connection.settings.get("person_id_attribute", "employeeNumber"))
-        context["mapping"] = default_mapping(person_id)
+        context |= rules_context(form) | {"mapping": default_mapping(person_id), "tested": tested}
     if number == SIMULATE:
         context["simulations"] = connection.runs.filter(is_simulation=True).order_by("-pk")[:10]
         context["can_simulate"] = connection.state in RUNNABLE
@@ -225,7 +243,7 @@ def _step_page(
 
 
 def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Form | None:
-    """The form of a step (None for steps 3 and 5, which have no fields)."""
+    """The form of a step (None for step 5, which has no fields)."""
     if number == 1:
         initial = {
             "name": connection.name,
@@ -238,6 +256,8 @@ def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Fo
         initial = {name: settings.get(name) for name in TargetStepForm.base_fields}
         initial["tls_verify"] = settings.get("tls_verify", True)
         return TargetStepForm(data, initial=initial)
+    if number == 3:
+        return RulesForm(data, connection=connection)
     if number == 4:
         return ScopeStepForm(data, initial=ScopeStepForm.initial_for(connection))
     if number == SCHEDULE:
@@ -248,6 +268,6 @@ def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Fo
 def _values(form: forms.Form | None) -> dict[str, Any]:
     if form is None:
         return {}
-    if isinstance(form, TargetStepForm | ScopeStepForm):
+    if isinstance(form, TargetStepForm | ScopeStepForm | RulesForm):
         return form.values()
     return dict(form.cleaned_data)

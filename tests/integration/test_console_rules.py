@@ -185,7 +185,7 @@ def test_a_broken_rule_is_shown_on_its_field_with_line_and_column_and_nothing_is
 ) -> None:
     before = dict(connection.settings)
     broken = RULES_FORM | {
-        "map-1-expression": 'Join(" / ",\n  [company_name], [title]',
+        "map-1-expression": 'Join(" / ",\r\n  [company_name], [title]',
         "naming_sam": "Left([family_name] 6)",
         "groups_levels": "",
         "lifecycle_prehire_days": "-1",

@@ -236,7 +236,8 @@ def _rows(data: QueryDict) -> list[dict[str, Any]]:
     rows = []
     for index in range(MAX_ROWS):
         attribute = data.get(f"map-{index}-attribute", "").strip()
-        expression = data.get(f"map-{index}-expression", "").strip()
+        # Browsers send a textarea's line breaks as CRLF; a config file's are LF.
+        expression = data.get(f"map-{index}-expression", "").replace("\r\n", "\n").strip()
         if attribute or expression:
             rows.append({"attribute": attribute, "expression": expression, "error": ""})
     return rows

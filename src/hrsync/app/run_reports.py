@@ -1,4 +1,4 @@
-"""After a run: tell each person's open ticket what happened, and fire the run's events."""
+"""After a run: tell each person's open ticket what happened, and what the run's events say."""
 
 from __future__ import annotations
 
@@ -147,3 +147,47 @@ def _open_ticket_id(person: models.Person) -> int | None:
         models.Ticket.objects.filter(person=person).order_by("-opened").values_list("pk", flat=True)
     )
     return ticket.first()
+
+
+def run_subject(
+    connection: models.Connection,
+    run: models.Run,
+    *,
+    error: str = "",
+    reasons: Sequence[str] = (),
+    counts: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """The subject of the run's own events (run.held, run.failed), which triggers match on."""
+    counts = counts or {}
+    return {
+        "connection": connection.key,
+        "connection_type": connection.kind,
+        "run_id": run.pk,
+        "error": error,
+        "reasons": list(reasons),
+        **{kind: counts.get(kind, 0) for kind in ("create", "update", "disable", "delete", "move")},
+    }
+
+
+def failure_context(
+    connection: models.Connection, run: models.Run, error: str, only: Collection[str]
+) -> dict[str, Any]:
+    """What a notification about a failed run can say: the error, a hint, and who was waiting."""
+    hint = (
+        "check that the directory is reachable and the connection's settings; hrsync tries "
+        "again on the next run"
+    )
+    people = list(models.Person.objects.filter(source=connection.source, person_id__in=only)[:6])
+    context: dict[str, Any] = {
+        "connection": {"key": connection.key, "type": connection.kind},
+        "outcome": {"status": "failed", "error": error, "hint": hint},
+        "run": {"id": run.pk},
+    }
+    if len(people) == 1:
+        context["person"] = person_context(people[0])
+        ticket = people[0].tickets.filter(status__in=models.Ticket.OPEN_STATUSES).first()
+        context["ticket"] = {"id": ticket.pk, "title": ticket.title} if ticket else {}
+    elif people:
+        names = ", ".join(p.display_name for p in people[:5])
+        context["person"] = {"name": names + (" and others" if len(people) > 5 else "")}
+    return context

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -18,17 +18,23 @@ from hrsync.app import models, wiring
 from hrsync.app.connection_policies import directory_policy, lifecycle_of, scope_of
 from hrsync.app.connection_steps import safety_of
 from hrsync.app.leases import holding
-from hrsync.app.run_groups import DirectoryRead, audit_after, audit_kind, with_groups
-from hrsync.app.run_reports import report_outcomes, report_run_failure
+from hrsync.app.run_groups import DirectoryRead, with_groups
+from hrsync.app.run_records import OutcomeRecorder, Progress, refresh_links
+from hrsync.app.run_reports import (
+    failure_context,
+    report_outcomes,
+    report_run_failure,
+    run_subject,
+)
 from hrsync.app.ticket_outcomes import RunContext
-from hrsync.app.tickets import EventSink, person_context
+from hrsync.app.tickets import EventSink
 from hrsync.app.triggers import Dispatcher
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
-from hrsync.domain.ids import AccountId, PersonId
+from hrsync.domain.ids import PersonId
 from hrsync.domain.person import person_from_fields
-from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes
+from hrsync.domain.plan import Outcome, Plan, Status
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.focus import focus_plan
 from hrsync.engine.lifecycle_dates import local_day
@@ -39,10 +45,6 @@ from hrsync.engine.safety import Verdict, judge_plan
 log = structlog.get_logger(__name__)
 MAX_TRIGGER_DEPTH = 2
 _DEPTH: ContextVar[int] = ContextVar("hrsync_run_depth", default=0)
-BATCH = 500
-DN_CHANGING_KINDS = frozenset({"create", "rename", "move"})
-Progress = Callable[[int, int], None]
-"""Called with (changes handled, changes planned)."""
 
 
 @dataclass
@@ -113,8 +115,8 @@ def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
         if events is not None:
             events.fire(
                 "run.failed",
-                _run_subject(connection, run, error=str(error)),
-                context=_failure_context(connection, run, str(error), only),
+                run_subject(connection, run, error=str(error)),
+                context=failure_context(connection, run, str(error), only),
             )
         raise
     finally:
@@ -123,30 +125,6 @@ def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
         _DEPTH.reset(depth)
     bound.info("run finished", status=summary.status, plan=summary.plan)
     return summary
-
-
-def _failure_context(
-    connection: models.Connection, run: models.Run, error: str, only: Collection[str]
-) -> dict[str, Any]:
-    """What a notification about a failed run can say: the error, a hint, and who was waiting."""
-    hint = (
-        "check that the directory is reachable and the connection's settings; hrsync tries "
-        "again on the next run"
-    )
-    people = list(models.Person.objects.filter(source=connection.source, person_id__in=only)[:6])
-    context: dict[str, Any] = {
-        "connection": {"key": connection.key, "type": connection.kind},
-        "outcome": {"status": "failed", "error": error, "hint": hint},
-        "run": {"id": run.pk},
-    }
-    if len(people) == 1:
-        context["person"] = person_context(people[0])
-        ticket = people[0].tickets.filter(status__in=models.Ticket.OPEN_STATUSES).first()
-        context["ticket"] = {"id": ticket.pk, "title": ticket.title} if ticket else {}
-    elif people:
-        names = ", ".join(p.display_name for p in people[:5])
-        context["person"] = {"name": names + (" and others" if len(people) > 5 else "")}
-    return context
 
 
 @dataclass(frozen=True)
@@ -161,25 +139,6 @@ class Options:
     """An approved held plan to apply as it is, instead of planning."""
 
 
-def _run_subject(
-    connection: models.Connection,
-    run: models.Run,
-    *,
-    error: str = "",
-    reasons: Sequence[str] = (),
-    counts: Mapping[str, int] | None = None,
-) -> dict[str, Any]:
-    counts = counts or {}
-    return {
-        "connection": connection.key,
-        "connection_type": connection.kind,
-        "run_id": run.pk,
-        "error": error,
-        "reasons": list(reasons),
-        **{kind: counts.get(kind, 0) for kind in ("create", "update", "disable", "delete", "move")},
-    }
-
-
 def _run(
     connection: models.Connection, run: models.Run, options: Options, events: EventSink | None
 ) -> RunSummary:
@@ -190,7 +149,7 @@ def _run(
     target = wiring.build_target(connection)
     try:
         accounts, reserved, notes = _read_directory(target, simulate=options.simulate)
-        links = _refresh_links(connection, accounts, rows, config.person_id_attribute)
+        links = refresh_links(connection, accounts, rows, config.person_id_attribute)
         if options.approved is not None:
             return _apply_approved(run, options, events, target=target, read=(accounts, rows))
         today = local_day(options.now or timezone.now(), ZoneInfo(connection.time_zone))
@@ -229,7 +188,7 @@ def _run(
         )
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
-        recorder = _OutcomeRecorder(run, plan, rows, options.progress)
+        recorder = OutcomeRecorder(run, plan, rows, options.progress)
         if options.simulate:
             summary.status = _finish(run, models.Run.Status.SIMULATED)
         elif verdict.is_held and not options.force:
@@ -238,7 +197,7 @@ def _run(
             if events is not None:
                 events.fire(
                     "run.held",
-                    _run_subject(connection, run, reasons=verdict.reasons, counts=summary.plan),
+                    run_subject(connection, run, reasons=verdict.reasons, counts=summary.plan),
                 )
         else:
             outcomes = _apply(run, plan, target, recorder, summary)
@@ -279,7 +238,7 @@ def _apply_approved(
     stale = recheck_plan(plan, accounts, id_attribute)
     summary = RunSummary(run.pk, plan.counts())
     run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
-    recorder = _OutcomeRecorder(run, plan, rows, options.progress)
+    recorder = OutcomeRecorder(run, plan, rows, options.progress)
     outcomes = _apply(run, plan, target, recorder, summary, skipped=stale)
     _report(run, events, accounts, recorder=recorder, outcomes=outcomes)
     return summary
@@ -290,7 +249,7 @@ def _report(
     events: EventSink | None,
     accounts: Sequence[Account],
     *,
-    recorder: _OutcomeRecorder,
+    recorder: OutcomeRecorder,
     outcomes: list[Outcome],
 ) -> None:
     """Every outcome onto the persons' tickets (the run's focus only); events for triggers."""
@@ -311,7 +270,7 @@ def _apply(
     run: models.Run,
     plan: Plan,
     target: ActiveDirectoryTarget,
-    recorder: _OutcomeRecorder,
+    recorder: OutcomeRecorder,
     summary: RunSummary,
     *,
     skipped: Mapping[int, str] | None = None,
@@ -348,118 +307,3 @@ def _finish(run: models.Run, status: models.Run.Status, error: str = "") -> str:
 
 def _held_message(verdict: Verdict) -> str:
     return "held by the safety gate: " + "; ".join(verdict.reasons)
-
-
-def _refresh_links(
-    connection: models.Connection,
-    accounts: Sequence[Account],
-    rows: dict[str, models.Person],
-    id_attribute: str,
-) -> dict[PersonId, AccountId]:
-    """Link every account carrying a known person id; write only links that changed."""
-    stored = {link.person_id: link for link in models.Link.objects.filter(connection=connection)}
-    changed: list[models.Link] = []
-    for account in accounts:
-        row = rows.get(account.attributes.get(id_attribute) or "")
-        if row is None:
-            continue
-        link = stored.get(row.pk)
-        if link is None or (link.account_id, link.dn) != (account.account_id, account.dn):
-            link = models.Link(
-                connection=connection, person=row, account_id=account.account_id, dn=account.dn
-            )
-            stored[row.pk] = link
-            changed.append(link)
-    _upsert_links(changed)
-    by_pk = {row.pk: pid for pid, row in rows.items()}
-    return {
-        PersonId(by_pk[pk]): AccountId(link.account_id)
-        for pk, link in stored.items()
-        if link.account_id and pk in by_pk
-    }
-
-
-def _upsert_links(links: list[models.Link], fields: Sequence[str] = ("account_id", "dn")) -> None:
-    models.Link.objects.bulk_create(
-        links,
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["connection", "person"],
-        update_fields=[*fields, "updated"],
-    )
-
-
-class _OutcomeRecorder:
-    """Stores the planned changes, then their outcomes in batches, and links new accounts."""
-
-    def __init__(
-        self, run: models.Run, plan: Plan, rows: dict[str, models.Person], progress: Progress | None
-    ) -> None:
-        self.run, self.progress, self.rows, self.total = run, progress, rows, len(plan.changes)
-        records = [
-            models.RunChange(
-                run=run,
-                person=rows.get(str(item.get("person_id", ""))),
-                kind=str(item["kind"]),
-                dn=str(item.get("dn") or ""),
-                payload=item,
-            )
-            for item in serialise_changes(plan.changes)
-        ]
-        self.records = models.RunChange.objects.bulk_create(records, batch_size=BATCH)
-        self.pending: list[tuple[models.RunChange, Outcome]] = []
-        self.done = 0
-
-    def take(self, outcome: Outcome) -> None:
-        self.pending.append((self.records[self.done], outcome))
-        self.done += 1
-        if len(self.pending) >= BATCH:
-            self.flush()
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-
-    def flush(self) -> None:
-        for record, outcome in self.pending:
-            record.status, record.error = outcome.status, outcome.error or ""
-        models.RunChange.objects.bulk_update([r for r, _ in self.pending], ["status", "error"])
-        links = [
-            models.Link(
-                connection=self.run.connection,
-                person=record.person,
-                account_id=outcome.account_id or "",
-                dn=outcome.dn or "",
-            )
-            for record, outcome in self.pending
-            if outcome.status is Status.APPLIED
-            and record.person is not None
-            and record.kind in DN_CHANGING_KINDS
-        ]
-        models.AuditEvent.objects.bulk_create(
-            [
-                _audit_event(self.run, record, outcome)
-                for record, outcome in self.pending
-                if outcome.status is Status.APPLIED
-            ]
-        )
-        # The new DN is known now; the objectGUID of a new account is linked on the next read.
-        _upsert_links(links, fields=["dn"])
-        self.pending = []
-
-
-def _audit_event(run: models.Run, record: models.RunChange, outcome: Outcome) -> models.AuditEvent:
-    """One audit event per applied change: what the target looked like before and after."""
-    payload = record.payload
-    return models.AuditEvent(
-        actor=run.started_by,
-        action=f"change.{record.kind}",
-        object_type=audit_kind(record.kind),
-        object_key=outcome.dn or record.dn,
-        connection_key=run.connection.key,
-        person_id=record.person.person_id if record.person else "",
-        before=_jsonable(payload.get("before")),
-        after=audit_after(payload),
-    )
-
-
-def _jsonable(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}

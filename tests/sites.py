@@ -1,6 +1,6 @@
-"""A throwaway hrsync site for integration tests: a Flex HRM source on the simulator and an AD
-connection to the test Samba DC, in a base OU of the test's own, stored the way the config
-loader stores them. Secrets come from the environment (FLEX_PW, AD_PW)."""
+"""A throwaway hrsync site for integration tests: a Flex HRM simulator, a Flex HRM source on it
+and an AD connection to the test Samba DC, in a base OU of the test's own, stored the way the
+config loader stores them. Secrets come from the environment (FLEX_PW, AD_PW)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,20 @@ import pytest
 
 from hrsync.app.models import Connection, Source
 from hrsync.connectors.active_directory.client import DirectoryClient
-from hrsync.simulators.flexhrm import FlexSimulator
+from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC
 
 FLEX_PASSWORD = "pw"
+
+
+@contextmanager
+def flex_simulator(count: int, seed: int) -> Iterator[tuple[FlexSimulator, dict[str, Any]]]:
+    """A running Flex HRM simulator on a generated dataset of `count` employees, and the dataset
+    (its companies and employment types, for hand-made employees); stopped afterwards. It
+    accepts the password stored_site gives the source."""
+    dataset = generate_dataset(count=count, seed=seed)
+    with FlexSimulator(dataset, credentials=Credentials("acme", "api", FLEX_PASSWORD)) as sim:
+        yield sim, dataset
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.sites import OFFLINE_CONFIG, stored_site, throwaway_ou
+from tests.sites import OFFLINE_CONFIG, flex_simulator, stored_site, throwaway_ou
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
@@ -27,7 +27,7 @@ from hrsync.app.models import Connection, Person, RunChange
 from hrsync.app.runs import RunSummary, run_connection
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.engine.lifecycle_dates import takes_effect_at
-from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
+from hrsync.simulators.flexhrm import FlexSimulator
 from hrsync.testing.samba import SambaDC
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
@@ -105,11 +105,8 @@ class Directory:
 
 @pytest.fixture
 def hr() -> Iterator[Hr]:
-    dataset = generate_dataset(count=3, seed=5)
-    sim = FlexSimulator(dataset, credentials=Credentials("acme", "api", "pw"))
-    sim.start()
-    yield Hr(sim, dataset)
-    sim.stop()
+    with flex_simulator(count=3, seed=5) as (sim, dataset):
+        yield Hr(sim, dataset)
 
 
 @pytest.fixture

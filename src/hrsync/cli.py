@@ -384,7 +384,7 @@ def runs_approve(run_id: int, as_json: bool) -> None:
     _setup_django()
     from hrsync.app import lifecycle
 
-    held = _held_run(run_id)
+    held = _run_by_id(run_id)
     try:
         applied = lifecycle.approve_run(held, "cli")
     except (lifecycle.LifecycleError, lifecycle.RunError) as error:
@@ -419,7 +419,7 @@ def runs_reject(run_id: int, reason: str) -> None:
     _setup_django()
     from hrsync.app import lifecycle
 
-    held = _held_run(run_id)
+    held = _run_by_id(run_id)
     try:
         lifecycle.reject_run(held, "cli", reason)
     except lifecycle.LifecycleError as error:
@@ -427,7 +427,47 @@ def runs_reject(run_id: int, reason: str) -> None:
     click.echo(f"run {held.pk} rejected; nothing was applied")
 
 
-def _held_run(run_id: int) -> Any:
+@runs.command("plan")
+@click.argument("run_id", metavar="RUN", type=int)
+@click.option("--kind", default=None, help="Only changes of this kind (create, update, move, …).")
+@click.option("--search", default=None, help="Only people whose name, number or DN contains it.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+)
+def runs_plan(run_id: int, kind: str | None, search: str | None, fmt: str) -> None:
+    """Show the plan of RUN per person: each change, old → new per attribute, and why — the
+    rule that gave each value and the HR fields it read, as they were when the plan was made."""
+    _setup_django()
+    from hrsync.app import lifecycle
+
+    run = _run_by_id(run_id)
+    if fmt != "text":
+        if kind or search:
+            raise click.ClickException("--kind and --search narrow the text view only")
+        click.echo(lifecycle.export_plan(run, fmt)[1].decode(), nl=False)
+        return
+    diff = lifecycle.plan_diff(run, kind=kind, search=search)
+    for person in diff.people:
+        click.echo(f"{person.name} #{person.employee_number}")
+        for change in person.changes:
+            status = f" [{change.status}]" if change.status else ""
+            click.echo(f"  {change.kind} {change.dn} — {change.reason}{status}")
+            for attribute in change.attributes:
+                old = "—" if attribute.old is None else attribute.old
+                new = "—" if attribute.new is None else attribute.new
+                click.echo(f"    {attribute.name}: {old} → {new}")
+                if attribute.rule:
+                    reads = f" reads {attribute.fields_text()}" if attribute.fields_read else ""
+                    click.echo(f"      why: {attribute.rule_source} {attribute.rule}{reads}")
+    if not diff.people:
+        click.echo("no change matches" if kind or search else "the plan is empty")
+
+
+def _run_by_id(run_id: int) -> Any:
     from hrsync.app.models import Run
 
     run = Run.objects.select_related("connection__source").filter(pk=run_id).first()

@@ -139,6 +139,19 @@ def test_placement_creates_the_ous_and_an_org_change_moves_the_account(
         if v["employeeNumber"][0].decode() == person_id
     ]
     assert now_dn.startswith(mover_dn.split(",", 1)[0] + ",OU=Nya avdelningen,OU=")
+    # Why is the account in OU=Nya avdelningen? The plan says: the rule and the values it read.
+    shown = hrsync(env, "runs", "plan", str(moved["run_id"]), "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    people = json.loads(shown.stdout)["people"]
+    (move,) = [c for person in people for c in person["changes"] if c["kind"] == "move"]
+    (parent,) = move["attributes"]
+    assert parent["new"].startswith("OU=Nya avdelningen,OU=")
+    assert parent["rule"] == 'Join("/", "Staff", [org.Office], [org.Department])'
+    assert parent["rule_source"] == "placement"
+    assert parent["fields_read"]["org.Department"] == "Nya avdelningen"
+    assert set(parent["fields_read"]) == {"org.Office", "org.Department"}
+    text = hrsync(env, "runs", "plan", str(moved["run_id"])).stdout
+    assert 'why: placement Join("/", "Staff", [org.Office], [org.Department]) reads' in text
     again = json.loads(hrsync(env, "run", "ad", "--json").stdout)
     assert again["plan"]["move"] == 0
 

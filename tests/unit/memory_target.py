@@ -172,8 +172,10 @@ class MemoryDirectory:
         self.accounts[key] = edit(self.accounts[key])  # type: ignore[operator]
 
     def _relocate(self, dn: str, rdn: str, parent: str, cn: str | None = None) -> Applied:
-        account = self.accounts.pop(self._key(dn))
         new_dn = f"{rdn},{parent}"
+        if normalise_dn(new_dn) in self.accounts and normalise_dn(new_dn) != normalise_dn(dn):
+            raise AlreadyExistsError(f"{new_dn} exists")  # AD: entryAlreadyExists
+        account = self.accounts.pop(self._key(dn))
         attributes = dict(account.attributes) | {"_parent": parent}
         if cn is not None:
             attributes["cn"] = cn

@@ -265,8 +265,9 @@ def _save_scope(connection: Connection, values: dict[str, Any]) -> None:
     # A form that leaves a kind out (the console's step 4 shows only the account kinds) keeps
     # its stored threshold instead of resetting it to the default.
     given, stored = values.get("safety") or {}, settings.get("safety") or {}
-    kept = {kind: stored[kind] for kind in stored if kind in SafetyStep.model_fields}
-    settings["safety"] = kept | step.safety.model_dump(include=set(given) or None)
+    dumped = step.safety.model_dump()
+    kept = {kind: stored[kind] for kind in stored if kind in dumped and kind not in given}
+    settings["safety"] = dumped | kept
     # Step 4 edits the companies; scope conditions from the config file are kept.
     scope = {k: v for k, v in settings.get("scope", {}).items() if k != "companies"}
     if step.companies:

@@ -15,15 +15,22 @@ from hrsync.app import models
 from hrsync.app.connection_steps import safety_of
 from hrsync.app.run_groups import diff_entry, diff_rows
 from hrsync.domain.changes import CHANGE_KINDS
+from hrsync.domain.lineage import (
+    Derivations,
+    derivations_from_json,
+    explain,
+    lineage_from_json,
+)
 from hrsync.domain.plan import Plan, deserialise_change
 from hrsync.engine.safety import Verdict, judge_plan
-from hrsync.mapping.names import parent_of
+from hrsync.mapping.lineage import CN, PARENT
+from hrsync.mapping.names import first_rdn_value, parent_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run a cell starting with these as a formula (CSV injection): quote them."""
 CSV_COLUMNS = (
     "employee_number", "name", "person_id", "kind", "dn", "attribute", "old", "new", "reason",
-    "status", "error",
+    "status", "error", "rule", "rule_source", "fields_read",
 )  # fmt: skip
 
 
@@ -32,6 +39,16 @@ class AttributeChange:
     name: str
     old: str | None
     new: str | None
+    rule: str = ""
+    """The rule that gave the new value (its lineage); empty where hrsync records none."""
+    rule_source: str = ""
+    """"default", "override", "naming", "placement" or "hrsync"."""
+    fields_read: dict[str, str | None] = field(default_factory=dict)
+    """The HR fields the rule reads, with the values the plan was made from."""
+
+    def fields_text(self) -> str:
+        """`name = "value"` pairs, for a cell of the CSV and the diff view."""
+        return "; ".join(f"{name} = {_quoted(value)}" for name, value in self.fields_read.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +94,7 @@ def plan_diff(run: models.Run, *, kind: str | None = None, search: str | None = 
     employee number or DN contains `search` (case-insensitive)."""
     rows = list(run.changes.select_related("person").order_by("pk"))
     verdict = _verdict(run, rows)
-    people = _people(rows)
+    people = _people(rows, derivations_from_json(run.derivations))
     needle = (search or "").strip().lower()
     shown = [
         narrowed
@@ -114,11 +131,12 @@ def _csv_rows(people: Iterable[PersonDiff]) -> Iterator[tuple[str | None, ...]]:
             head = (*ident, change.kind, change.dn)
             tail = (change.reason, change.status, change.error)
             attributes = change.attributes or (AttributeChange("", None, None),)
-            for attribute in attributes:
-                yield (*head, attribute.name, attribute.old, attribute.new, *tail)
+            for a in attributes:
+                why = (a.rule, a.rule_source, a.fields_text())
+                yield (*head, a.name, a.old, a.new, *tail, *why)
 
 
-def _people(rows: Iterable[models.RunChange]) -> list[PersonDiff]:
+def _people(rows: Iterable[models.RunChange], derivations: Derivations) -> list[PersonDiff]:
     people: dict[str, PersonDiff] = {}
     for row in rows:
         pid = str(row.payload.get("person_id", ""))
@@ -128,7 +146,7 @@ def _people(rows: Iterable[models.RunChange]) -> list[PersonDiff]:
         person = people.get(pid)
         if person is None:
             person = people[pid] = PersonDiff(pid, group[1], "") if group else _person(pid, row)
-        person.changes.append(_change_view(row))
+        person.changes.append(_change_view(row, derivations))
     return sorted(people.values(), key=lambda p: (p.employee_number, p.person_id))
 
 
@@ -140,13 +158,15 @@ def _person(pid: str, row: models.RunChange) -> PersonDiff:
     return PersonDiff(pid, pid, number)
 
 
-def _change_view(row: models.RunChange) -> ChangeView:
+def _change_view(row: models.RunChange, derivations: Derivations) -> ChangeView:
     payload = row.payload
     return ChangeView(
         kind=row.kind,
         dn=row.dn,
         reason=str(payload.get("reason") or ""),
-        attributes=tuple(_attributes(row.kind, payload)),
+        attributes=tuple(
+            _explained(_attributes(row.kind, payload), payload.get("lineage"), derivations)
+        ),
         status=row.status,
         error=row.error,
     )
@@ -158,6 +178,8 @@ def _attributes(kind: str, payload: dict[str, Any]) -> Iterator[AttributeChange]
     match kind:
         case "create":
             yield AttributeChange("enabled", None, _flag(bool(payload.get("is_enabled"))))
+            yield AttributeChange(CN, None, first_rdn_value(dn))
+            yield AttributeChange(PARENT, None, parent_of(dn))
             for name, value in sorted(_dict(payload.get("attributes")).items()):
                 if value is not None:
                     yield AttributeChange(name, None, value)
@@ -166,9 +188,9 @@ def _attributes(kind: str, payload: dict[str, Any]) -> Iterator[AttributeChange]
             for name in sorted(set(before) | set(after)):
                 yield AttributeChange(name, before.get(name), after.get(name))
         case "move":
-            yield AttributeChange("parent", parent_of(dn), str(payload.get("new_parent_dn")))
+            yield AttributeChange(PARENT, parent_of(dn), str(payload.get("new_parent_dn")))
         case "rename":
-            yield AttributeChange("cn", dn.split(",", 1)[0][3:], str(payload.get("new_cn")))
+            yield AttributeChange(CN, first_rdn_value(dn), str(payload.get("new_cn")))
         case "enable" | "disable":
             yield AttributeChange("enabled", _flag(kind == "disable"), _flag(kind == "enable"))
         case "set_manager":
@@ -180,6 +202,24 @@ def _attributes(kind: str, payload: dict[str, Any]) -> Iterator[AttributeChange]
                 yield AttributeChange(name, None, value)
         case _:
             yield from (AttributeChange(*row) for row in diff_rows(kind, payload))
+
+
+def _explained(
+    attributes: Iterable[AttributeChange], raw_lineage: object, derivations: Derivations
+) -> Iterator[AttributeChange]:
+    """Each attribute with its lineage: the run's rules joined with the change's values."""
+    lineage = lineage_from_json(raw_lineage)
+    for attribute in attributes:
+        explained = explain(attribute.name, derivations, lineage)
+        if explained is None:
+            yield attribute
+        else:
+            yield dataclasses.replace(
+                attribute,
+                rule=explained.rule,
+                rule_source=explained.source,
+                fields_read=explained.fields,
+            )
 
 
 def _narrowed(person: PersonDiff, kind: str | None) -> PersonDiff | None:
@@ -210,7 +250,8 @@ def _counts(run: models.Run, rows: list[models.RunChange]) -> dict[str, int]:
 def stored_plan(run: models.Run) -> Plan:
     """The run's plan as it was recorded, change for change, in its order. An approval applies
     exactly this plan: check `Plan.fingerprint()` against the run's before trusting it."""
-    return _plan_of(list(run.changes.order_by("pk")))
+    plan = _plan_of(list(run.changes.order_by("pk")))
+    return Plan(plan.changes, derivations_from_json(run.derivations))
 
 
 def _plan_of(rows: Iterable[models.RunChange]) -> Plan:
@@ -218,11 +259,13 @@ def _plan_of(rows: Iterable[models.RunChange]) -> Plan:
 
 
 def _verdict(run: models.Run, rows: list[models.RunChange]) -> Verdict:
-    """The gate's verdict on the stored plan, against the connection's current thresholds and
-    the accounts it links now (the run's own count of accounts is not stored)."""
+    """The gate's verdict on the stored plan, against the connection's current thresholds, the
+    accounts it links now (the run's own count of accounts is not stored) and the groups the run
+    found."""
     plan = _plan_of(rows)
     linked = run.connection.links.exclude(account_id="").count()
-    return judge_plan(plan, linked, safety_of(run.connection.settings))
+    settings = safety_of(run.connection.settings)
+    return judge_plan(plan, linked, settings, managed_groups=run.managed_groups)
 
 
 def _dict(value: Any) -> dict[str, str | None]:
@@ -233,6 +276,10 @@ def _dict(value: Any) -> dict[str, str | None]:
 
 def _flag(is_on: bool) -> str:
     return "true" if is_on else "false"
+
+
+def _quoted(value: str | None) -> str:
+    return "(empty)" if value is None else f'"{value}"'
 
 
 def _text(value: Any) -> str | None:

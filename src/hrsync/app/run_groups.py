@@ -26,7 +26,7 @@ from hrsync.domain.plan import Plan
 from hrsync.engine.accounts_after import accounts_after
 from hrsync.engine.group_focus import focus_group_changes
 from hrsync.engine.groups import NamesInUse, plan_groups
-from hrsync.mapping.names import split_first_rdn, unescape_dn_value
+from hrsync.mapping.names import first_rdn_value
 
 GROUP_KINDS = frozenset(
     CHANGE_KINDS[kind]
@@ -81,7 +81,7 @@ def with_groups(
     changes = plan_groups(people, groups, after, policy, today=today, names=names)
     if only:
         changes = focus_group_changes(changes, {PersonId(pid) for pid in only}, after)
-    return GroupedPlan(Plan((*plan.changes, *changes)), len(groups))
+    return GroupedPlan(Plan((*plan.changes, *changes), plan.derivations), len(groups))
 
 
 def audit_kind(kind: str) -> str:
@@ -104,7 +104,7 @@ def diff_entry(payload: dict[str, Any], dn: str) -> tuple[str, str] | None:
     group_id = payload.get("group_id")
     if not group_id or payload.get("person_id"):
         return None
-    return f"group:{group_id}", unescape_dn_value(split_first_rdn(dn)[0].partition("=")[2])
+    return f"group:{group_id}", first_rdn_value(dn)
 
 
 def diff_rows(kind: str, payload: dict[str, Any]) -> Iterator[tuple[str, str | None, str | None]]:
@@ -117,7 +117,7 @@ def diff_rows(kind: str, payload: dict[str, Any]) -> Iterator[tuple[str, str | N
         case "update_group":
             if payload.get("new_cn"):
                 dn = str(payload.get("dn") or "")
-                old_cn = unescape_dn_value(split_first_rdn(dn)[0].partition("=")[2])
+                old_cn = first_rdn_value(dn)
                 yield "cn", old_cn, str(payload["new_cn"])
             yield from ((k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)))
         case "add_members":

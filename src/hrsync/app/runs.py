@@ -33,6 +33,7 @@ from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.ids import PersonId
+from hrsync.domain.lineage import derivations_to_json
 from hrsync.domain.person import person_from_fields
 from hrsync.domain.plan import Outcome, Plan, Status
 from hrsync.engine.apply import apply_changes
@@ -187,7 +188,8 @@ def _run(
             managed_groups=grouped.managed_groups,
         )
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
-        run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
+        _note_plan(run, plan, summary)
+        run.managed_groups = grouped.managed_groups
         recorder = OutcomeRecorder(run, plan, rows, options.progress)
         if options.simulate:
             summary.status = _finish(run, models.Run.Status.SIMULATED)
@@ -205,6 +207,13 @@ def _run(
     finally:
         target.close()
     return summary
+
+
+def _note_plan(run: models.Run, plan: Plan, summary: RunSummary) -> None:
+    """What the run keeps of its plan besides the changes: counts, the fingerprint an approval
+    is bound to, and the rules the changes' lineage refers to."""
+    run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
+    run.derivations = derivations_to_json(plan.derivations)
 
 
 def _read_directory(
@@ -237,7 +246,7 @@ def _apply_approved(
     id_attribute = wiring.target_config(run.connection).person_id_attribute
     stale = recheck_plan(plan, accounts, id_attribute)
     summary = RunSummary(run.pk, plan.counts())
-    run.plan_counts, run.fingerprint = summary.plan, plan.fingerprint()
+    _note_plan(run, plan, summary)
     recorder = OutcomeRecorder(run, plan, rows, options.progress)
     outcomes = _apply(run, plan, target, recorder, summary, skipped=stale)
     _report(run, events, accounts, recorder=recorder, outcomes=outcomes)

@@ -14,7 +14,7 @@ from hrsync.app.models import Connection, Person, Ticket, TicketConnectionState
 from hrsync.app.tickets import EventSink
 from hrsync.domain.changes import ManualStep, kind_of
 from hrsync.domain.plan import Outcome, Status
-from hrsync.engine.plan import MANAGER_UNRESOLVED
+from hrsync.engine.plan import MANAGER_UNRESOLVED, MAPPING_FAILED
 
 TARGET_LABELS = {"active_directory": "Active Directory"}
 VERBS = {
@@ -138,6 +138,14 @@ def _deferred_text(target: str, outcome: Outcome) -> str:
             f"{target}: the manager must be entered manually: {name} (employee number {number}) "
             "has no account yet. hrsync sets the manager by itself on a later run, once the "
             "manager has an account."
+        )
+    if isinstance(change, ManualStep) and change.reason == MAPPING_FAILED:
+        failed = "\n".join(f"- {name}: {message}" for name, message in change.detail.items())
+        return (
+            f"{target}: a mapping rule failed for this person, so these attributes are left as "
+            f"they are:\n{failed}\nWhat to do: correct the person's data in HR or the "
+            "connection's mapping rule (`hrsync mapping test` shows how each value is computed); "
+            "the other attributes are kept up to date meanwhile."
         )
     return f"{target}: waiting: {outcome.error}. hrsync tries again on the next run."
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hrsync.domain.account import Attributes
 from hrsync.domain.ids import AccountId, EmployeeNumber, GroupId, PersonId
+from hrsync.domain.lineage import NO_LINEAGE, Lineage
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,8 @@ class CreateAccount:
     attributes: Attributes
     is_enabled: bool
     reason: str
+    lineage: Lineage = NO_LINEAGE
+    """What the plan's rules read for this change (hrsync.domain.lineage)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,8 @@ class UpdateAttributes:
     before: Attributes
     after: Attributes
     reason: str
+    lineage: Lineage = NO_LINEAGE
+    """What the plan's rules read for this change (hrsync.domain.lineage)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,8 @@ class MoveAccount:
     dn: str
     new_parent_dn: str
     reason: str
+    lineage: Lineage = NO_LINEAGE
+    """What the plan's rules read for this change (hrsync.domain.lineage)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,8 @@ class RenameAccount:
     dn: str
     new_cn: str
     reason: str
+    lineage: Lineage = NO_LINEAGE
+    """What the plan's rules read for this change (hrsync.domain.lineage)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,13 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from hrsync.domain.changes import CHANGE_KINDS, Change, kind_of
 from hrsync.domain.ids import AccountId
+from hrsync.domain.lineage import Derivations, lineage_from_json
 
 CHANGE_TYPES = {kind: change_type for change_type, kind in CHANGE_KINDS.items()}
 
@@ -20,6 +21,8 @@ CHANGE_TYPES = {kind: change_type for change_type, kind in CHANGE_KINDS.items()}
 @dataclass(frozen=True, slots=True)
 class Plan:
     changes: tuple[Change, ...]
+    derivations: Derivations = field(default_factory=dict, compare=False)
+    """How each attribute is computed (hrsync.domain.lineage); the changes carry the values."""
 
     def counts(self) -> dict[str, int]:
         """Changes per kind; every kind present, zero when absent."""
@@ -39,8 +42,16 @@ class Plan:
 
 
 def serialise_changes(changes: tuple[Change, ...]) -> list[dict[str, object]]:
-    """Plain JSON-ready dicts, one per change, with its kind."""
-    return [{"kind": kind_of(change), **dataclasses.asdict(change)} for change in changes]
+    """Plain JSON-ready dicts, one per change, with its kind. An empty lineage is left out, so
+    plans recorded before lineage existed keep their fingerprints."""
+    return [_record(change) for change in changes]
+
+
+def _record(change: Change) -> dict[str, object]:
+    record: dict[str, object] = {"kind": kind_of(change), **dataclasses.asdict(change)}
+    if record.get("lineage") == {"values": {}, "notes": {}}:
+        del record["lineage"]
+    return record
 
 
 def deserialise_change(record: Mapping[str, Any]) -> Change:
@@ -49,6 +60,8 @@ def deserialise_change(record: Mapping[str, Any]) -> Change:
     change_type = CHANGE_TYPES[str(record["kind"])]
     names = [f.name for f in dataclasses.fields(change_type)]
     values: dict[str, Any] = {name: record.get(name) for name in names}
+    if "lineage" in values:
+        values["lineage"] = lineage_from_json(values["lineage"])
     return change_type(**values)
 
 

@@ -30,7 +30,7 @@ def focus_plan(plan: Plan, person_ids: Set[PersonId]) -> Plan:
         if isinstance(change, GroupChange) or change.person_id not in person_ids:
             continue
         kept.extend(_without_dropped_manager(change, dropped))
-    return Plan(tuple(kept))
+    return Plan(tuple(kept), plan.derivations)
 
 
 def _without_dropped_manager(change: Change, dropped: dict[str, CreateAccount]) -> list[Change]:

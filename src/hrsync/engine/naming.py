@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -104,21 +105,30 @@ def allocate_by_rule(
     raise AssertionError("unreachable: numbered candidates are unbounded")
 
 
-def choose_cn(wanted: str, employee_number: str, parent_dn: str, taken: TakenNames) -> str:
-    """The display name, or "<name> (<employee number>)" when another account in the OU has it."""
-    for candidate in cn_candidates(wanted, employee_number):
-        key = (normalise_dn(parent_dn), candidate.casefold())
-        if key not in taken.cns:
-            taken.cns.add(key)
-            return candidate
-    suffix = 2
-    while (
-        normalise_dn(parent_dn),
-        f"{wanted} ({employee_number}-{suffix})".casefold(),
-    ) in taken.cns:
-        suffix += 1
-    chosen = f"{wanted} ({employee_number}-{suffix})"
-    taken.cns.add((normalise_dn(parent_dn), chosen.casefold()))
+def choose_cn(
+    wanted: str,
+    employee_number: str,
+    parent_dn: str,
+    taken: TakenNames,
+    *,
+    passing_through: str | None = None,
+) -> str:
+    """The display name, or "<name> (<employee number>)" when another account in the OU has it.
+
+    `passing_through` is the OU an account is renamed in before it moves to `parent_dn`: the
+    name must be free there too."""
+    ous = [normalise_dn(parent_dn)]
+    if passing_through is not None:
+        ous.append(normalise_dn(passing_through))
+
+    def is_free(candidate: str) -> bool:
+        return all((ou, candidate.casefold()) not in taken.cns for ou in ous)
+
+    numbered = (f"{wanted} ({employee_number}-{n})" for n in itertools.count(2))
+    chosen = next(
+        c for c in itertools.chain(cn_candidates(wanted, employee_number), numbered) if is_free(c)
+    )
+    taken.cns.add((ous[0], chosen.casefold()))
     return chosen
 
 

@@ -36,9 +36,13 @@ from hrsync.engine.naming import (
 from hrsync.engine.scope import OutOfScope, ScopePolicy, why_out_of_scope
 from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
 from hrsync.mapping.ad_rules import day_start
+from hrsync.mapping.lineage import CN, MANAGER, PARENT, Explainer
 from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of, split_rdns
 
 MANAGER_UNRESOLVED = "manager must be entered manually"
+MAPPING_FAILED = "a mapping rule failed for this person"
+"""The reason of the manual step listing a person's failed rules (their attributes are left
+as they are until the rule or the HR data is mended)."""
 DEFAULT_LIFECYCLE = LifecyclePolicy()
 EVERYONE = ScopePolicy()
 
@@ -69,17 +73,18 @@ def plan_changes(
     matches = correlate(people, index, links)
     taken = TakenNames.of(accounts)
     taken.reserve(reserved_names)
-    builder = _PlanBuilder(policy, taken, today, lifecycle, scope)
+    builder = _PlanBuilder(policy, taken, today, lifecycle, scope, Explainer(policy))
     for person in sorted(people, key=lambda p: (p.employee_number, p.person_id)):
         builder.add_person(person, matches[person.person_id])
     builder.resolve_managers({person.person_id: person for person in people})
-    return Plan(builder.ordered())
+    return Plan(builder.ordered(), builder.explainer.derivations)
 
 
 @dataclass(slots=True)
 class _Placed:
     """A person's account as it will be after the plan: where it lives and its current manager."""
 
+    person: Person
     desired: DesiredAccount
     dn: str
     account_id: AccountId | None
@@ -93,6 +98,7 @@ class _PlanBuilder:
     today: date
     lifecycle: LifecyclePolicy
     scope: ScopePolicy
+    explainer: Explainer
     placed: dict[PersonId, _Placed] = field(default_factory=dict)
     outside: dict[PersonId, str] = field(default_factory=dict)
     """The DNs of accounts of persons outside the scope: managers for reports, never changed."""
@@ -111,16 +117,20 @@ class _PlanBuilder:
                 self._out_of_scope(person, account, f"left the scope: {left}")
             return
         standing = standing_on(person.employment, self.today, self.lifecycle)
-        desired = self._desire(person, standing)
+        desired, parent_note = self._desire(person, standing)
         if account is None:
             if standing.may_create:
-                self._create(person, desired, standing)
+                self._create(person, desired, standing, parent_note)
         elif standing.stage is Stage.EXPIRED:
             self.disables.append(
                 DeleteAccount(person.person_id, account.account_id, account.dn, standing.reason)
             )
         else:
-            self._diff(person, desired, account, standing)
+            self._diff(person, desired, account, standing, parent_note)
+        placed = self.placed.get(person.person_id)
+        if desired.problems and placed is not None:
+            failed = dict(problem.split(": ", 1) for problem in desired.problems)
+            self._manual(person.person_id, placed.dn, MAPPING_FAILED, failed)
 
     def _out_of_scope(self, person: Person, account: Account, reason: str) -> None:
         pid, aid, dn = person.person_id, account.account_id, account.dn
@@ -139,27 +149,46 @@ class _PlanBuilder:
         ous = (self.policy.users_ou, self.lifecycle.leavers_ou)
         return any(ou and _is_within(parent_of(dn), ou) for ou in ous)
 
-    def _desire(self, person: Person, standing: Standing) -> DesiredAccount:
+    def _desire(self, person: Person, standing: Standing) -> tuple[DesiredAccount, str | None]:
         """The mapping's account, enabled and placed as the person's stage says: before the
-        pre-hire window and after the last day, in the leavers OU when there is one."""
+        pre-hire window and after the last day, in the leavers OU when there is one. With it,
+        in words, why the OU is not the placement's, when it is not."""
         desired = desire_ad_account(person, self.policy, self.today)
-        parent = desired.parent_dn
+        parent, note = desired.parent_dn, None
         if standing.stage in (Stage.UPCOMING, Stage.LEFT) and self.lifecycle.leavers_ou:
             parent = self.lifecycle.leavers_ou
-        return dataclasses.replace(desired, is_enabled=standing.is_enabled, parent_dn=parent)
+            note = f"the leavers OU of the lifecycle settings ({standing.reason})"
+        elif not parent:
+            note = "the placement rule failed for this person: the account stays where it is"
+        return (
+            dataclasses.replace(desired, is_enabled=standing.is_enabled, parent_dn=parent),
+            note,
+        )
 
-    def _create(self, person: Person, desired: DesiredAccount, standing: Standing) -> None:
+    def _create(
+        self, person: Person, desired: DesiredAccount, standing: Standing, parent_note: str | None
+    ) -> None:
         sam, upn = self._login_names(person)
         parent = desired.parent_dn or self.policy.users_ou  # placement failed: the users OU
+        if not desired.parent_dn:
+            parent_note = "the placement rule failed for this person: the connection's users OU"
         cn = choose_cn(desired.cn, person.employee_number, parent, self.taken)
         dn = f"CN={escape_dn_value(cn)},{parent}"
         attributes: Attributes = {k: v for k, v in desired.attributes.items() if v is not None}
         attributes |= {"sAMAccountName": sam, "userPrincipalName": upn}
         reason = "new in HR" if desired.is_enabled else f"pre-hire: {standing.reason}"
+        notes = _notes(parent_note)
+        lineage = self.explainer.lineage(person, [*attributes, CN, PARENT], notes=notes)
         self.creates[person.person_id] = CreateAccount(
-            person.person_id, person.employee_number, dn, attributes, desired.is_enabled, reason
+            person.person_id,
+            person.employee_number,
+            dn,
+            attributes,
+            desired.is_enabled,
+            reason,
+            lineage,
         )
-        self.placed[person.person_id] = _Placed(desired, dn, None, None)
+        self.placed[person.person_id] = _Placed(person, desired, dn, None, None)
 
     def _login_names(self, person: Person) -> tuple[str, str]:
         """sAMAccountName and UPN by the connection's naming rules, else by the defaults."""
@@ -175,23 +204,77 @@ class _PlanBuilder:
         return sam, upn
 
     def _diff(
-        self, person: Person, desired: DesiredAccount, account: Account, standing: Standing
+        self,
+        person: Person,
+        desired: DesiredAccount,
+        account: Account,
+        standing: Standing,
+        parent_note: str | None,
     ) -> None:
         pid, aid = person.person_id, account.account_id
-        dn = self._rename_if_needed(person, desired, account)
+        dn, cn = self._rename_if_needed(person, desired, account)
         parent = desired.parent_dn or parent_of(dn)  # placement failed: it stays put
         if normalise_dn(parent_of(dn)) != normalise_dn(parent):
-            reason = self._move_reason(parent_of(dn), parent, standing)
-            self.first.append(MoveAccount(pid, aid, dn, parent, reason))
-            dn = _replace_parent(dn, parent)
+            dn = self._move(
+                person,
+                desired,
+                account,
+                (dn, cn),
+                parent=parent,
+                standing=standing,
+                parent_note=parent_note,
+            )
         before, after = _differing(desired.attributes, account.attributes)
         if after:
-            self.updates.append(UpdateAttributes(pid, aid, dn, before, after, "HR data changed"))
+            lineage = self.explainer.lineage(person, after)
+            self.updates.append(
+                UpdateAttributes(pid, aid, dn, before, after, "HR data changed", lineage)
+            )
         if desired.is_enabled and not account.is_enabled:
             self.updates.append(EnableAccount(pid, aid, dn, standing.reason))
         elif not desired.is_enabled and account.is_enabled:
             self.disables.append(DisableAccount(pid, aid, dn, standing.reason))
-        self.placed[pid] = _Placed(desired, dn, aid, account.attributes.get("manager"))
+        self.placed[pid] = _Placed(person, desired, dn, aid, account.attributes.get("manager"))
+
+    def _move(
+        self,
+        person: Person,
+        desired: DesiredAccount,
+        account: Account,
+        named: tuple[str, str],
+        *,
+        parent: str,
+        standing: Standing,
+        parent_note: str | None,
+    ) -> str:
+        """Move the account under `parent`; when an account there has its CN, first rename it
+        (in its current OU) to a CN free in both. The DN it ends with."""
+        dn, cn = named
+        current = parent_of(dn)
+        self.taken.release_cn(current, cn)
+        if (normalise_dn(parent), cn.casefold()) in self.taken.cns:
+            cn = choose_cn(
+                desired.cn, person.employee_number, parent, self.taken, passing_through=current
+            )
+            self.first.append(
+                RenameAccount(
+                    person.person_id,
+                    account.account_id,
+                    dn,
+                    cn,
+                    "the name is taken in the OU the account moves to",
+                    self.explainer.lineage(person, [CN]),
+                )
+            )
+            dn = f"CN={escape_dn_value(cn)},{current}"
+        else:
+            self.taken.cns.add((normalise_dn(parent), cn.casefold()))
+        reason = self._move_reason(current, parent, standing)
+        lineage = self.explainer.lineage(person, [PARENT], notes=_notes(parent_note))
+        self.first.append(
+            MoveAccount(person.person_id, account.account_id, dn, parent, reason, lineage)
+        )
+        return _replace_parent(dn, parent)
 
     def _move_reason(self, current: str, wanted: str, standing: Standing) -> str:
         leavers = normalise_dn(self.lifecycle.leavers_ou or "")
@@ -201,17 +284,23 @@ class _PlanBuilder:
             return f"{standing.reason}: moved back from the leavers OU"
         return "placement changed"
 
-    def _rename_if_needed(self, person: Person, desired: DesiredAccount, account: Account) -> str:
+    def _rename_if_needed(
+        self, person: Person, desired: DesiredAccount, account: Account
+    ) -> tuple[str, str]:
+        """(DN, CN) of the account after a rename its name asks for, if any."""
         current = account.rdn_value
         if is_cn_for(current, desired.cn, person.employee_number):
-            return account.dn
+            return account.dn, current
         parent = parent_of(account.dn)
         self.taken.release_cn(parent, current)
         new_cn = choose_cn(desired.cn, person.employee_number, parent, self.taken)
+        lineage = self.explainer.lineage(person, [CN])
         self.first.append(
-            RenameAccount(person.person_id, account.account_id, account.dn, new_cn, "name changed")
+            RenameAccount(
+                person.person_id, account.account_id, account.dn, new_cn, "name changed", lineage
+            )
         )
-        return f"CN={escape_dn_value(new_cn)},{parent}"
+        return f"CN={escape_dn_value(new_cn)},{parent}", new_cn
 
     def resolve_managers(self, people: Mapping[PersonId, Person]) -> None:
         """Point every account at its manager's final DN, or ask for a manual step."""
@@ -222,7 +311,10 @@ class _PlanBuilder:
             create = self.creates.get(pid)
             if create is not None:
                 if wanted is not None:
-                    create.attributes["manager"] = wanted
+                    create.attributes[MANAGER] = wanted
+                    create.lineage.values.update(
+                        self.explainer.lineage(placed.person, [MANAGER]).values
+                    )
             elif normalise_dn(placed.manager_dn or "") != normalise_dn(wanted or ""):
                 self.managers.append(
                     SetManager(
@@ -304,6 +396,10 @@ def _managers_first(
             state[member] = True
             ordered.append(creates[member])
     return ordered
+
+
+def _notes(parent_note: str | None) -> dict[str, str] | None:
+    return {PARENT: parent_note} if parent_note else None
 
 
 def _differing(desired: Attributes, current: Attributes) -> tuple[Attributes, Attributes]:

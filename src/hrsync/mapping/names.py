@@ -144,3 +144,8 @@ def split_first_rdn(dn: str) -> tuple[str, str]:
 
 def parent_of(dn: str) -> str:
     return split_first_rdn(dn)[1]
+
+
+def first_rdn_value(dn: str) -> str:
+    """The value of a DN's first RDN, unescaped: the CN of `CN=Andersson\\, Anna,OU=…`."""
+    return unescape_dn_value(split_first_rdn(dn)[0].partition("=")[2])

@@ -150,6 +150,12 @@ class Run(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     plan_counts: models.JSONField[dict[str, int]] = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64, blank=True)
+    derivations: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    """How the plan computed each attribute (hrsync.domain.lineage): the rules as they were
+    when it was made, joined with each change's values to explain it."""
+    managed_groups = models.PositiveIntegerField(null=True, blank=True)
+    """How many of hrsync's groups the run found: what the safety gate weighed retirements
+    against, kept so the plan's diff judges it the same way later."""
     applied = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     deferred = models.PositiveIntegerField(default=0)

@@ -22,8 +22,10 @@ from hrsync.mapping.expressions.nodes import (
     Number,
     Omitted,
     Text,
+    fields_of,
 )
 from hrsync.mapping.expressions.parser import parse
+from hrsync.mapping.expressions.person_fields import field_value
 
 __all__ = [
     "NORDIC_DIACRITICS",
@@ -39,6 +41,8 @@ __all__ = [
     "Omitted",
     "Text",
     "evaluate",
+    "field_value",
+    "fields_of",
     "format_expression",
     "parse",
 ]

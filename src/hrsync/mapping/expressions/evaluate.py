@@ -20,7 +20,7 @@ from hrsync.mapping.expressions.nodes import (
     Omitted,
     Text,
 )
-from hrsync.mapping.expressions.person_fields import CUSTOM_PREFIX, ORGANISATION_PREFIX
+from hrsync.mapping.expressions.person_fields import field_value
 from hrsync.mapping.expressions.values import Value, result_of
 
 
@@ -68,11 +68,7 @@ class _Evaluation:
     def read(self, name: str) -> str | None:
         """A field's value; organisation levels and custom fields match case-insensitively."""
         self.fields_read.add(name)
-        fields = self.context.fields
-        value = fields.get(name)
-        if value is None and name.startswith((ORGANISATION_PREFIX, CUSTOM_PREFIX)):
-            wanted = name.casefold()
-            value = next((v for k, v in fields.items() if k.casefold() == wanted), None)
+        value = field_value(self.context.fields, name)
         if value is not None and len(value) > MAX_VALUE_LENGTH:
             raise EvaluationError(
                 f"[{name}] holds {len(value):,} characters; "

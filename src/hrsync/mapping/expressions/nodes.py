@@ -52,3 +52,22 @@ class Comparison:
 Expression = Field | Text | Number | Omitted | Call | Comparison
 
 COMPARISON_OPERATORS = ("=", "<>", "<", "<=", ">", ">=")
+
+
+def fields_of(expression: Expression) -> tuple[str, ...]:
+    """Every field the expression may read, in the order written, each once: what a plan's
+    lineage shows beside a value (a superset of what one evaluation reads, e.g. both branches
+    of an IIF, which is what an admin asks about)."""
+    found: dict[str, None] = {}
+    pending: list[Expression] = [expression]
+    while pending:
+        match pending.pop():
+            case Field(name):
+                found.setdefault(name)
+            case Call(_, arguments):
+                pending.extend(reversed(arguments))
+            case Comparison(_, left, right):
+                pending.extend((right, left))
+            case Text() | Number() | Omitted():
+                pass
+    return tuple(found)

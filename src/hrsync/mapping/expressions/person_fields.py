@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 
 from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
@@ -18,6 +19,17 @@ def _fixed_fields() -> tuple[str, ...]:
 
 
 PERSON_FIELDS = _fixed_fields()
+
+
+def field_value(fields: Mapping[str, str | None], name: str) -> str | None:
+    """A field's value; organisation levels and custom fields match case-insensitively (HR
+    systems spell "Department" as they like)."""
+    value = fields.get(name)
+    if value is None and name.startswith((ORGANISATION_PREFIX, CUSTOM_PREFIX)):
+        wanted = name.casefold()
+        value = next((v for k, v in fields.items() if k.casefold() == wanted), None)
+    return value
+
 
 # Names admins bring from Entra, AD and Flex HRM.
 _SYNONYMS = {

@@ -75,6 +75,13 @@ def test_loading_the_same_config_twice_changes_nothing(home: Path, tmp_path: Pat
             "connections.ad.safety.retire_group.count: Input should be greater than or equal to 0",
         ),
         (
+            (
+                'upn_suffix = "example.test"',
+                'upn_suffix = "x"\n[connections.ad.naming]\nupn_on_rename = "always"',
+            ),
+            'connections.ad.naming.upn_on_rename: "keep" or "follow", not \'always\'',
+        ),
+        (
             ('username = "api"', 'username = "api"\n[sources.flex.shrink_guard]\ncount = -1'),
             "sources.flex.shrink_guard.count: Input should be greater than or equal to 0",
         ),

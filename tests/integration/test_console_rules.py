@@ -33,6 +33,7 @@ description = '[title]'
 
 [connections.adfile.naming]
 sam = 'Left([family_name], 6)'
+upn_on_rename = "follow"
 
 [connections.adfile.groups]
 enabled = true
@@ -58,6 +59,7 @@ RULES_FORM: dict[str, Any] = {
     "map-2-expression": "",
     "naming_sam": "Left([family_name], 6)",
     "naming_upn": "",
+    "naming_upn_on_rename": "follow",
     "placement": 'Join("/", "Staff", [company_name])',
     "groups_enabled": "on",
     "groups_levels": "Office\r\nDepartment\r\n",
@@ -158,6 +160,14 @@ def test_saved_rules_are_stored_as_the_config_file_stores_them_and_the_plan_uses
     assert attributes["p2"]["description"] == "Clerk"
     dns = {c.payload["person_id"]: c.payload["dn"] for c in creates}
     assert dns["p1"].endswith(",OU=Acme AB,OU=Staff,DC=example,DC=test")
+    # The plan's diff says why: each value with the rule that gave it and the fields it read.
+    run_id = creates.first().run_id  # type: ignore[union-attr]
+    shown = page(admin.get(f"/connections/ad/plan/{run_id}/", {"q": "Greta"}))
+    assert (
+        "<code>Join(&quot;@&quot;, ToLower([given_name]), &quot;corp.example&quot;)</code>" in shown
+    )
+    assert "reads given_name = &quot;Greta&quot;" in shown
+    assert "<code>Join(&quot;/&quot;, &quot;Staff&quot;, [company_name])</code>" in shown
 
 
 def safety_form() -> dict[str, Any]:

@@ -146,6 +146,39 @@ def test_a_name_change_renames_and_updates() -> None:
     assert run([person(1, family="Lind")], directory).is_empty
 
 
+def upn_of(directory: MemoryDirectory) -> str | None:
+    (account,) = directory.read_accounts()
+    return account.attributes.get("userPrincipalName")
+
+
+def test_a_rename_keeps_the_upn_by_default() -> None:
+    directory = MemoryDirectory()
+    run([person(1)], directory)
+    run([person(1, family="Lind")], directory)
+    assert upn_of(directory) == "anna.andersson@example.test"
+
+
+def test_a_rename_makes_a_new_upn_when_the_connection_says_follow() -> None:
+    follow = dataclasses.replace(POLICY, upn_follows_rename=True)
+    directory = MemoryDirectory()
+    for people in (
+        [person(1), person(2, family="Lind")],
+        [person(1, family="Lind"), person(2, family="Lind")],
+    ):
+        plan = plan_changes(people, directory.read_accounts(), {}, follow, TODAY)
+        apply_changes(plan.changes, directory)
+    upns = sorted(a.attributes["userPrincipalName"] or "" for a in directory.read_accounts())
+    assert upns == ["anna.lind2@example.test", "anna.lind@example.test"]
+    again = plan_changes(
+        [person(1, family="Lind"), person(2, family="Lind")],
+        directory.read_accounts(),
+        {},
+        follow,
+        TODAY,
+    )
+    assert again.is_empty
+
+
 def test_a_target_that_goes_down_defers_the_rest() -> None:
     directory = MemoryDirectory(fail_transient=100)
     people = [person(n, family=f"F{n}") for n in range(1, 8)]

@@ -226,3 +226,20 @@ def test_a_manager_outside_the_scope_is_still_the_reports_manager() -> None:
     (create,) = plan.changes
     assert isinstance(create, CreateAccount)
     assert create.attributes["manager"] == boss_dn
+
+
+def test_an_account_a_placement_rule_put_elsewhere_is_still_the_connections() -> None:
+    """Linked to the connection's person, the account is its own wherever it lies."""
+    placed = Account(
+        AccountId("g1"),
+        "CN=Anna Berg2,OU=Stockholm,OU=Staff,DC=example,DC=test",
+        True,
+        {"employeeNumber": "p2", "_parent": "OU=Stockholm,OU=Staff,DC=example,DC=test"},
+    )
+    links = {PersonId("p2"): AccountId("g1")}
+    plan = plan_changes(
+        [person(2, "External Personnel")], [placed], links, POLICY, TODAY, scope=EXCLUDE_EXTERNALS
+    )
+    (change,) = plan.changes
+    assert isinstance(change, DisableAccount)
+    assert change.dn == placed.dn

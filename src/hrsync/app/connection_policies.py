@@ -117,18 +117,27 @@ def check_placement(where: str, raw: object) -> None:
 
 
 NAMING_KEYS = ("sam", "upn")
+ON_RENAME = "upn_on_rename"
+ON_RENAME_CHOICES = ("keep", "follow")
 
 
 def check_naming(where: str, raw: object) -> None:
-    """ConfigError when the `naming` table (sam = "…", upn = "…") cannot be used."""
+    """ConfigError when the `naming` table (sam = "…", upn = "…", upn_on_rename = "keep" or
+    "follow") cannot be used."""
     if raw is None:
         return
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise ConfigError(f'{where}.naming: write sam = "expression" and upn = "expression"')
-    unknown = sorted(set(raw) - set(NAMING_KEYS))
+    unknown = sorted(set(raw) - {*NAMING_KEYS, ON_RENAME})
     if unknown:
-        raise ConfigError(f"{where}.naming: unknown {', '.join(unknown)} (sam and upn are known)")
+        raise ConfigError(
+            f"{where}.naming: unknown {', '.join(unknown)} (sam, upn and {ON_RENAME} are known)"
+        )
     for key, text in raw.items():
+        if key == ON_RENAME:
+            if text not in ON_RENAME_CHOICES:
+                raise ConfigError(f'{where}.naming.{ON_RENAME}: "keep" or "follow", not {text!r}')
+            continue
         try:
             parse_rule(key, text)
         except MappingRuleError as error:
@@ -174,6 +183,7 @@ def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> D
         config.base_dn,
         _naming_rule(connection.settings, "sam"),
         _naming_rule(connection.settings, "upn"),
+        upn_follows_rename=(connection.settings.get("naming") or {}).get(ON_RENAME) == "follow",
     )
 
 

@@ -36,7 +36,7 @@ from hrsync.engine.naming import (
 from hrsync.engine.scope import OutOfScope, ScopePolicy, why_out_of_scope
 from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
 from hrsync.mapping.ad_rules import day_start
-from hrsync.mapping.lineage import CN, MANAGER, PARENT, Explainer
+from hrsync.mapping.lineage import CN, MANAGER, PARENT, SAM, UPN, Explainer
 from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of, split_rdns
 
 MANAGER_UNRESOLVED = "manager must be entered manually"
@@ -64,9 +64,10 @@ def plan_changes(
     `reserved_names` are login names (sAMAccountName, UPN) in use outside the accounts read,
     e.g. elsewhere in the domain; new accounts avoid them. `lifecycle` says when accounts are
     made, enabled, disabled and deleted around the employment's dates. Persons outside `scope`
-    get no account; an account they have in the connection's OUs (users, leavers) is disabled,
-    deleted or left alone as the scope says, and one elsewhere is left alone (it may be another
-    connection's). Everyone is still correlated, so a manager outside the scope stays one.
+    get no account; an account of theirs linked to the connection or in its OUs (users,
+    leavers) is disabled, deleted or left alone as the scope says, and any other is left alone
+    (it may be another connection's). Everyone is still correlated, so a manager outside the
+    scope stays one.
     """
     accounts = list(accounts)
     index = AccountIndex.of(accounts, policy.person_id_attribute)
@@ -74,6 +75,7 @@ def plan_changes(
     taken = TakenNames.of(accounts)
     taken.reserve(reserved_names)
     builder = _PlanBuilder(policy, taken, today, lifecycle, scope, Explainer(policy))
+    builder.linked = frozenset(links.values())
     for person in sorted(people, key=lambda p: (p.employee_number, p.person_id)):
         builder.add_person(person, matches[person.person_id])
     builder.resolve_managers({person.person_id: person for person in people})
@@ -99,6 +101,8 @@ class _PlanBuilder:
     lifecycle: LifecyclePolicy
     scope: ScopePolicy
     explainer: Explainer
+    linked: frozenset[AccountId] = frozenset()
+    """Accounts linked to this connection's persons: its own, wherever a placement put them."""
     placed: dict[PersonId, _Placed] = field(default_factory=dict)
     outside: dict[PersonId, str] = field(default_factory=dict)
     """The DNs of accounts of persons outside the scope: managers for reports, never changed."""
@@ -135,7 +139,7 @@ class _PlanBuilder:
     def _out_of_scope(self, person: Person, account: Account, reason: str) -> None:
         pid, aid, dn = person.person_id, account.account_id, account.dn
         action = self.scope.when_out_of_scope
-        if action is OutOfScope.LEAVE or not self._is_managed(dn):
+        if action is OutOfScope.LEAVE or not self._is_managed(account):
             self.outside[pid] = dn
         elif action is OutOfScope.DELETE:
             self.disables.append(DeleteAccount(pid, aid, dn, reason))
@@ -144,10 +148,13 @@ class _PlanBuilder:
                 self.disables.append(DisableAccount(pid, aid, dn, reason))
             self.outside[pid] = dn
 
-    def _is_managed(self, dn: str) -> bool:
-        """Whether the account lies in an OU this connection places accounts in."""
+    def _is_managed(self, account: Account) -> bool:
+        """Whether the account is this connection's: linked to one of its persons, or in an OU
+        it places accounts in (users, leavers)."""
+        if account.account_id in self.linked:
+            return True
         ous = (self.policy.users_ou, self.lifecycle.leavers_ou)
-        return any(ou and _is_within(parent_of(dn), ou) for ou in ous)
+        return any(ou and _is_within(parent_of(account.dn), ou) for ou in ous)
 
     def _desire(self, person: Person, standing: Standing) -> tuple[DesiredAccount, str | None]:
         """The mapping's account, enabled and placed as the person's stage says: before the
@@ -175,7 +182,7 @@ class _PlanBuilder:
         cn = choose_cn(desired.cn, person.employee_number, parent, self.taken)
         dn = f"CN={escape_dn_value(cn)},{parent}"
         attributes: Attributes = {k: v for k, v in desired.attributes.items() if v is not None}
-        attributes |= {"sAMAccountName": sam, "userPrincipalName": upn}
+        attributes |= {SAM: sam, UPN: upn}
         reason = "new in HR" if desired.is_enabled else f"pre-hire: {standing.reason}"
         notes = _notes(parent_note)
         lineage = self.explainer.lineage(person, [*attributes, CN, PARENT], notes=notes)
@@ -193,15 +200,28 @@ class _PlanBuilder:
     def _login_names(self, person: Person) -> tuple[str, str]:
         """sAMAccountName and UPN by the connection's naming rules, else by the defaults."""
         now = day_start(self.today, self.policy.time_zone)
-        sam_rule, upn_rule = self.policy.sam_rule, self.policy.upn_rule
+        sam_rule = self.policy.sam_rule
         sam = (
             allocate_by_rule(sam_rule, person, now, "", self.taken) if sam_rule else None
         ) or allocate_sam(person.given_name, person.family_name, person.employee_number, self.taken)
-        suffix = self.policy.upn_suffix
-        upn = (
+        return sam, self._upn(person, sam)
+
+    def _upn(self, person: Person, sam: str) -> str:
+        now = day_start(self.today, self.policy.time_zone)
+        suffix, upn_rule = self.policy.upn_suffix, self.policy.upn_rule
+        return (
             allocate_by_rule(upn_rule, person, now, suffix, self.taken) if upn_rule else None
         ) or allocate_upn(person.given_name, person.family_name, suffix, sam, self.taken)
-        return sam, upn
+
+    def _follow_upn(
+        self, person: Person, account: Account, before: Attributes, after: Attributes
+    ) -> None:
+        """A renamed account's UPN made anew from the new name (`upn_on_rename = "follow"`)."""
+        current = account.attributes.get(UPN) or ""
+        self.taken.upns.discard(current.casefold())
+        upn = self._upn(person, account.attributes.get(SAM) or person.employee_number)
+        if upn.casefold() != current.casefold():
+            before[UPN], after[UPN] = current or None, upn
 
     def _diff(
         self,
@@ -225,6 +245,8 @@ class _PlanBuilder:
                 parent_note=parent_note,
             )
         before, after = _differing(desired.attributes, account.attributes)
+        if cn != account.rdn_value and self.policy.upn_follows_rename:
+            self._follow_upn(person, account, before, after)
         if after:
             lineage = self.explainer.lineage(person, after)
             self.updates.append(

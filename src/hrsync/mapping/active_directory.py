@@ -50,6 +50,9 @@ class DirectoryPolicy:
     """The naming rule for sAMAccountName; None: first letter + family name, numbered."""
     upn_rule: Rule | None = None
     """The naming rule for the UPN's part before the @; None: given.family, numbered."""
+    upn_follows_rename: bool = False
+    """Whether a renamed account gets a UPN made from its new name; by default the UPN it was
+    created with is kept (people sign in with it)."""
 
     @property
     def managed_attributes(self) -> tuple[str, ...]:

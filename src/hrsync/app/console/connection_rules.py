@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from hrsync.app import wiring
 from hrsync.app.connection_groups import GroupSettings
-from hrsync.app.connection_policies import LifecycleSettings, ScopeSettings
+from hrsync.app.connection_policies import ON_RENAME, LifecycleSettings, ScopeSettings
 from hrsync.app.connection_rules import rule_problems, with_rules
 from hrsync.app.console.access import role_required
 from hrsync.app.console.responses import render_page
@@ -48,6 +48,17 @@ class RulesForm(forms.Form):
         max_length=4000,
         widget=forms.TextInput(attrs=CODE),
         help_text="Empty: given.family, numbered.",
+    )
+    naming_upn_on_rename = forms.ChoiceField(
+        label="When a person changes name",
+        choices=(
+            ("keep", "Keep the UPN the account was created with"),
+            ("follow", "Make a new UPN from the new name"),
+        ),
+        initial="keep",
+        required=False,
+        help_text="The CN and display name always follow the name; mail follows its rule "
+        "(by default the e-mail address in HR).",
     )
     placement = forms.CharField(
         label="OU placement rule",
@@ -118,7 +129,10 @@ class RulesForm(forms.Form):
         data = self.cleaned_data
         return {
             "mapping": {row["attribute"]: row["expression"] for row in self.mapping_rows},
-            "naming": _given({k: data[f"naming_{k}"] for k in ("sam", "upn")}),
+            "naming": _given(
+                {k: data[f"naming_{k}"] for k in ("sam", "upn")}
+                | {ON_RENAME: "follow" if data[f"naming_{ON_RENAME}"] == "follow" else ""}
+            ),
             "placement": data["placement"],
             "groups": _given(_table(data, "groups"), GroupSettings),
             "lifecycle": _given(_table(data, "lifecycle"), LifecycleSettings),
@@ -191,6 +205,7 @@ def _initial(settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "naming_sam": naming.get("sam", ""),
         "naming_upn": naming.get("upn", ""),
+        f"naming_{ON_RENAME}": naming.get(ON_RENAME, "keep"),
         "placement": settings.get("placement", ""),
         "groups_enabled": groups.enabled,
         "groups_levels": "\n".join(groups.levels),

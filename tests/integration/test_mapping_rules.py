@@ -182,3 +182,71 @@ def test_naming_rules_name_new_accounts_uniquely_and_a_broken_one_is_refused(
     toml.write_text(toml.read_text().replace("Left([family_name], 4)))", "Left([family_name], 4))"))
     refused = hrsync(env, "config", "load", str(toml))
     assert refused.returncode != 0 and "connections.ad.naming.sam: line 2, column" in refused.stderr
+
+
+FAILING = """
+[connections.ad.mapping]
+title = 'FormatDateTime([given_name], "yyyy-MM-dd", "yyyy")'
+"""
+
+
+def test_a_rule_failing_for_a_person_leaves_the_attribute_and_is_told_on_the_ticket(
+    site: dict[str, Any],
+) -> None:
+    env, directory = site["env"], site["directory"]
+    toml: Path = site["toml"]
+    toml.write_text(toml.read_text(encoding="utf-8").replace(MAPPING, FAILING), encoding="utf-8")
+    assert hrsync(env, "config", "load", str(toml)).returncode == 0
+    assert hrsync(env, "import", "flex").returncode == 0
+    done = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    assert done["failed"] == 0 and done["plan"]["create"] > 0
+    assert done["plan"]["manual"] >= done["plan"]["create"]  # one per person the rule fails for
+    users = list(directory.search(site["base"], "(objectClass=user)", ["title", "givenName"]))
+    assert users and all("title" not in values for _, values in users)
+    tickets = json.loads(hrsync(env, "tickets", "list", "--open", "--json").stdout)
+    shown = json.loads(hrsync(env, "tickets", "show", str(tickets[0]["id"]), "--json").stdout)
+    told = [c["text"] for c in shown["comments"] if "a mapping rule failed" in c["text"]]
+    assert len(told) == 1
+    assert "- title: " in told[0] and "FormatDateTime" in told[0]
+    hrsync(env, "run", "ad", "--json")
+    again = json.loads(hrsync(env, "tickets", "show", str(tickets[0]["id"]), "--json").stdout)
+    assert [c["text"] for c in again["comments"] if "a mapping rule failed" in c["text"]] == told
+
+
+SAME_NAME_PLACEMENT = """
+[connections.ad]
+placement = 'Join("/", "Staff", [org.Department])'
+"""
+
+
+def test_a_move_into_an_ou_holding_the_same_cn_renames_then_moves(site: dict[str, Any]) -> None:
+    env, directory, sim = site["env"], site["directory"], site["sim"]
+    toml: Path = site["toml"]
+    text = toml.read_text(encoding="utf-8").replace(MAPPING, "")
+    toml.write_text(
+        text.replace("[connections.ad]\n", SAME_NAME_PLACEMENT.lstrip(), 1), encoding="utf-8"
+    )
+    assert hrsync(env, "config", "load", str(toml)).returncode == 0
+    assert hrsync(env, "import", "flex").returncode == 0
+    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["failed"] == 0
+    accounts = directory.search(site["base"], "(objectClass=user)", ["employeeNumber"])
+    first, second = sorted(values["employeeNumber"][0].decode() for _, values in accounts)[:2]
+    for person_id, department in ((first, "Inköp"), (second, "Försäljning")):
+        sim.patch_employee(
+            person_id,
+            {"firstName": "Kim", "lastName": "Lund", "organization": {"Department": department}},
+        )
+    assert hrsync(env, "import", "flex").returncode == 0
+    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["failed"] == 0
+    sim.patch_employee(second, {"organization": {"Department": "Inköp"}})
+    assert hrsync(env, "import", "flex").returncode == 0
+
+    moved = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+
+    assert moved["failed"] == 0 and moved["plan"]["rename"] == 1 and moved["plan"]["move"] == 1
+    found = directory.search(
+        f"OU=Inköp,OU=Staff,{site['base']}", "(objectClass=user)", ["cn", "employeeNumber"]
+    )
+    cns = sorted(values["cn"][0].decode() for _, values in found)
+    assert cns[0] == "Kim Lund" and cns[1].startswith("Kim Lund (")
+    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["plan"]["rename"] == 0

@@ -269,11 +269,14 @@ def test_an_admin_walks_the_steps_simulates_schedules_and_activates(source: Sour
     scope = {"disable_percent": 5, "disable_count": 5, "delete_percent": 1, "delete_count": 1}
     scope |= {"move_percent": 20, "move_count": 9, "rename_percent": 5, "rename_count": 10}
     scope |= {"wipe_percent": 5, "wipe_count": 10, "companies": "Acme AB\n"}
+    scope |= {"retire_group_percent": 50, "retire_group_count": 3}
+    scope |= {"remove_members_percent": 5, "remove_members_count": 10}
     client.post("/connections/ad/step/4/", scope)
     connection = Connection.objects.get(key="ad")
     assert (connection.state, connection.step) == ("simulation", 5)
     assert connection.settings["scope"] == {"companies": ["Acme AB"]}
     assert connection.settings["safety"]["move"] == {"percent": 20, "count": 9}
+    assert connection.settings["safety"]["retire_group"] == {"percent": 50, "count": 3}
     assert client.get("/connections/ad/step/6/")["Location"] == "/connections/ad/step/5/"
 
     client.post("/connections/ad/simulate/")

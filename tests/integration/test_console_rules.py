@@ -171,7 +171,7 @@ def test_saved_rules_are_stored_as_the_config_file_stores_them_and_the_plan_uses
 
 
 def safety_form() -> dict[str, Any]:
-    kinds = ("disable", "delete", "move", "rename", "wipe")
+    kinds = ("disable", "delete", "move", "rename", "wipe", "retire_group", "remove_members")
     return {
         f"{kind}_{part}": 100 if part == "percent" else 1000
         for kind in kinds

@@ -73,14 +73,18 @@ class TargetStepForm(forms.Form):
         return values
 
 
+ACCOUNTS, GROUPS = "the accounts", "hrsync's groups"
 GUARDED = (
-    ("disable", "Disables"),
-    ("delete", "Deletes"),
-    ("move", "Moves"),
-    ("rename", "Renames"),
-    ("wipe", "An attribute emptied"),
+    ("disable", "Disables", ACCOUNTS),
+    ("delete", "Deletes", ACCOUNTS),
+    ("move", "Moves", ACCOUNTS),
+    ("rename", "Renames", ACCOUNTS),
+    ("wipe", "An attribute emptied", ACCOUNTS),
+    ("retire_group", "Groups retired", GROUPS),
+    ("remove_members", "Memberships removed", ACCOUNTS),
 )
-"""The safety gate's thresholds as the form shows them: one row per kind, two fields each."""
+"""The safety gate's thresholds as the form shows them: one row per kind, two fields each, and
+what the percentage is of."""
 
 
 class ScopeStepForm(forms.Form):
@@ -93,9 +97,9 @@ class ScopeStepForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for kind, label in GUARDED:
+        for kind, label, of_what in GUARDED:
             self.fields[f"{kind}_percent"] = forms.FloatField(
-                label=f"{label}: more than this percent of the accounts",
+                label=f"{label}: more than this percent of {of_what}",
                 min_value=0,
                 max_value=100,
                 initial=DEFAULT_THRESHOLD.percent,
@@ -106,14 +110,17 @@ class ScopeStepForm(forms.Form):
                 initial=DEFAULT_THRESHOLD.count,
             )
 
-    def threshold_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
-        return [(label, self[f"{kind}_percent"], self[f"{kind}_count"]) for kind, label in GUARDED]
+    def threshold_rows(self) -> list[tuple[str, str, forms.BoundField, forms.BoundField]]:
+        return [
+            (label, of_what, self[f"{kind}_percent"], self[f"{kind}_count"])
+            for kind, label, of_what in GUARDED
+        ]
 
     @classmethod
     def initial_for(cls, connection: Connection) -> dict[str, Any]:
         policy = safety_of(connection.settings)
         values: dict[str, Any] = {}
-        for kind, _ in GUARDED:
+        for kind, _, _ in GUARDED:
             threshold = policy.threshold(kind)
             values |= {f"{kind}_percent": threshold.percent, f"{kind}_count": threshold.count}
         companies = connection.settings.get("scope", {}).get("companies", [])
@@ -123,7 +130,7 @@ class ScopeStepForm(forms.Form):
         data = self.cleaned_data
         safety = {
             kind: {"percent": data[f"{kind}_percent"], "count": data[f"{kind}_count"]}
-            for kind, _ in GUARDED
+            for kind, _, _ in GUARDED
         }
         companies = str(data.get("companies") or "").splitlines()
         return {"safety": safety, "companies": companies}

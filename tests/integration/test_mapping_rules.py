@@ -61,6 +61,25 @@ def hrsync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def use_rules(site: dict[str, Any], rules: str, *, on_the_connection: bool = False) -> None:
+    """The site's config with `rules` instead of MAPPING; keys of the connection's own table
+    (placement) go in it, before its sub-tables. Loaded, and the source imported."""
+    toml: Path = site["toml"]
+    text = toml.read_text(encoding="utf-8").replace(MAPPING, "" if on_the_connection else rules)
+    if on_the_connection:
+        text = text.replace("[connections.ad]\n", rules.lstrip(), 1)
+    toml.write_text(text, encoding="utf-8")
+    assert hrsync(site["env"], "config", "load", str(toml)).returncode == 0, "config"
+    assert hrsync(site["env"], "import", "flex").returncode == 0
+
+
+def run_ad(env: dict[str, str]) -> dict[str, Any]:
+    done = hrsync(env, "run", "ad", "--json")
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
 def test_an_override_is_applied_by_a_run_and_explained(site: dict[str, Any]) -> None:
     env = site["env"]
     assert hrsync(env, "config", "load", str(site["toml"])).returncode == 0
@@ -90,7 +109,7 @@ def test_an_override_is_applied_by_a_run_and_explained(site: dict[str, Any]) -> 
     assert rows["mail"]["value"].endswith("@corp.example.se")
     assert (rows["sn"]["source"], rows["sn"]["rule"]) == ("default", "[family_name]")
     assert hrsync(env, "run", "ad", "--json").returncode == 0
-    again = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    again = run_ad(env)
     assert again["plan"]["update"] == 0  # the overrides converge: nothing to do twice
 
 
@@ -116,13 +135,8 @@ def test_placement_creates_the_ous_and_an_org_change_moves_the_account(
     site: dict[str, Any],
 ) -> None:
     env, directory = site["env"], site["directory"]
-    toml: Path = site["toml"]
-    text = toml.read_text(encoding="utf-8").replace(MAPPING, "")
-    # The placement rule goes in the connection's own table, before its sub-tables.
-    toml.write_text(text.replace("[connections.ad]\n", PLACEMENT.lstrip(), 1), encoding="utf-8")
-    assert hrsync(env, "config", "load", str(toml)).returncode == 0, "config"
-    assert hrsync(env, "import", "flex").returncode == 0
-    first = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    use_rules(site, PLACEMENT, on_the_connection=True)
+    first = run_ad(env)
     assert first["failed"] == 0 and first["plan"]["create"] > 0
     users = list(directory.search(site["base"], "(objectClass=user)", ["employeeNumber"]))
     staff = f"OU=Staff,{site['base']}".lower()
@@ -131,7 +145,7 @@ def test_placement_creates_the_ous_and_an_org_change_moves_the_account(
     person_id = values["employeeNumber"][0].decode()
     site["sim"].patch_employee(person_id, {"organization": {"Department": "Nya avdelningen"}})
     assert hrsync(env, "import", "flex").returncode == 0
-    moved = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    moved = run_ad(env)
     assert moved["plan"]["move"] == 1 and moved["failed"] == 0
     (now_dn,) = [
         dn
@@ -152,7 +166,7 @@ def test_placement_creates_the_ous_and_an_org_change_moves_the_account(
     assert set(parent["fields_read"]) == {"org.Office", "org.Department"}
     text = hrsync(env, "runs", "plan", str(moved["run_id"])).stdout
     assert 'why: placement Join("/", "Staff", [org.Office], [org.Department]) reads' in text
-    again = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    again = run_ad(env)
     assert again["plan"]["move"] == 0
 
 
@@ -169,10 +183,8 @@ def test_naming_rules_name_new_accounts_uniquely_and_a_broken_one_is_refused(
 ) -> None:
     env, directory = site["env"], site["directory"]
     toml: Path = site["toml"]
-    toml.write_text(toml.read_text(encoding="utf-8").replace(MAPPING, NAMING), encoding="utf-8")
-    assert hrsync(env, "config", "load", str(toml)).returncode == 0
-    assert hrsync(env, "import", "flex").returncode == 0
-    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["failed"] == 0
+    use_rules(site, NAMING)
+    assert run_ad(env)["failed"] == 0
     found = directory.search(
         site["base"], "(objectClass=user)", ["sAMAccountName", "userPrincipalName"]
     )
@@ -194,11 +206,8 @@ def test_a_rule_failing_for_a_person_leaves_the_attribute_and_is_told_on_the_tic
     site: dict[str, Any],
 ) -> None:
     env, directory = site["env"], site["directory"]
-    toml: Path = site["toml"]
-    toml.write_text(toml.read_text(encoding="utf-8").replace(MAPPING, FAILING), encoding="utf-8")
-    assert hrsync(env, "config", "load", str(toml)).returncode == 0
-    assert hrsync(env, "import", "flex").returncode == 0
-    done = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    use_rules(site, FAILING)
+    done = run_ad(env)
     assert done["failed"] == 0 and done["plan"]["create"] > 0
     assert done["plan"]["manual"] >= done["plan"]["create"]  # one per person the rule fails for
     users = list(directory.search(site["base"], "(objectClass=user)", ["title", "givenName"]))
@@ -221,14 +230,8 @@ placement = 'Join("/", "Staff", [org.Department])'
 
 def test_a_move_into_an_ou_holding_the_same_cn_renames_then_moves(site: dict[str, Any]) -> None:
     env, directory, sim = site["env"], site["directory"], site["sim"]
-    toml: Path = site["toml"]
-    text = toml.read_text(encoding="utf-8").replace(MAPPING, "")
-    toml.write_text(
-        text.replace("[connections.ad]\n", SAME_NAME_PLACEMENT.lstrip(), 1), encoding="utf-8"
-    )
-    assert hrsync(env, "config", "load", str(toml)).returncode == 0
-    assert hrsync(env, "import", "flex").returncode == 0
-    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["failed"] == 0
+    use_rules(site, SAME_NAME_PLACEMENT, on_the_connection=True)
+    assert run_ad(env)["failed"] == 0
     accounts = directory.search(site["base"], "(objectClass=user)", ["employeeNumber"])
     first, second = sorted(values["employeeNumber"][0].decode() for _, values in accounts)[:2]
     for person_id, department in ((first, "Inköp"), (second, "Försäljning")):
@@ -237,11 +240,11 @@ def test_a_move_into_an_ou_holding_the_same_cn_renames_then_moves(site: dict[str
             {"firstName": "Kim", "lastName": "Lund", "organization": {"Department": department}},
         )
     assert hrsync(env, "import", "flex").returncode == 0
-    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["failed"] == 0
+    assert run_ad(env)["failed"] == 0
     sim.patch_employee(second, {"organization": {"Department": "Inköp"}})
     assert hrsync(env, "import", "flex").returncode == 0
 
-    moved = json.loads(hrsync(env, "run", "ad", "--json").stdout)
+    moved = run_ad(env)
 
     assert moved["failed"] == 0 and moved["plan"]["rename"] == 1 and moved["plan"]["move"] == 1
     found = directory.search(
@@ -249,4 +252,4 @@ def test_a_move_into_an_ou_holding_the_same_cn_renames_then_moves(site: dict[str
     )
     cns = sorted(values["cn"][0].decode() for _, values in found)
     assert cns[0] == "Kim Lund" and cns[1].startswith("Kim Lund (")
-    assert json.loads(hrsync(env, "run", "ad", "--json").stdout)["plan"]["rename"] == 0
+    assert run_ad(env)["plan"]["rename"] == 0

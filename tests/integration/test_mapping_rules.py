@@ -73,6 +73,11 @@ def use_rules(site: dict[str, Any], rules: str, *, on_the_connection: bool = Fal
     assert hrsync(site["env"], "import", "flex").returncode == 0
 
 
+def first_employee_number(directory: DirectoryClient, site: dict[str, Any]) -> str:
+    (_, values), *_ = directory.search(site["base"], "(objectClass=user)", ["employeeID"])
+    return str(values["employeeID"][0].decode())
+
+
 def run_ad(env: dict[str, str]) -> dict[str, Any]:
     done = hrsync(env, "run", "ad", "--json")
     assert done.returncode == 0, done.stderr
@@ -191,6 +196,13 @@ def test_naming_rules_name_new_accounts_uniquely_and_a_broken_one_is_refused(
     sams = [v["sAMAccountName"][0].decode() for _, v in found]
     assert sams and all("." in sam and len(sam) <= 20 for sam in sams)
     assert len(set(sams)) == len(sams)
+    number = first_employee_number(directory, site)
+    shown = json.loads(hrsync(env, "mapping", "test", "ad", number, "--json").stdout)
+    rows = {row["attribute"]: row for row in shown[0]["attributes"]}
+    assert rows["sAMAccountName"]["source"] == "naming"
+    assert rows["sAMAccountName"]["rule"].startswith("SelectUniqueValue(")
+    assert rows["userPrincipalName"]["value"].endswith("@example.test")
+    assert set(rows["userPrincipalName"]["fields_read"]) == {"given_name", "family_name"}
     toml.write_text(toml.read_text().replace("Left([family_name], 4)))", "Left([family_name], 4))"))
     refused = hrsync(env, "config", "load", str(toml))
     assert refused.returncode != 0 and "connections.ad.naming.sam: line 2, column" in refused.stderr

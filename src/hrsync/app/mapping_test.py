@@ -13,9 +13,11 @@ from hrsync.app import models, wiring
 from hrsync.app.connection_policies import directory_policy
 from hrsync.domain.ids import PersonId
 from hrsync.domain.person import Person, person_from_fields
-from hrsync.mapping.active_directory import desire_ad_account
+from hrsync.engine.naming import TakenNames, login_names
+from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
 from hrsync.mapping.ad_rules import DEFAULT_RULES, Rule, day_start, parse_rule
 from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate
+from hrsync.mapping.lineage import SAM, UPN, derivations
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,8 @@ class AttributeExplanation:
     value: str | None
     rule: str
     source: str
-    """"default" or "override"."""
+    """"default", "override", "naming" (the connection's login-name rule) or "hrsync" (hrsync's
+    own default login names, described in words)."""
     fields_read: tuple[str, ...]
     steps: tuple[str, ...]
 
@@ -95,6 +98,7 @@ def explain_mapping(
                     context,
                 )
             )
+        explained += _login_rows(person, policy, context.now)
         explanations.append(
             MappingExplanation(
                 person.person_id,
@@ -119,6 +123,26 @@ def _explain(
         fields, steps = (), (f"failed: {error}",)
     source = "override" if is_override else "default"
     return AttributeExplanation(rule.attribute, value, rule.text, source, fields, steps)
+
+
+def _login_rows(
+    person: Person, policy: DirectoryPolicy, now: datetime
+) -> list[AttributeExplanation]:
+    """sAMAccountName and UPN as the naming rules give them before they are made unique: in a
+    run, a name already taken in the directory, or earlier in the run, gets a number."""
+    names = dict(zip((SAM, UPN), login_names(person, policy, now, TakenNames()), strict=True))
+    rules = derivations(policy)
+    return [
+        AttributeExplanation(
+            name,
+            names[name],
+            rules[name].rule,
+            rules[name].source,
+            rules[name].fields,
+            ("set when the account is created; numbered in the run if the name is taken",),
+        )
+        for name in (SAM, UPN)
+    ]
 
 
 def _name(person: Person) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from hrsync.domain.account import Account
 from hrsync.domain.person import Person
+from hrsync.mapping.active_directory import DirectoryPolicy
 from hrsync.mapping.ad_rules import Rule, single_value
 from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate
 from hrsync.mapping.names import fold_to_ascii, login_part, normalise_dn
@@ -103,6 +104,28 @@ def allocate_by_rule(
             names.add(full(candidate).casefold())
             return full(candidate)
     raise AssertionError("unreachable: numbered candidates are unbounded")
+
+
+def login_names(
+    person: Person, policy: DirectoryPolicy, now: datetime, taken: TakenNames
+) -> tuple[str, str]:
+    """sAMAccountName and UPN for a new account, by the connection's naming rules, else by the
+    defaults; each unique against `taken`, which then holds them."""
+    rule = policy.sam_rule
+    sam = (allocate_by_rule(rule, person, now, "", taken) if rule else None) or allocate_sam(
+        person.given_name, person.family_name, person.employee_number, taken
+    )
+    return sam, upn_for(person, policy, now, sam, taken)
+
+
+def upn_for(
+    person: Person, policy: DirectoryPolicy, now: datetime, sam: str, taken: TakenNames
+) -> str:
+    """The UPN by the connection's rule, else given.family (`sam` when both are empty)."""
+    suffix, rule = policy.upn_suffix, policy.upn_rule
+    return (allocate_by_rule(rule, person, now, suffix, taken) if rule else None) or allocate_upn(
+        person.given_name, person.family_name, suffix, sam, taken
+    )
 
 
 def choose_cn(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from hrsync.domain.account import Account, Attributes, DesiredAccount
 from hrsync.domain.changes import (
@@ -25,14 +25,7 @@ from hrsync.domain.person import Person
 from hrsync.domain.plan import Plan
 from hrsync.engine.correlate import AccountIndex, correlate
 from hrsync.engine.lifecycle_dates import LifecyclePolicy, Stage, Standing, standing_on
-from hrsync.engine.naming import (
-    TakenNames,
-    allocate_by_rule,
-    allocate_sam,
-    allocate_upn,
-    choose_cn,
-    is_cn_for,
-)
+from hrsync.engine.naming import TakenNames, choose_cn, is_cn_for, login_names, upn_for
 from hrsync.engine.scope import OutOfScope, ScopePolicy, why_out_of_scope
 from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
 from hrsync.mapping.ad_rules import day_start
@@ -198,20 +191,11 @@ class _PlanBuilder:
         self.placed[person.person_id] = _Placed(person, desired, dn, None, None)
 
     def _login_names(self, person: Person) -> tuple[str, str]:
-        """sAMAccountName and UPN by the connection's naming rules, else by the defaults."""
-        now = day_start(self.today, self.policy.time_zone)
-        sam_rule = self.policy.sam_rule
-        sam = (
-            allocate_by_rule(sam_rule, person, now, "", self.taken) if sam_rule else None
-        ) or allocate_sam(person.given_name, person.family_name, person.employee_number, self.taken)
-        return sam, self._upn(person, sam)
+        return login_names(person, self.policy, self._now(), self.taken)
 
-    def _upn(self, person: Person, sam: str) -> str:
-        now = day_start(self.today, self.policy.time_zone)
-        suffix, upn_rule = self.policy.upn_suffix, self.policy.upn_rule
-        return (
-            allocate_by_rule(upn_rule, person, now, suffix, self.taken) if upn_rule else None
-        ) or allocate_upn(person.given_name, person.family_name, suffix, sam, self.taken)
+    def _now(self) -> datetime:
+        """What Now() is in this plan's rules: the start of its day in the connection's zone."""
+        return day_start(self.today, self.policy.time_zone)
 
     def _follow_upn(
         self, person: Person, account: Account, before: Attributes, after: Attributes
@@ -219,7 +203,8 @@ class _PlanBuilder:
         """A renamed account's UPN made anew from the new name (`upn_on_rename = "follow"`)."""
         current = account.attributes.get(UPN) or ""
         self.taken.upns.discard(current.casefold())
-        upn = self._upn(person, account.attributes.get(SAM) or person.employee_number)
+        sam = account.attributes.get(SAM) or person.employee_number
+        upn = upn_for(person, self.policy, self._now(), sam, self.taken)
         if upn.casefold() != current.casefold():
             before[UPN], after[UPN] = current or None, upn
 

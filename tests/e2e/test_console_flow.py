@@ -176,13 +176,18 @@ def fill_target_settings(page: Page, samba_dc: SambaDC, domain_base: str) -> Non
 
 
 def check_simulate_diff(page: Page, screenshot: Screenshot) -> None:
-    """The plan as a per-person diff: counts, the gate's verdict, a filter that narrows it."""
+    """The plan as a per-person diff: counts, the gate's verdict, each value's lineage, a filter
+    that narrows it."""
     expect(heading(page, re.compile(r"Simulation #\d+"))).to_be_visible()
     expect(page.get_by_role("heading", name="Safety gate: passes")).to_be_visible()
     people = page.get_by_role("region", name="Changes per person")
     first = people.get_by_role("article").first
     expect(first.get_by_role("heading")).to_contain_text("create")
     expect(first.get_by_role("rowheader", name="sAMAccountName")).to_be_visible()
+    # Each value says why: the rule that gave it and the HR fields it read.
+    given = first.get_by_role("row").filter(has=page.get_by_role("rowheader", name="givenName"))
+    expect(given.get_by_role("cell").last).to_contain_text("[given_name]")
+    expect(given.get_by_role("cell").last).to_contain_text("reads given_name")
     title = re.match(r"(.+?)\s+#(\d+)", first.get_by_role("heading").inner_text())
     assert title is not None
     name, number = title.groups()

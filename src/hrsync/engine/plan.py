@@ -168,7 +168,7 @@ class _PlanBuilder:
     def _create(
         self, person: Person, desired: DesiredAccount, standing: Standing, parent_note: str | None
     ) -> None:
-        sam, upn = self._login_names(person)
+        sam, upn = login_names(person, self.policy, self._now(), self.taken)
         parent = desired.parent_dn or self.policy.users_ou  # placement failed: the users OU
         if not desired.parent_dn:
             parent_note = "the placement rule failed for this person: the connection's users OU"
@@ -189,9 +189,6 @@ class _PlanBuilder:
             lineage,
         )
         self.placed[person.person_id] = _Placed(person, desired, dn, None, None)
-
-    def _login_names(self, person: Person) -> tuple[str, str]:
-        return login_names(person, self.policy, self._now(), self.taken)
 
     def _now(self) -> datetime:
         """What Now() is in this plan's rules: the start of its day in the connection's zone."""

@@ -39,6 +39,7 @@ from hrsync.connectors.flexhrm.parse import (
     read_coded,
     read_company,
     read_level,
+    record_id,
     sanitise,
     select_distributions,
 )
@@ -156,6 +157,23 @@ def test_normalise_keys_turns_pascal_case_into_camel_case_at_every_depth() -> No
         "employment": [{"employmentNumber": "7"}],
         "emailWork": "x",
     }
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": " e-1 ", "firstName": "A"},
+        {"Id": "e-1"},
+        {"ID": "e-1", "Employment": [{"Id": "not this one"}]},
+        {"id": "e-0", "ID": "e-1"},
+        {"iD": "e-1"},
+        {"id": {"nested": "e-1"}},
+        {},
+    ],
+)
+def test_record_id_reads_the_id_as_normalising_the_record_would(record: dict[str, Any]) -> None:
+    expected = normalise_keys(record).get("id")
+    assert record_id(record) == (expected.strip() if isinstance(expected, str) else None)
 
 
 @pytest.mark.parametrize(

@@ -56,12 +56,12 @@ def open_tickets(
     changes = list(changes)
     if not changes:
         return
-    open_by_person = {
-        ticket.person_id: ticket
-        for ticket in Ticket.objects.filter(
-            person_id__in=[c.person_id for c in changes], status__in=Ticket.OPEN_STATUSES
-        ).order_by("opened")
-    }
+    # The assignees come along: each `ticket.updated` subject names its ticket's assignee, which
+    # would otherwise cost a query per assigned ticket.
+    open_now = Ticket.objects.filter(
+        person_id__in=[c.person_id for c in changes], status__in=Ticket.OPEN_STATUSES
+    ).select_related("assignee_user", "assignee_group")
+    open_by_person = {ticket.person_id: ticket for ticket in open_now.order_by("opened")}
     fresh = [c for c in changes if c.person_id not in open_by_person]
     created = Ticket.objects.bulk_create([_new_ticket(change) for change in fresh])
     # The opening is not stored as an entry: the ticket itself holds when, what and the diff

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -102,8 +103,7 @@ class Person:
 
     def content_hash(self) -> str:
         """A stable digest of every field: equal hashes mean nothing changed."""
-        canonical = json.dumps(self.fields(), ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return hash_fields(self.fields())
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +113,13 @@ class InvalidRecord:
     source_ref: str
     reason: str
     excerpt: str = ""
+
+
+def hash_fields(flat: Mapping[str, str | None]) -> str:
+    """`Person.content_hash` of the person whose `fields()` these are: for callers that hold
+    the fields already (an import stores them too), so they are not built twice."""
+    canonical = json.dumps(flat, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _level(pairs: tuple[tuple[str, str], ...], level: str) -> str | None:

@@ -53,8 +53,11 @@ def camel_case(key: str) -> str:
 
 
 def record_id(record: Record) -> str | None:
-    """The `id` of a record in either casing, as text."""
-    return _plain(normalise_keys(dict(record)).get("id"))
+    """The `id` of a record in either casing, as text (the last spelling wins, as in
+    `normalise_keys`). Only the top-level keys are read: `parse_person` normalises the whole
+    record anyway, and doing it here too made each employee's keys be normalised twice."""
+    ids = [value for key, value in record.items() if camel_case(str(key)) == "id"]
+    return _plain(ids[-1]) if ids else None
 
 
 # Lookups: the per-company tables that turn ids into names.

@@ -32,7 +32,7 @@ SEED_RULE = Rule(
 KNOWN: dict[str, set[str]] = {
     "connections": {"ad", "scim-slack"},
     "channels": {"it", "managers"},
-    "templates": {"joiner_provisioned", "provisioning_failed", "run_held"},
+    "templates": {"import_held", "joiner_provisioned", "provisioning_failed", "run_held"},
 }
 SUBJECT: dict[str, Any] = {
     "created": True,

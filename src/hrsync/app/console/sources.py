@@ -21,7 +21,7 @@ from hrsync.app.console.source_forms import (
     password_note,
     probe_source,
 )
-from hrsync.app.imports import import_source
+from hrsync.app.imports import ImportSummary, import_source
 from hrsync.app.models import Import, Source
 from hrsync.app.roles import Role
 from hrsync.app.secrets import SecretError
@@ -184,10 +184,22 @@ def source_import(request: HttpRequest, key: str) -> HttpResponse:
         messages.error(request, f"The import failed: {error}")
     else:
         counts = summary.counts()
-        audit.record(actor(request), "source.imported", "source", key, after=counts)
-        shown = ", ".join(f"{n} {label}" for label, n in counts.items())
-        messages.success(request, f"Import {summary.import_id} finished: {shown}.")
+        held = {"held": summary.held} if summary.held else {}
+        audit.record(actor(request), "source.imported", "source", key, after=counts | held)
+        _tell_outcome(request, key, summary)
     return redirect(f"/sources/{key}/")
+
+
+def _tell_outcome(request: HttpRequest, key: str, summary: ImportSummary) -> None:
+    if summary.held:
+        messages.warning(
+            request,
+            f"Import {summary.import_id} was held by the shrink guard and recorded nothing: "
+            f"{summary.held}. Once you know why, accept it: hrsync import {key} --accept-shrink",
+        )
+        return
+    shown = ", ".join(f"{n} {label}" for label, n in summary.counts().items())
+    messages.success(request, f"Import {summary.import_id} finished: {shown}.")
 
 
 @role_required(Role.ADMIN)

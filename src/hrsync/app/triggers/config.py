@@ -12,7 +12,9 @@ from hrsync.app.models import Channel, Connection, Trigger
 from hrsync.engine.conditions import as_condition_value
 from hrsync.engine.rules import Rule, rule_from_json, validate_rule
 
-FALLBACK_TEMPLATES = frozenset({"joiner_provisioned", "provisioning_failed", "run_held"})
+FALLBACK_TEMPLATES = frozenset(
+    {"import_held", "joiner_provisioned", "provisioning_failed", "run_held"}
+)
 """The default templates' names, used only while `hrsync.app.notify` cannot be imported."""
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -34,6 +34,10 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+EXPLAINED_KINDS = frozenset({"create", "update", "move", "rename", "set_manager"})
+"""The changes that carry lineage (hrsync.domain.lineage); groups and account states do not."""
+
+
 @dataclass(frozen=True, slots=True)
 class AttributeChange:
     name: str
@@ -166,6 +170,8 @@ def _change_view(row: models.RunChange, derivations: Derivations) -> ChangeView:
         reason=str(payload.get("reason") or ""),
         attributes=tuple(
             _explained(_attributes(row.kind, payload), payload.get("lineage"), derivations)
+            if row.kind in EXPLAINED_KINDS
+            else _attributes(row.kind, payload)
         ),
         status=row.status,
         error=row.error,

@@ -88,6 +88,8 @@ class SetManager:
     before: str | None
     after: str | None
     reason: str
+    lineage: Lineage = NO_LINEAGE
+    """What the plan's rules read for this change (hrsync.domain.lineage)."""
 
 
 @dataclass(frozen=True, slots=True)

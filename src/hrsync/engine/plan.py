@@ -328,6 +328,7 @@ class _PlanBuilder:
                         placed.manager_dn,
                         wanted,
                         "manager changed in HR",
+                        self.explainer.lineage(placed.person, [MANAGER]),
                     )
                 )
 

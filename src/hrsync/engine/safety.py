@@ -80,8 +80,8 @@ def judge_plan(
     exceed their threshold out of `existing_accounts` (the accounts the connection links), or
     the group retirements out of `managed_groups` (the groups hrsync keeps for the connection).
     One reason per excess. `managed_groups` is None when they were not counted (a run recorded
-    before runs kept the count, judged again in its diff): retirements are then held on their count alone, so the gate never
-    loosens for want of a count."""
+    before runs kept the count, judged again in its diff): retirements are then held on their
+    count alone, so the gate never loosens for want of a count."""
     counts = plan.counts()
     reasons: list[str] = []
     for kind in GUARDED_KINDS:

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -22,8 +21,6 @@ from tests.integration.api_data import (
     TARGET_SETTINGS,
     Dataset,
     client_for,
-    make_dataset,
-    make_users,
     token_for,
 )
 
@@ -32,7 +29,7 @@ from hrsync.app.models import ApiToken, AuditEvent, Channel, Connection, Source
 from hrsync.app.secrets import decrypt
 from hrsync.app.tokens import SHOWN_PREFIX, token_digest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 
 CHANNEL_SECRET = "whsec_channel-secret-for-tests"
 NEW_PASSWORD = "new-Pa55word-typed-in"
@@ -114,21 +111,6 @@ CHECKS_ONLY = {
     "/api/triggers/validate",
 }
 """POSTs that change nothing (and are not audited)."""
-
-
-@pytest.fixture(autouse=True)
-def fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRSYNC_FERNET_KEYS", Fernet.generate_key().decode())
-
-
-@pytest.fixture
-def users() -> dict[str, User]:
-    return make_users()
-
-
-@pytest.fixture
-def data() -> Dataset:
-    return make_dataset()
 
 
 def call(client: Client, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

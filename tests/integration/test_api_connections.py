@@ -11,34 +11,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from django.contrib.auth.models import User
 from django.test import Client
 from tests.integration.api_data import (
     TARGET_SETTINGS,
     client_for,
     make_dataset,
-    make_users,
 )
 
 from hrsync.app.models import AuditEvent, Connection, Person, Run
 from hrsync.domain.plan import Plan
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 
 PEOPLE = 12
 FLEX_USER = Credentials(instance="acme", username="api", password="flex-secret-for-tests")
-
-
-@pytest.fixture(autouse=True)
-def fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRSYNC_FERNET_KEYS", Fernet.generate_key().decode())
-
-
-@pytest.fixture
-def users() -> dict[str, User]:
-    return make_users()
 
 
 @pytest.fixture

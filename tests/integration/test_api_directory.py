@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from django.test import Client
 from tests.integration.api_data import client_for, make_users
 
@@ -21,14 +20,9 @@ from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC
 
-pytestmark = [pytest.mark.django_db, pytest.mark.samba]
+pytestmark = [pytest.mark.django_db, pytest.mark.samba, pytest.mark.usefixtures("fernet_key")]
 
 PEOPLE = 6
-
-
-@pytest.fixture(autouse=True)
-def fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRSYNC_FERNET_KEYS", Fernet.generate_key().decode())
 
 
 @pytest.fixture

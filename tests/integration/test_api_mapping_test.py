@@ -8,36 +8,19 @@ import json
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from django.contrib.auth.models import User
 from django.test import Client
-from tests.integration.api_data import Dataset, client_for, make_dataset, make_users
+from tests.integration.api_data import Dataset, client_for
 
 from hrsync.app.connection_rules import RULE_KEYS
 from hrsync.app.mapping_test import explain_mapping
 from hrsync.app.models import AuditEvent, Connection
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 
 MAIL_RULE = 'Join("@", ToLower([given_name]), "corp.example")'
 TEST_URL = "/api/connections/ad/mapping-test"
 RULES_URL = "/api/connections/ad/steps/mapping"
-
-
-@pytest.fixture(autouse=True)
-def fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRSYNC_FERNET_KEYS", Fernet.generate_key().decode())
-
-
-@pytest.fixture
-def users() -> dict[str, User]:
-    return make_users()
-
-
-@pytest.fixture
-def data() -> Dataset:
-    """Connection "ad" (active) on source "hr", whose one person, Anna Berg, is number 1001."""
-    return make_dataset()
 
 
 def put(client: Client, body: dict[str, Any] | None) -> Any:

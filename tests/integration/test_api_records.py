@@ -13,31 +13,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
-from tests.integration.api_data import Dataset, client_for, make_dataset, make_users
+from tests.integration.api_data import Dataset, client_for
 from tests.webhook_receiver import WebhookReceiver, run_webhook_receiver
 
 from hrsync.app.api import paging
 from hrsync.app.console.channel_secrets import is_stored_in_console
 from hrsync.app.models import AuditEvent, Channel, Delivery, Ticket, Trigger
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 
 HOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 CHAT_URL = "https://hooks.slack.test/services/T000/B000/chat-url-secret-part"
-
-
-@pytest.fixture(autouse=True)
-def fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRSYNC_FERNET_KEYS", Fernet.generate_key().decode())
-
-
-@pytest.fixture
-def users() -> dict[str, User]:
-    return make_users()
 
 
 @pytest.fixture
@@ -48,11 +37,6 @@ def admin(users: dict[str, User]) -> Client:
 @pytest.fixture
 def operator(users: dict[str, User]) -> Client:
     return client_for(users["operator"])
-
-
-@pytest.fixture
-def data() -> Dataset:
-    return make_dataset()
 
 
 @pytest.fixture

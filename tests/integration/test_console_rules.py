@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from tests.integration.test_console_connections import TARGET, client_for, domain_person
 from tests.sites import OFFLINE_CONFIG
 
@@ -20,7 +19,7 @@ from hrsync.app.config_file import load_config
 from hrsync.app.connection_rules import RULE_KEYS
 from hrsync.app.models import AuditEvent, Connection, Person, RunChange, Source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 
 MAIL_RULE = 'Join("@", ToLower([given_name]), "corp.example")'
 RULES_TOML = """
@@ -82,11 +81,6 @@ RULES_FORM: dict[str, Any] = {
 EMPTY_FORM: dict[str, Any] = {"groups_scope": "global", "scope_match": "all"} | {
     "scope_when_out_of_scope": "disable"
 }
-
-
-@pytest.fixture(autouse=True)
-def fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRSYNC_FERNET_KEYS", Fernet.generate_key().decode())
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ changes that carry one: a group's displayName is not explained by the users' dis
 from __future__ import annotations
 
 import pytest
-from cryptography.fernet import Fernet
 from tests.integration.api_data import make_dataset
 
 from hrsync.app.models import Run, RunChange
@@ -16,13 +15,8 @@ from hrsync.domain.plan import serialise_changes
 from hrsync.mapping.active_directory import DirectoryPolicy
 from hrsync.mapping.lineage import derivations
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 POLICY = DirectoryPolicy("OU=People,DC=example,DC=test", "example.test")
-
-
-@pytest.fixture(autouse=True)
-def fernet_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRSYNC_FERNET_KEYS", Fernet.generate_key().decode())
 
 
 def test_only_changes_with_lineage_are_explained() -> None:

@@ -1,0 +1,38 @@
+"""`hrsync …`: the command line, thin over the app's services.
+
+`main` is the console-script entry point (`hrsync.cli:main`); each command module defines its
+commands on their own and they are added to `main` here, so no module imports this package back.
+"""
+
+from __future__ import annotations
+
+import click
+
+from hrsync.app.logs import configure_logging
+from hrsync.cli import admin, config, imports, runs, serving, tickets
+from hrsync.simulators.flexhrm.command import flexhrm_sim
+
+
+@click.group()
+@click.version_option(package_name="hrsync")
+def main() -> None:
+    """hrsync: HR-driven provisioning from Flex HRM to Active Directory and applications.
+
+    Data lives in $HRSYNC_HOME (default ./.hrsync); set DATABASE_URL for PostgreSQL.
+    """
+    configure_logging()
+
+
+main.add_command(flexhrm_sim)
+main.add_command(config.config)
+main.add_command(config.mapping)
+main.add_command(imports.import_command)
+main.add_command(imports.invalid_command)
+main.add_command(runs.run_command)
+main.add_command(runs.runs)
+main.add_command(tickets.tickets)
+main.add_command(serving.serve)
+main.add_command(serving.worker)
+main.add_command(serving.scheduler_group)
+main.add_command(admin.createadmin)
+main.add_command(admin.keys)

@@ -1,0 +1,139 @@
+"""`hrsync serve`, `worker` and `scheduler`: the long-running processes, and one scheduler tick."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from hrsync.cli.django_setup import setup_django
+from hrsync.cli.runs import job_row
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Web threads.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="Job worker threads; 0 runs neither workers nor the scheduler (they run elsewhere).",
+)
+def serve(host: str, port: int, threads: int, workers: int) -> None:
+    """Serve the console and the REST API (waitress), with the scheduler and job workers.
+
+    SIGTERM or Ctrl-C stops it; running jobs get up to a minute to finish."""
+    setup_django()
+    import signal
+
+    import waitress
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.wsgi import get_wsgi_application
+
+    from hrsync.app.workers import Background
+
+    background = Background(workers) if workers else None
+    # SIGTERM (systemd's stop) ends waitress like Ctrl-C, so the jobs running here may finish.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(f"hrsync console on http://{host}:{port}/  (API: http://{host}:{port}/api/docs)")
+    if background is not None:
+        click.echo(f"scheduler and {workers} job worker(s) in this process ({_queue_label()})")
+        background.start()
+    try:
+        waitress.serve(
+            StaticFilesHandler(get_wsgi_application()),
+            host=host,
+            port=port,
+            threads=threads,
+            ident="hrsync",
+        )
+    finally:
+        if background is not None:
+            background.stop()
+
+
+@click.group("scheduler", invoke_without_command=True)
+@click.option(
+    "--interval", default=5.0, show_default=True, type=click.FloatRange(0.5, 60), help="Seconds."
+)
+@click.pass_context
+def scheduler_group(context: click.Context, interval: float) -> None:
+    """The scheduler: record due imports and runs exactly once and put them on the queue.
+
+    Without a subcommand it runs until stopped (SIGTERM or Ctrl-C); any number may run."""
+    if context.invoked_subcommand is not None:
+        return
+    setup_django()
+    import signal
+    import threading
+
+    from hrsync.app.workers import run_scheduler
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"hrsync scheduler: a step every {interval:g} s (queue: {_queue_label()})")
+    run_scheduler(stop, interval)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--processes", is_flag=True, help="Worker processes instead of threads (one core each)."
+)
+def worker(workers: int, processes: bool) -> None:
+    """Run queued imports and connection runs until stopped. SIGTERM (systemd's stop): no new
+    jobs, running ones get up to a minute to finish. Ctrl-C (SIGINT): stop at once."""
+    setup_django()
+    from hrsync.app.workers import consumer
+
+    kind = "process" if processes else "thread"
+    click.echo(f"hrsync worker: {workers} {kind}(s) on {_queue_label()}")
+    consumer(workers, kind).run()
+
+
+def _queue_label() -> str:
+    """The queue URL without a password, for a start-up line."""
+    from urllib.parse import urlsplit
+
+    from hrsync.app.job_queue import queue_url
+
+    parts = urlsplit(queue_url())
+    host = parts.hostname or ""
+    shown = f"{host}:{parts.port}" if parts.port else host
+    return f"{parts.scheme}://{shown}{parts.path}"
+
+
+@scheduler_group.command("tick")
+@click.option("--json", "as_json", is_flag=True)
+def scheduler_tick(as_json: bool) -> None:
+    """One tick: re-queue stuck work, queue what is due now, and run the queue in this process."""
+    setup_django()
+    import socket
+
+    from django.utils import timezone
+
+    from hrsync.app import scheduler
+
+    now = timezone.now()
+    requeued = scheduler.sweep(now)
+    queued = scheduler.tick(now)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    ran = []
+    while (job := scheduler.claim_and_run(worker)) is not None:
+        ran.append(job)
+    rows = [job_row(job) for job in ran]
+    if as_json:
+        click.echo(json.dumps({"queued": len(queued), "requeued": len(requeued), "ran": rows}))
+        return
+    click.echo(f"queued {len(queued)}, re-queued {len(requeued)}, ran {len(rows)}")
+    for row in rows:
+        made = f"run {row['run']}" if row["run"] else f"import {row['import'] or '-'}"
+        error = f": {row['error']}" if row["error"] else ""
+        click.echo(
+            f"{row['kind']} {row['key']} @ {row['scheduled_for']} {row['state']} ({made}){error}"
+        )

@@ -109,15 +109,7 @@ class SafetyStep(BaseModel):
     remove_members: ThresholdStep = Field(default_factory=ThresholdStep)
 
     def policy(self) -> SafetyPolicy:
-        return SafetyPolicy(
-            disable=self.disable.threshold(),
-            delete=self.delete.threshold(),
-            move=self.move.threshold(),
-            rename=self.rename.threshold(),
-            wipe=self.wipe.threshold(),
-            retire_group=self.retire_group.threshold(),
-            remove_members=self.remove_members.threshold(),
-        )
+        return SafetyPolicy(**{kind: step.threshold() for kind, step in self})
 
 
 class ScopeStep(BaseModel):

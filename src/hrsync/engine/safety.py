@@ -52,16 +52,11 @@ class SafetyPolicy:
     remove_members: Threshold = field(default_factory=Threshold)
 
     def threshold(self, kind: str) -> Threshold:
-        thresholds = {
-            "disable": self.disable,
-            "delete": self.delete,
-            "move": self.move,
-            "rename": self.rename,
-            "wipe": self.wipe,
-            "retire_group": self.retire_group,
-            "remove_members": self.remove_members,
-        }
-        return thresholds[kind]
+        """The threshold of a guarded kind, by the name of its field; KeyError for another."""
+        found = getattr(self, kind, None)
+        if not isinstance(found, Threshold):
+            raise KeyError(kind)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

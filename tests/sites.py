@@ -4,9 +4,11 @@ config loader stores them. Secrets come from the environment (FLEX_PW, AD_PW).""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,15 @@ from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_datas
 from hrsync.testing.samba import SambaDC
 
 FLEX_PASSWORD = "pw"
+
+
+def cli_env(home: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of an `hrsync` subprocess keeping its store in `home`: the test run's
+    own DATABASE_URL is left out (the SQLite file in `home` is used) unless `database_url` names
+    a database, and `extra` is added (the passwords the config's password_env names)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"DATABASE_URL": database_url} if database_url else {}
+    return env | {"HRSYNC_HOME": str(home), **extra}
 
 
 @contextmanager

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from tests.integration.test_ad_target import raw
 
 from hrsync.connectors.active_directory.client import DirectoryClient
-from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.escaping import dn_key
 from hrsync.connectors.active_directory.groups import group_type, marker
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
@@ -106,16 +106,6 @@ def sync(ad_target: ActiveDirectoryTarget) -> Sync:
     ou = f"OU=Org,{ad_target.config.users_ou_dn}"
     prefix = f"t{uuid.uuid4().hex[:3]}-"
     return Sync(ad_target, GroupPolicy(LEVELS, ou, grace_days=14, sam_prefix=prefix))
-
-
-def raw(config: ActiveDirectoryConfig, dn: str, *attributes: str) -> dict[str, list[bytes]]:
-    client = DirectoryClient(config)
-    try:
-        values = client.read(dn, attributes)
-    finally:
-        client.close()
-    assert values is not None
-    return values
 
 
 def test_three_levels_with_a_renamed_department_and_a_team_retired_after_the_grace_period(

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.sites import OFFLINE_CONFIG
+from tests.sites import OFFLINE_CONFIG, cli_env
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
 
@@ -17,8 +17,7 @@ CONFIG = OFFLINE_CONFIG
 
 
 def hrsync(home: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {"HRSYNC_HOME": str(home), **extra_env}
+    env = cli_env(home, **extra_env)
     return subprocess.run([HRSYNC, *args], env=env, capture_output=True, text=True, check=False)
 
 

@@ -7,7 +7,6 @@ verification, SQLite in a throwaway HRSYNC_HOME. The steps build on each other, 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 from tests.plans import NOTHING
 from tests.servers import database_url
+from tests.sites import cli_env
 
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
@@ -115,13 +115,7 @@ def _flow(
         directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
     home = tmp_path_factory.mktemp("home")
     (home / "flow.toml").write_text(config_toml(sim, samba_dc, bases), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {"DATABASE_URL": url} if url else {}
-    env |= {
-        "HRSYNC_HOME": str(home),
-        "FLEX_PASSWORD": "flex-secret",
-        "AD_PASSWORD": samba_dc.admin_password,
-    }
+    env = cli_env(home, url, FLEX_PASSWORD="flex-secret", AD_PASSWORD=samba_dc.admin_password)
     subprocess.run([HRSYNC, "config", "load", str(home / "flow.toml")], env=env, check=True)
     try:
         yield Flow(sim, dataset, env, home, directory, bases["ad"])

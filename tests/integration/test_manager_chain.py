@@ -6,7 +6,6 @@ no restart, no HR edit of the reports."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 from tests.integration.test_foundation_flow import config_toml
+from tests.sites import cli_env
 
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
@@ -36,12 +36,7 @@ def chain(
     sim.start()
     base = f"OU=chain{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
     admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {
-        "HRSYNC_HOME": str(tmp_path),
-        "FLEX_PASSWORD": "flex-secret",
-        "AD_PASSWORD": samba_dc.admin_password,
-    }
+    env = cli_env(tmp_path, FLEX_PASSWORD="flex-secret", AD_PASSWORD=samba_dc.admin_password)
     (tmp_path / "hrsync.toml").write_text(config_toml(sim, samba_dc, {"ad": base}), "utf-8")
     ids = [str(uuid.uuid4()) for _ in range(DEPTH)]  # ids[0] is the top manager
     people = [

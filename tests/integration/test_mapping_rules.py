@@ -4,7 +4,6 @@ run on a real Samba AD DC, and explained by `hrsync mapping test`."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.integration.test_foundation_flow import config_toml
+from tests.sites import cli_env
 
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.mapping.names import fold_to_ascii
@@ -40,12 +40,7 @@ def site(
     sim.start()
     base = f"OU=map{uuid.uuid4().hex[:8]},{samba_dc.base_dn}"
     admin_directory.add(base, {"objectClass": [b"top", b"organizationalUnit"]})
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {
-        "HRSYNC_HOME": str(tmp_path),
-        "FLEX_PASSWORD": "flex-secret",
-        "AD_PASSWORD": samba_dc.admin_password,
-    }
+    env = cli_env(tmp_path, FLEX_PASSWORD="flex-secret", AD_PASSWORD=samba_dc.admin_password)
     toml = tmp_path / "hrsync.toml"
     toml.write_text(config_toml(sim, samba_dc, {"ad": base}) + MAPPING, encoding="utf-8")
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.sites import cli_env
 
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
@@ -59,8 +59,7 @@ class Cli:
 
 
 def cli_in(home: Path, **env: str) -> Cli:
-    clean = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return Cli(clean | {"HRSYNC_HOME": str(home), "FLEX_PASSWORD": "flex-secret", **env}, home)
+    return Cli(cli_env(home, FLEX_PASSWORD="flex-secret", **env), home)
 
 
 def source_toml(sim: FlexSimulator, extra: str = "") -> str:

@@ -7,7 +7,6 @@ expired, the sweeper, on-change queueing, a worker step that records a failure, 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from tests.servers import database_url
-from tests.sites import OFFLINE_CONFIG
+from tests.sites import OFFLINE_CONFIG, cli_env
 
 from hrsync.app import leases, scheduler
 from hrsync.app.models import Connection, JobRun, Lease, Run, Source
@@ -264,10 +263,7 @@ CONNECTIONS = 20
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     with database_url(request.param) as url:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env |= {"DATABASE_URL": url} if url else {}
-        env |= {"HRSYNC_HOME": str(tmp_path)}
-        yield env
+        yield cli_env(tmp_path, url)
 
 
 def run_script(script: str, env: dict[str, str]) -> Any:
@@ -386,8 +382,7 @@ Connection.objects.update(created=hour_ago, schedule="* * * * *")
 def test_the_scheduler_tick_command_runs_what_is_due_and_runs_list_shows_it(
     tmp_path: Path,
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {"HRSYNC_HOME": str(tmp_path), "FLEX_PASSWORD": "x", "AD_PASSWORD": "x"}
+    env = cli_env(tmp_path, FLEX_PASSWORD="x", AD_PASSWORD="x")
 
     def hrsync(*args: str) -> str:
         done = subprocess.run(

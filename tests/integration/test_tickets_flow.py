@@ -8,7 +8,6 @@ aiosmtpd sink with STARTTLS and AUTH, SQLite in a throwaway HRSYNC_HOME, `hrsync
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 from tests.mail_sink import PASSWORD, USERNAME, MailSink, run_mail_sink
+from tests.sites import cli_env
 from tests.tcp_relay import TcpRelay
 
 from hrsync.connectors.active_directory.client import DirectoryClient
@@ -123,13 +123,12 @@ def desk(
     with run_mail_sink(home) as sink:
         path = home / "desk.toml"
         path.write_text(config(f"ldaps://{relay.host}:{relay.port}", samba_dc, base, sim, sink))
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env |= {
-            "HRSYNC_HOME": str(home),
-            "FLEX_PASSWORD": "flex-secret",
-            "AD_PASSWORD": samba_dc.admin_password,
-            "SMTP_PASSWORD": PASSWORD,
-        }
+        env = cli_env(
+            home,
+            FLEX_PASSWORD="flex-secret",
+            AD_PASSWORD=samba_dc.admin_password,
+            SMTP_PASSWORD=PASSWORD,
+        )
         desk = Desk(sim, dataset, env, sink, relay, directory, base)
         desk.hrsync("config", "load", str(path))
         try:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench.measure import Measured, measure
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.connectors.active_directory.passwords import initial_password
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
@@ -20,7 +21,6 @@ from hrsync.connectors.flexhrm.source import FlexHrmSource
 from hrsync.domain.changes import CreateAccount
 from hrsync.domain.person import Person
 from hrsync.engine.plan import plan_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC
 
@@ -101,7 +101,7 @@ def _ldapadd(dc: SambaDC, people: list[Person], workdir: Path) -> Measured:
 def _entry(create: CreateAccount) -> str:
     password = f'"{initial_password()}"'.encode("utf-16-le")
     lines = [
-        f"dn:: {_b64(create.dn)}",
+        f"dn:: {_b64(create.ref)}",
         "objectClass: top",
         "objectClass: person",
         "objectClass: organizationalPerson",

@@ -22,6 +22,10 @@ from pathlib import Path
 import ldap.dn
 
 from bench.measure import measure
+from hrsync.connectors.active_directory.dn import parent_of
+from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
 from hrsync.domain.account import Account
@@ -32,13 +36,13 @@ from hrsync.domain.person import Person
 from hrsync.engine.accounts_after import accounts_after
 from hrsync.engine.groups import GroupPolicy, plan_groups
 from hrsync.engine.plan import plan_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.names import parent_of
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 
 BASE = "DC=example,DC=test"
 POLICY = DirectoryPolicy(f"OU=People,{BASE}", "example.test")
-GROUPS = GroupPolicy(levels=("Office", "Department"), ou=f"OU=Groups,{BASE}")
+GROUPS = GroupPolicy(
+    levels=("Office", "Department"), naming=DirectoryGroupNaming(f"OU=Groups,{BASE}")
+)
 PASSWORD = "bench-secret"
 GOAL_SECONDS = 5.0
 GOAL_RSS_MB = 500.0
@@ -80,7 +84,7 @@ def _child(url: str) -> None:
     started = time.perf_counter()
     plan = plan_changes(changed, accounts, {}, POLICY, today)
     accounts_seconds = time.perf_counter() - started
-    after = accounts_after(accounts, {}, plan.changes, POLICY.person_id_attribute)
+    after = accounts_after(accounts, {}, plan.changes, POLICY.person_id_attribute, AD_PROFILE)
     group_changes = plan_groups(changed, groups, after, GROUPS, today=today)
     total = time.perf_counter() - started
     print(
@@ -104,15 +108,18 @@ def _directory_holding(people: list[Person], today: date) -> tuple[list[Account]
     """The accounts and groups hrsync's first run would leave for these persons."""
     first = plan_changes(people, [], {}, POLICY, today)
     accounts = [_account(c) for c in first.changes if isinstance(c, CreateAccount)]
-    after = accounts_after(accounts, {}, (), POLICY.person_id_attribute)
+    after = accounts_after(accounts, {}, (), POLICY.person_id_attribute, AD_PROFILE)
     changes = plan_groups(people, [], after, GROUPS, today=today)
     members: dict[str, list[str]] = {}
     for change in changes:
         if isinstance(change, AddMembers):
-            members.setdefault(change.dn, []).extend(change.members)
+            members.setdefault(change.ref, []).extend(change.members)
     groups = [
         Group(
-            c.group_id, c.dn, dict(c.attributes) | {"cn": _cn(c.dn)}, tuple(members.get(c.dn, ()))
+            c.group_id,
+            c.ref,
+            dict(c.attributes) | {"cn": _cn(c.ref)},
+            tuple(members.get(c.ref, ())),
         )
         for c in changes
         if isinstance(c, CreateGroup)
@@ -127,8 +134,9 @@ def _cn(dn: str) -> str:
 
 
 def _account(create: CreateAccount) -> Account:
-    attributes = dict(create.attributes) | {"cn": _cn(create.dn), "_parent": parent_of(create.dn)}
-    return Account(AccountId(str(uuid.uuid4())), create.dn, create.is_enabled, attributes)
+    attributes = dict(create.attributes) | {"cn": _cn(create.ref)}
+    account_id = AccountId(str(uuid.uuid4()))
+    return Account(account_id, create.ref, create.is_enabled, attributes, parent_of(create.ref))
 
 
 def _changed(people: list[Person]) -> list[Person]:

@@ -179,7 +179,7 @@ def _ticket(source: Source, person: Person) -> Ticket:
 
 def _held_run(connection: Connection, person: Person) -> Run:
     Link.objects.create(
-        connection=connection, person=person, account_id="guid-1", dn="CN=Anna Berg,OU=Staff"
+        connection=connection, person=person, account_id="guid-1", ref="CN=Anna Berg,OU=Staff"
     )
     run = Run.objects.create(
         connection=connection,
@@ -192,12 +192,12 @@ def _held_run(connection: Connection, person: Person) -> Run:
         run=run,
         person=person,
         kind="disable",
-        dn="CN=Anna Berg,OU=Staff,DC=example,DC=org",
+        ref="CN=Anna Berg,OU=Staff,DC=example,DC=org",
         payload={
             "kind": "disable",
             "person_id": person.person_id,
             "account_id": "guid-1",
-            "dn": "CN=Anna Berg,OU=Staff,DC=example,DC=org",
+            "ref": "CN=Anna Berg,OU=Staff,DC=example,DC=org",
             "reason": "left on 2026-01-31",
         },
     )

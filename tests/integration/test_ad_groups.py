@@ -13,7 +13,10 @@ from tests.integration.test_ad_target import raw
 
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.connectors.active_directory.escaping import dn_key
+from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
 from hrsync.connectors.active_directory.groups import group_type, marker
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.changes import (
     AddMembers,
@@ -33,7 +36,6 @@ from hrsync.engine.accounts_after import accounts_after
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.groups import GroupPolicy, NamesInUse, plan_groups
 from hrsync.engine.plan import plan_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
 
 pytestmark = pytest.mark.samba
 
@@ -77,9 +79,11 @@ class Sync:
     def plan(self, people: list[Person], today: date = TODAY) -> Plan:
         policy = self.accounts_policy
         accounts = list(self.target.read_accounts())
-        logins = list(self.target.read_login_names())
+        logins = list(self.target.read_reserved_names())
         account_plan = plan_changes(people, accounts, {}, policy, today, reserved_names=logins)
-        after = accounts_after(accounts, {}, account_plan.changes, policy.person_id_attribute)
+        after = accounts_after(
+            accounts, {}, account_plan.changes, policy.person_id_attribute, AD_PROFILE
+        )
         groups, other_cns = self.target.read_groups(self.groups.ou)
         names = NamesInUse(other_cns, frozenset(login.casefold() for login in logins))
         changes = plan_groups(people, groups, after, self.groups, today=today, names=names)
@@ -93,7 +97,7 @@ class Sync:
         return [c for c in plan.changes if isinstance(c, GroupChange)]
 
     def read(self) -> dict[str, Group]:
-        return {g.cn: g for g in self.target.read_groups(self.groups.ou)[0]}
+        return {g.name: g for g in self.target.read_groups(self.groups.ou)[0]}
 
     def members(self, group: Group) -> set[str]:
         """The CNs of the group's members."""
@@ -105,7 +109,9 @@ def sync(ad_target: ActiveDirectoryTarget) -> Sync:
     """Groups in an OU below the test's users OU (deleted with it afterwards)."""
     ou = f"OU=Org,{ad_target.config.users_ou_dn}"
     prefix = f"t{uuid.uuid4().hex[:3]}-"
-    return Sync(ad_target, GroupPolicy(LEVELS, ou, grace_days=14, sam_prefix=prefix))
+    return Sync(
+        ad_target, GroupPolicy(LEVELS, DirectoryGroupNaming(ou, sam_prefix=prefix), grace_days=14)
+    )
 
 
 def test_three_levels_with_a_renamed_department_and_a_team_retired_after_the_grace_period(
@@ -131,14 +137,14 @@ def test_three_levels_with_a_renamed_department_and_a_team_retired_after_the_gra
     }
     assert sync.members(groups["Stockholm - Finance - Payable"]) == {"Gun Gruppsson1"}
     payable = groups["Stockholm - Finance - Payable"]
-    values = raw(sync.target.config, payable.dn, "groupType", "adminDescription", "displayName")
+    values = raw(sync.target.config, payable.ref, "groupType", "adminDescription", "displayName")
     assert values["groupType"] == [str(group_type("global")).encode()]
     assert values["adminDescription"] == [marker(payable.group_id).encode()]
     assert values["displayName"] == [b"Payable"]
     assert sync.plan(people).is_empty
 
     # HR renames the department: the same groups, renamed, with the same members.
-    guids_before = {g.group_id: guid(sync, g.dn) for g in groups.values()}
+    guids_before = {g.group_id: guid(sync, g.ref) for g in groups.values()}
     renamed = [
         placed(anna, ("Stockholm", "Ekonomi", "Payable"), (OFFICE, FINANCE, PAYABLE)),
         placed(bo, ("Stockholm", "Ekonomi"), (OFFICE, FINANCE)),
@@ -153,7 +159,7 @@ def test_three_levels_with_a_renamed_department_and_a_team_retired_after_the_gra
         "Stockholm - Ekonomi - Payable",
         "Stockholm - IT",
     }
-    assert {g.group_id: guid(sync, g.dn) for g in groups.values()} == guids_before
+    assert {g.group_id: guid(sync, g.ref) for g in groups.values()} == guids_before
     assert sync.members(groups["Stockholm"]) == {"Stockholm - Ekonomi", "Stockholm - IT"}
     assert sync.members(groups["Stockholm - Ekonomi"]) == {
         "Stockholm - Ekonomi - Payable",
@@ -192,12 +198,12 @@ def test_members_already_in_or_out_are_no_error_and_a_missing_one_is_named(sync:
     first, second = sorted(group.members)
     target = sync.target
     gid = group.group_id
-    target.apply(AddMembers(gid, group.dn, (first,), "again"))
-    target.apply(RemoveMembers(gid, group.dn, (second,), "out"))
-    target.apply(RemoveMembers(gid, group.dn, (second,), "out again"))
+    target.apply(AddMembers(gid, group.ref, (first,), "again"))
+    target.apply(RemoveMembers(gid, group.ref, (second,), "out"))
+    target.apply(RemoveMembers(gid, group.ref, (second,), "out again"))
     ghost = f"CN=Nobody,{target.config.users_ou_dn}"
     with pytest.raises(RejectedError, match="added 1 of 2 members; CN=Nobody") as failed:
-        target.apply(AddMembers(gid, group.dn, (ghost, second), "with a ghost"))
+        target.apply(AddMembers(gid, group.ref, (ghost, second), "with a ghost"))
     assert "Nobody" in str(failed.value)
     assert {dn_key(m) for m in sync.read()["Umeå"].members} == {dn_key(first), dn_key(second)}
 
@@ -219,7 +225,7 @@ def test_groups_without_hrsync_marker_are_not_read_not_touched_and_their_names_a
     assert "Luleå" not in sync.read()
     changes = sync.run([person(1, ("Kiruna",), ("o-kir",)), person(2, ("Luleå",), ("o-lul",))])
     (create,) = [c for c in changes if isinstance(c, CreateGroup)]
-    assert create.dn.startswith(f"CN=Luleå ({create.group_id[:6]}),")
+    assert create.ref.startswith(f"CN=Luleå ({create.group_id[:6]}),")
     with pytest.raises(RejectedError, match="is not hrsync's group"):
         sync.target.apply(RetireGroup(GroupId(create.group_id), foreign, "not ours"))
     with pytest.raises(RejectedError, match="is not hrsync's group"):

@@ -50,13 +50,13 @@ def create(
     values |= {"employeeID": sam, "employeeNumber": sam, **attributes}
     change = CreateAccount(PID, EmployeeNumber(sam), dn, values, is_enabled, "joiner")
     applied = target.apply(change)
-    assert applied.dn == dn
+    assert applied.ref == dn
     assert applied.account_id is None
     return read(target, dn)
 
 
 def read(target: ActiveDirectoryTarget, dn: str) -> Account:
-    matches = [a for a in target.read_accounts() if dn_key(a.dn) == dn_key(dn)]
+    matches = [a for a in target.read_accounts() if dn_key(a.ref) == dn_key(dn)]
     assert len(matches) == 1, f"{dn} not found exactly once"
     return matches[0]
 
@@ -89,11 +89,11 @@ def test_creates_enabled_and_disabled_users_and_reads_them_back(
     assert anna.attributes["sn"] == "Öberg"
     assert anna.attributes["title"] == "Ekonom"
     assert anna.attributes["employeeNumber"] == anna.attributes["sAMAccountName"]
-    assert anna.rdn_value == "Åsa Öberg-Ødegaard"
-    assert boss.rdn_value == HOSTILE_CN
+    assert anna.name == "Åsa Öberg-Ødegaard"
+    assert boss.name == HOSTILE_CN
     assert boss.attributes["displayName"] == HOSTILE_CN
     assert "mobile" not in boss.attributes
-    assert hashed.rdn_value == "#hash "
+    assert hashed.name == "#hash "
     assert hashed.attributes["department"] == "*)(uid=*"
     for account in (anna, boss, hashed):
         assert dn_key(account.parent_dn) == dn_key(ad_target.config.users_ou_dn)
@@ -111,7 +111,7 @@ def test_new_accounts_get_a_password_that_must_be_changed(
     target = ActiveDirectoryTarget(ad_config, make_password=remember)
     account = create(target, "Bo Ek", is_enabled=True)
     target.close()
-    flags = raw(ad_config, account.dn, "pwdLastSet", "userAccountControl")
+    flags = raw(ad_config, account.ref, "pwdLastSet", "userAccountControl")
     assert flags == {"pwdLastSet": [b"0"], "userAccountControl": [b"512"]}
     upn = account.attributes["userPrincipalName"]
     assert upn is not None
@@ -128,16 +128,18 @@ def test_updates_and_clears_attributes(ad_target: ActiveDirectoryTarget) -> None
     account = create(ad_target, "Cecilia Dahl", title="Analyst", mobile="+46 70 000 00 00")
     before = {"title": "Analyst", "mobile": "+46 70 000 00 00", "department": None}
     after = {"title": "Chief Analyst", "mobile": None, "department": None, "l": "Malmö"}
-    change = UpdateAttributes(PID, account.account_id, account.dn, before, after, "HR data changed")
+    change = UpdateAttributes(
+        PID, account.account_id, account.ref, before, after, "HR data changed"
+    )
 
     applied = ad_target.apply(change)
 
-    assert applied == type(applied)(dn=account.dn, account_id=account.account_id)
-    attributes = read(ad_target, account.dn).attributes
+    assert applied == type(applied)(ref=account.ref, account_id=account.account_id)
+    attributes = read(ad_target, account.ref).attributes
     assert (attributes["title"], attributes["l"]) == ("Chief Analyst", "Malmö")
     assert "mobile" not in attributes
     # Clearing again is a no-op, not a "no such attribute" error.
-    stale = UpdateAttributes(PID, account.account_id, account.dn, before, after, "retry")
+    stale = UpdateAttributes(PID, account.account_id, account.ref, before, after, "retry")
     ad_target.apply(stale)
 
 
@@ -147,43 +149,43 @@ def test_disable_and_enable_flip_only_the_disabled_bit(
     account = create(ad_target, "Dan Eriksson")
     dont_expire = 0x10000
     client = DirectoryClient(ad_config)
-    client.modify(account.dn, [(ldap.MOD_REPLACE, "userAccountControl", [b"66048"])])
+    client.modify(account.ref, [(ldap.MOD_REPLACE, "userAccountControl", [b"66048"])])
     client.close()
 
-    ad_target.apply(DisableAccount(PID, account.account_id, account.dn, "left"))
-    assert not read(ad_target, account.dn).is_enabled
-    assert raw(ad_config, account.dn, "userAccountControl")["userAccountControl"] == [
+    ad_target.apply(DisableAccount(PID, account.account_id, account.ref, "left"))
+    assert not read(ad_target, account.ref).is_enabled
+    assert raw(ad_config, account.ref, "userAccountControl")["userAccountControl"] == [
         str(0x200 | dont_expire | 0x2).encode()
     ]
-    ad_target.apply(EnableAccount(PID, account.account_id, account.dn, "rehired"))
-    assert read(ad_target, account.dn).is_enabled
-    assert raw(ad_config, account.dn, "userAccountControl")["userAccountControl"] == [b"66048"]
+    ad_target.apply(EnableAccount(PID, account.account_id, account.ref, "rehired"))
+    assert read(ad_target, account.ref).is_enabled
+    assert raw(ad_config, account.ref, "userAccountControl")["userAccountControl"] == [b"66048"]
 
 
 def test_renames_to_a_hostile_name_keeping_the_account(ad_target: ActiveDirectoryTarget) -> None:
     account = create(ad_target, "Eva Fors")
-    new_cn = '#Eva, "Fors" <x>+y;z\\ '
-    change = RenameAccount(PID, account.account_id, account.dn, new_cn, "name changed")
+    new_name = '#Eva, "Fors" <x>+y;z\\ '
+    change = RenameAccount(PID, account.account_id, account.ref, new_name, "name changed")
 
     applied = ad_target.apply(change)
 
     renamed = read_by_id(ad_target, account.account_id)
     assert renamed is not None
-    assert renamed.rdn_value == new_cn
-    assert dn_key(renamed.dn) == dn_key(applied.dn)
+    assert renamed.name == new_name
+    assert dn_key(renamed.ref) == dn_key(applied.ref)
     assert dn_key(renamed.parent_dn) == dn_key(account.parent_dn)
 
 
 def test_moves_into_an_ou_created_on_demand(ad_target: ActiveDirectoryTarget) -> None:
     account = create(ad_target, "Filip Gran")
     new_parent = f"OU=Finance,OU=Stockholm,{ad_target.config.users_ou_dn}"
-    change = MoveAccount(PID, account.account_id, account.dn, new_parent, "placement changed")
+    change = MoveAccount(PID, account.account_id, account.ref, new_parent, "placement changed")
 
     applied = ad_target.apply(change)
 
     moved = read_by_id(ad_target, account.account_id)
     assert moved is not None
-    assert dn_key(moved.dn) == dn_key(applied.dn)
+    assert dn_key(moved.ref) == dn_key(applied.ref)
     assert dn_key(moved.parent_dn) == dn_key(new_parent)
 
 
@@ -191,18 +193,18 @@ def test_sets_and_clears_the_manager(ad_target: ActiveDirectoryTarget) -> None:
     manager = create(ad_target, "Greta Holm")
     report = create(ad_target, HOSTILE_CN)
 
-    ad_target.apply(SetManager(PID, report.account_id, report.dn, None, manager.dn, "manager"))
-    manager_dn = read(ad_target, report.dn).attributes["manager"]
+    ad_target.apply(SetManager(PID, report.account_id, report.ref, None, manager.ref, "manager"))
+    manager_dn = read(ad_target, report.ref).attributes["manager"]
     assert manager_dn is not None
-    assert dn_key(manager_dn) == dn_key(manager.dn)
+    assert dn_key(manager_dn) == dn_key(manager.ref)
 
-    ad_target.apply(SetManager(PID, report.account_id, report.dn, manager.dn, None, "no manager"))
-    assert "manager" not in read(ad_target, report.dn).attributes
+    ad_target.apply(SetManager(PID, report.account_id, report.ref, manager.ref, None, "no manager"))
+    assert "manager" not in read(ad_target, report.ref).attributes
 
 
 def test_deletes_an_account(ad_target: ActiveDirectoryTarget) -> None:
     account = create(ad_target, "Hugo Ivarsson")
-    change = DeleteAccount(PID, account.account_id, account.dn, "retention over")
+    change = DeleteAccount(PID, account.account_id, account.ref, "retention over")
 
     ad_target.apply(change)
 
@@ -215,7 +217,9 @@ def test_translates_directory_errors(ad_target: ActiveDirectoryTarget) -> None:
     account = create(ad_target, "Ida Jonsson")
     sam = account.attributes["sAMAccountName"]
     assert sam is not None
-    same_dn = CreateAccount(PID, EmployeeNumber("1"), account.dn, {"sAMAccountName": "x"}, True, "")
+    same_dn = CreateAccount(
+        PID, EmployeeNumber("1"), account.ref, {"sAMAccountName": "x"}, True, ""
+    )
     with pytest.raises(AlreadyExistsError, match="already exists"):
         ad_target.apply(same_dn)
     other_dn = f"CN=Other,{ad_target.config.users_ou_dn}"
@@ -226,11 +230,11 @@ def test_translates_directory_errors(ad_target: ActiveDirectoryTarget) -> None:
     with pytest.raises(NotFoundError):
         ad_target.apply(UpdateAttributes(PID, AccountId("x"), gone, {}, {"title": "t"}, ""))
     with pytest.raises(RejectedError, match="constraint"):
-        ad_target.apply(SetManager(PID, account.account_id, account.dn, None, gone, ""))
+        ad_target.apply(SetManager(PID, account.account_id, account.ref, None, gone, ""))
     with pytest.raises(RejectedError, match="outside the base DN"):
         ad_target.apply(DeleteAccount(PID, account.account_id, "CN=x,DC=elsewhere", ""))
     with pytest.raises(RejectedError, match="manual step"):
-        ad_target.apply(ManualStep(PID, account.dn, "manager unresolved", {}))
+        ad_target.apply(ManualStep(PID, account.ref, "manager unresolved", {}))
 
 
 def test_reads_every_account_across_pages(ad_config: ActiveDirectoryConfig) -> None:

@@ -106,7 +106,7 @@ def test_a_connection_is_set_up_run_and_approved_through_the_api(
     person = Person.objects.order_by("pk").first()
     assert person is not None
     links = send(admin, "get", f"/api/people/{person.pk}")["links"]
-    assert links[0]["dn"].endswith(f"OU=People,{directory['base_dn']}")
+    assert links[0]["ref"].endswith(f"OU=People,{directory['base_dn']}")
     provisioned = send(operator, "post", f"/api/people/{person.pk}/provision")
     assert [run["status"] for run in provisioned["runs"]] == ["succeeded"]
 

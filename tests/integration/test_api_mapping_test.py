@@ -43,8 +43,8 @@ def test_the_mapping_test_answers_what_the_cli_prints_with_the_override(
     body = response.json()
     assert body == [item.to_json() for item in explain_mapping("ad", "1001")]
     (person,) = body
-    assert (person["name"], person["cn"]) == ("Anna Berg", "Anna Berg")
-    assert person["parent_dn"] == "OU=Staff,DC=example,DC=org"
+    assert (person["name"], person["account_name"]) == ("Anna Berg", "Anna Berg")
+    assert person["container"] == "OU=Staff,DC=example,DC=org"
     rows = {row["attribute"]: row for row in person["attributes"]}
     assert rows["mail"]["value"] == "anna@corp.example"
     assert (rows["mail"]["source"], rows["mail"]["rule"]) == ("override", MAIL_RULE)

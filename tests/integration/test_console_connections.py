@@ -118,7 +118,7 @@ def stored_run(connection: Connection, status: str, *, simulation: bool) -> Run:
             run=run,
             person=people.get(str(item["person_id"])),
             kind=str(item["kind"]),
-            dn=str(item["dn"]),
+            ref=str(item["ref"]),
             payload=item,
         )
         for item in serialise_changes(changes)

@@ -152,7 +152,7 @@ def test_saved_rules_are_stored_as_the_config_file_stores_them_and_the_plan_uses
     attributes = {c.payload["person_id"]: c.payload["attributes"] for c in creates}
     assert attributes["p1"]["mail"] == "greta@corp.example"
     assert attributes["p2"]["description"] == "Clerk"
-    dns = {c.payload["person_id"]: c.payload["dn"] for c in creates}
+    dns = {c.payload["person_id"]: c.payload["ref"] for c in creates}
     assert dns["p1"].endswith(",OU=Acme AB,OU=Staff,DC=example,DC=test")
     # The plan's diff says why: each value with the rule that gave it and the fields it read.
     run_id = creates.first().run_id  # type: ignore[union-attr]

@@ -297,7 +297,7 @@ def test_a_held_run_is_applied_as_held_skipping_accounts_that_moved_on(
     applying = lifecycle.approve_run(again, "olle")
     skipped = list(applying.changes.filter(status="skipped"))
     moves = [c for c in skipped if c.kind == "move"]
-    assert [c.dn for c in moves] == [moved[0][0]]
+    assert [c.ref for c in moves] == [moved[0][0]]
     assert moves[0].error == (
         f"the account changed since the plan was held: it is now {first_rdn},{aside} "
         f"(the plan saw {moved[0][0]})"

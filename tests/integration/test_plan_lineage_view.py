@@ -8,12 +8,12 @@ from tests.integration.api_data import make_dataset
 
 from hrsync.app.models import Run, RunChange
 from hrsync.app.plan_diff import plan_diff
+from hrsync.connectors.active_directory.lineage import derivations
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.domain.changes import UpdateAttributes, UpdateGroup
 from hrsync.domain.ids import AccountId, GroupId, PersonId
 from hrsync.domain.lineage import Lineage, derivations_to_json
 from hrsync.domain.plan import serialise_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.lineage import derivations
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 POLICY = DirectoryPolicy("OU=People,DC=example,DC=test", "example.test")
@@ -47,7 +47,7 @@ def test_only_changes_with_lineage_are_explained() -> None:
     for change, record in zip((user, group), serialise_changes((user, group)), strict=True):
         RunChange.objects.create(
             run=run, person=data.person if change is user else None, kind=record["kind"],
-            dn=change.dn, payload=record,
+            ref=change.ref, payload=record,
         )  # fmt: skip
 
     diff = plan_diff(run)

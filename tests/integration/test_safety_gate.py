@@ -92,8 +92,8 @@ class Gate:
     def accounts(self) -> dict[str, str]:
         """Person id → the DN of the account linked to it."""
         rows = self.cli.query(
-            "SELECT p.person_id, l.dn FROM hrsync_link l JOIN hrsync_person p ON p.id = "
-            "l.person_id WHERE l.dn != ''"
+            "SELECT p.person_id, l.ref FROM hrsync_link l JOIN hrsync_person p ON p.id = "
+            "l.person_id WHERE l.ref != ''"
         )
         return dict(rows)
 
@@ -195,7 +195,7 @@ def test_a_restructure_moving_30_percent_is_held_approved_with_the_cli_and_appli
         "succeeded",
         0,
     )
-    skipped = {(s["kind"], s["dn"]): s["reason"] for s in approved["skipped"]}
+    skipped = {(s["kind"], s["ref"]): s["reason"] for s in approved["skipped"]}
     assert skipped.pop(("move", moving[0])) == (
         f"the account changed since the plan was held: it is now {elsewhere} "
         f"(the plan saw {moving[0]})"

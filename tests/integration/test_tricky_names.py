@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.changes import CreateAccount
@@ -18,7 +19,6 @@ from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Status
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.plan import plan_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
 
 pytestmark = pytest.mark.samba
 TODAY = date(2026, 11, 28)
@@ -94,7 +94,7 @@ def test_a_renamed_tricky_person_is_renamed_in_place(ad_target: ActiveDirectoryT
     outcomes = apply_changes(plan.changes, ad_target)
     assert all(o.status is Status.APPLIED for o in outcomes)
     account = _ours(ad_target, "tricky-50")
-    assert account.rdn_value == 'Anna Lind, "Gift" Öst'
+    assert account.name == 'Anna Lind, "Gift" Öst'
     assert account.attributes["userPrincipalName"] == upn  # login names are kept on a rename
     assert plan_changes([after], ad_target.read_accounts(), {}, policy, TODAY).changes == ()
 

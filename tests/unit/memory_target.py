@@ -1,12 +1,23 @@
-"""An in-memory directory for engine tests: applies changes as AD would, and can inject faults."""
+"""An in-memory directory for engine tests: applies changes as AD would, and can inject faults.
+
+It is held to the same contract as the real targets (tests/contract): names come from the DN
+unescaped, as AD reads them back, so a fake that drifts fails a test instead of hiding a bug."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
 from dataclasses import dataclass, field
-from typing import assert_never
+from typing import ClassVar, assert_never
 
+from hrsync.connectors.active_directory.dn import (
+    escape_dn_value,
+    normalise_dn,
+    parent_of,
+    split_first_rdn,
+    unescape_dn_value,
+)
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (
     AddMembers,
@@ -28,13 +39,7 @@ from hrsync.domain.changes import (
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TransientError
 from hrsync.domain.groups import EMPTY_SINCE, HRSYNC_ID, Group
 from hrsync.domain.ids import AccountId, GroupId
-from hrsync.mapping.names import (
-    escape_dn_value,
-    normalise_dn,
-    parent_of,
-    split_first_rdn,
-    unescape_dn_value,
-)
+from hrsync.domain.profile import TargetProfile
 from hrsync.ports import Applied
 
 
@@ -45,6 +50,7 @@ class MemoryDirectory:
     fail_transient: int = 0
     reject_cns: set[str] = field(default_factory=set)
     key: str = "memory"
+    profile: ClassVar[TargetProfile] = AD_PROFILE
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def check(self) -> None:
@@ -64,42 +70,42 @@ class MemoryDirectory:
             case CreateAccount():
                 return self._create(change)
             case UpdateAttributes():
-                self._edit(change.dn, lambda a: _with(a, change.after))
+                self._edit(change.ref, lambda a: _with(a, change.after))
             case MoveAccount():
-                return self._relocate(change.dn, _rdn(change.dn), change.new_parent_dn)
+                return self._relocate(change.ref, _rdn(change.ref), change.new_container)
             case RenameAccount():
-                new_rdn = f"CN={escape_dn_value(change.new_cn)}"
-                return self._relocate(change.dn, new_rdn, parent_of(change.dn), change.new_cn)
+                new_rdn = f"CN={escape_dn_value(change.new_name)}"
+                return self._relocate(change.ref, new_rdn, parent_of(change.ref), change.new_name)
             case EnableAccount() | DisableAccount():
                 enabled = isinstance(change, EnableAccount)
-                self._edit(change.dn, lambda a: dataclasses.replace(a, is_enabled=enabled))
+                self._edit(change.ref, lambda a: dataclasses.replace(a, is_enabled=enabled))
             case DeleteAccount():
-                self.accounts.pop(self._key(change.dn))
-                self._repoint_members(change.dn, None)
+                self.accounts.pop(self._key(change.ref))
+                self._repoint_members(change.ref, None)
             case SetManager():
-                self._edit(change.dn, lambda a: _with(a, {"manager": change.after}))
+                self._edit(change.ref, lambda a: _with(a, {"manager": change.after}))
             case ManualStep():
                 raise RejectedError("manual step")
             case CreateGroup() | UpdateGroup() | AddMembers() | RemoveMembers() | RetireGroup():
                 return self._apply_to_group(change)
             case _:
                 assert_never(change)
-        return Applied(dn=change.dn)
+        return Applied(ref=change.ref)
 
     def _apply_to_group(
         self, change: CreateGroup | UpdateGroup | AddMembers | RemoveMembers | RetireGroup
     ) -> Applied:
-        key = normalise_dn(change.dn)
+        key = normalise_dn(change.ref)
         if isinstance(change, CreateGroup):
             if key in self.groups or key in self.accounts:
-                raise AlreadyExistsError(f"{change.dn} exists")
-            cn = unescape_dn_value(split_first_rdn(change.dn)[0][3:])
+                raise AlreadyExistsError(f"{change.ref} exists")
+            cn = unescape_dn_value(split_first_rdn(change.ref)[0][3:])
             attributes = dict(change.attributes) | {"cn": cn}
-            self.groups[key] = Group(change.group_id, change.dn, attributes)
-            return Applied(dn=change.dn)
+            self.groups[key] = Group(change.group_id, change.ref, attributes)
+            return Applied(ref=change.ref)
         group = self.groups.get(key)
         if group is None or group.group_id != change.group_id:
-            raise NotFoundError(f"{change.dn}: no group of hrsync's with id {change.group_id}")
+            raise NotFoundError(f"{change.ref}: no group of hrsync's with id {change.group_id}")
         match change:
             case UpdateGroup():
                 return self._update_group(group, change)
@@ -115,24 +121,24 @@ class MemoryDirectory:
                 self.groups[key] = dataclasses.replace(group, members=kept)
             case RetireGroup():
                 del self.groups[key]
-                self._repoint_members(change.dn, None)
-        return Applied(dn=change.dn)
+                self._repoint_members(change.ref, None)
+        return Applied(ref=change.ref)
 
     def _update_group(self, group: Group, change: UpdateGroup) -> Applied:
         attributes = {k: v for k, v in (group.attributes | change.after).items() if k != HRSYNC_ID}
         if change.after.get(EMPTY_SINCE) is None:
             attributes.pop(EMPTY_SINCE, None)
         group_id = GroupId(change.after.get(HRSYNC_ID) or group.group_id)
-        dn = group.dn
-        if change.new_cn is not None:
-            dn = f"CN={escape_dn_value(change.new_cn)},{parent_of(group.dn)}"
-            attributes["cn"] = change.new_cn
-        del self.groups[normalise_dn(group.dn)]
+        dn = group.ref
+        if change.new_name is not None:
+            dn = f"CN={escape_dn_value(change.new_name)},{parent_of(group.ref)}"
+            attributes["cn"] = change.new_name
+        del self.groups[normalise_dn(group.ref)]
         self.groups[normalise_dn(dn)] = Group(
             group_id, dn, {k: v for k, v in attributes.items() if v is not None}, group.members
         )
-        self._repoint_members(group.dn, dn)
-        return Applied(dn=dn)
+        self._repoint_members(group.ref, dn)
+        return Applied(ref=dn)
 
     def _exists(self, dn: str) -> bool:
         return normalise_dn(dn) in self.accounts or normalise_dn(dn) in self.groups
@@ -147,19 +153,22 @@ class MemoryDirectory:
                 self.groups[key] = dataclasses.replace(group, members=tuple(members))
 
     def _create(self, change: CreateAccount) -> Applied:
-        key = normalise_dn(change.dn)
+        key = normalise_dn(change.ref)
         if key in self.accounts:
-            raise AlreadyExistsError(f"{change.dn} exists")
+            raise AlreadyExistsError(f"{change.ref} exists")
         if change.attributes.get("displayName") in self.reject_cns:
             raise RejectedError("constraint violation")
         manager = change.attributes.get("manager")
         if manager and normalise_dn(manager) not in self.accounts:
             raise RejectedError("manager does not exist")
-        cn = change.dn.split(",", 1)[0][3:].replace("\\", "")
-        attributes = dict(change.attributes) | {"cn": cn, "_parent": parent_of(change.dn)}
+        cn = unescape_dn_value(split_first_rdn(change.ref)[0][3:])
+        attributes = dict(change.attributes) | {"cn": cn}
         account_id = AccountId(f"guid-{next(self._ids)}")
-        self.accounts[key] = Account(account_id, change.dn, change.is_enabled, attributes)
-        return Applied(dn=change.dn, account_id=account_id)
+        container = parent_of(change.ref)
+        self.accounts[key] = Account(
+            account_id, change.ref, change.is_enabled, attributes, container=container
+        )
+        return Applied(ref=change.ref, account_id=account_id)
 
     def _key(self, dn: str) -> str:
         key = normalise_dn(dn)
@@ -176,15 +185,15 @@ class MemoryDirectory:
         if normalise_dn(new_dn) in self.accounts and normalise_dn(new_dn) != normalise_dn(dn):
             raise AlreadyExistsError(f"{new_dn} exists")  # AD: entryAlreadyExists
         account = self.accounts.pop(self._key(dn))
-        attributes = dict(account.attributes) | {"_parent": parent}
+        attributes = dict(account.attributes)
         if cn is not None:
             attributes["cn"] = cn
         self.accounts[normalise_dn(new_dn)] = dataclasses.replace(
-            account, dn=new_dn, attributes=attributes
+            account, ref=new_dn, attributes=attributes, container=parent
         )
         self._repoint_managers(dn, new_dn)
         self._repoint_members(dn, new_dn)
-        return Applied(dn=new_dn)
+        return Applied(ref=new_dn)
 
     def _repoint_managers(self, old_dn: str, new_dn: str) -> None:
         """AD keeps linked attributes such as `manager` pointing at a renamed object."""

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hrsync.connectors.active_directory.dn import split_first_rdn
 from hrsync.connectors.active_directory.escaping import (
     escape_dn_value,
     escape_filter_value,
@@ -17,7 +18,6 @@ from hrsync.connectors.active_directory.escaping import (
     parent_dn,
     rdn,
 )
-from hrsync.mapping.names import split_first_rdn
 
 HOSTILE_VALUES = [
     "*)(uid=*",

@@ -11,25 +11,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hrsync.domain.ids import EmployeeNumber, PersonId
-from hrsync.domain.person import Employment, Person
-from hrsync.mapping.active_directory import (
+from hrsync.connectors.active_directory.mapping import (
     MANAGED_ATTRIBUTES,
     DirectoryPolicy,
     desire_ad_account,
     truncate,
 )
-from hrsync.mapping.ad_rules import (
+from hrsync.connectors.active_directory.rules import (
+    AD_RULE_NAMES,
     DEFAULT_RULES,
-    MappingRuleError,
-    RuleProblem,
-    apply_rules,
-    day_start,
     parse_placement,
-    parse_rules,
     place,
 )
+from hrsync.domain.ids import EmployeeNumber, PersonId
+from hrsync.domain.person import Employment, Person
 from hrsync.mapping.expressions import EvaluationContext, evaluate, parse
+from hrsync.mapping.rules import MappingRuleError, RuleProblem, apply_rules, day_start, parse_rules
 
 TODAY = date(2026, 11, 28)
 POLICY = DirectoryPolicy(users_ou="OU=People,DC=example,DC=test", upn_suffix="example.test")
@@ -132,7 +129,7 @@ def test_an_unusable_override_is_refused_with_the_attribute_and_the_reason(
     overrides: dict[str, str], message: str
 ) -> None:
     with pytest.raises(MappingRuleError, match=message.replace("(", r"\(")):
-        parse_rules(overrides, "employeeNumber")
+        parse_rules(overrides, "employeeNumber", AD_RULE_NAMES)
 
 
 BASE = "DC=example,DC=test"
@@ -159,7 +156,7 @@ def test_a_failing_placement_keeps_an_account_where_it_is() -> None:
     rule = parse_placement('FormatDateTime([given_name], "yyyy", "yyyy")')
     policy = dataclasses.replace(POLICY, placement=rule, base_dn=BASE)
     desired = desire_ad_account(person(), policy, TODAY)
-    assert desired.parent_dn == ""  # the planner keeps the account's current OU
+    assert desired.container == ""  # the planner keeps the account's current OU
     assert desired.problems and desired.problems[0].startswith("placement: ")
 
 

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.domain.changes import CreateAccount, DisableAccount, ManualStep, SetManager
 from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
@@ -15,8 +17,7 @@ from hrsync.domain.plan import Plan, Status
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.focus import focus_plan
 from hrsync.engine.plan import MANAGER_UNRESOLVED, plan_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.ad_rules import parse_rule
+from hrsync.mapping.rules import parse_rule
 from tests.unit.memory_target import MemoryDirectory
 
 TODAY = date(2026, 11, 28)
@@ -58,7 +59,7 @@ def test_two_people_with_the_same_name_get_distinct_names() -> None:
     upns = {c.attributes["userPrincipalName"] for c in creates}
     assert sams == {"aandersson", "aandersson2"}
     assert upns == {"anna.andersson@example.test", "anna.andersson2@example.test"}
-    assert {c.dn for c in creates} == {
+    assert {c.ref for c in creates} == {
         "CN=Anna Andersson,OU=People,DC=example,DC=test",
         "CN=Anna Andersson (2),OU=People,DC=example,DC=test",
     }
@@ -83,7 +84,7 @@ def test_long_names_are_cut_to_twenty_characters() -> None:
 def test_hostile_names_are_escaped_in_the_dn() -> None:
     (create,) = run([person(1, "#Eve", 'Boss, "Admin" <x>;')], MemoryDirectory()).changes
     assert isinstance(create, CreateAccount)
-    assert create.dn == r"CN=\#Eve Boss\, \"Admin\" \<x\>\;,OU=People,DC=example,DC=test"
+    assert create.ref == r"CN=\#Eve Boss\, \"Admin\" \<x\>\;,OU=People,DC=example,DC=test"
 
 
 def test_a_leaver_without_account_is_not_created() -> None:
@@ -116,7 +117,7 @@ def test_managers_are_created_before_their_reports() -> None:
     plan = run([report, boss], directory)
     creates = [c for c in plan.changes if isinstance(c, CreateAccount)]
     assert [c.person_id for c in creates] == ["p1", "p2"]
-    assert creates[1].attributes["manager"] == creates[0].dn
+    assert creates[1].attributes["manager"] == creates[0].ref
 
 
 def test_an_unknown_manager_is_a_manual_step_naming_them() -> None:
@@ -269,7 +270,10 @@ def test_names_used_elsewhere_in_the_domain_are_avoided() -> None:
         {},
         POLICY,
         TODAY,
-        reserved_names=["AAndersson", "anna.andersson@example.test"],
+        reserved_names=[
+            ("sAMAccountName", "AAndersson"),
+            ("userPrincipalName", "anna.andersson@example.test"),
+        ],
     )
     (create,) = plan.changes
     assert isinstance(create, CreateAccount)
@@ -291,7 +295,7 @@ def test_a_focused_plan_keeps_only_the_chosen_person_and_asks_for_their_new_mana
     boss = person(1, "Östen", "Ähl")
     report = person(2, "Märta", "Berg", manager_id=boss.person_id)
     plan = plan_changes([report, boss], [], {}, POLICY, TODAY)
-    focused = focus_plan(plan, {report.person_id})
+    focused = focus_plan(plan, {report.person_id}, AD_PROFILE)
     create, manual = focused.changes
     assert isinstance(create, CreateAccount) and create.person_id == "p2"
     assert "manager" not in create.attributes
@@ -299,9 +303,9 @@ def test_a_focused_plan_keeps_only_the_chosen_person_and_asks_for_their_new_mana
     assert manual.detail["manager_name"] == "Östen Ähl"
     assert manual.detail["manager_employee_number"] == "1"
     directory = MemoryDirectory()
-    apply_changes(focus_plan(plan, {boss.person_id}).changes, directory)
+    apply_changes(focus_plan(plan, {boss.person_id}, AD_PROFILE).changes, directory)
     with_boss = plan_changes([report, boss], directory.read_accounts(), {}, POLICY, TODAY)
-    (kept,) = focus_plan(with_boss, {report.person_id}).changes
+    (kept,) = focus_plan(with_boss, {report.person_id}, AD_PROFILE).changes
     assert isinstance(kept, CreateAccount) and kept.attributes["manager"]
 
 
@@ -310,7 +314,7 @@ def test_three_people_with_one_name_and_one_employee_number_keep_their_names() -
     people = [dataclasses.replace(person(7), person_id=PersonId(f"c{n}")) for n in range(3)]
     directory = MemoryDirectory()
     plan = run(people, directory)
-    cns = sorted(c.dn.split(",")[0] for c in plan.changes if isinstance(c, CreateAccount))
+    cns = sorted(c.ref.split(",")[0] for c in plan.changes if isinstance(c, CreateAccount))
     assert cns == [r"CN=Anna Andersson", r"CN=Anna Andersson (7)", r"CN=Anna Andersson (7-2)"]
     assert run(people, directory).is_empty
 

@@ -9,6 +9,10 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hrsync.connectors.active_directory.dn import normalise_dn
+from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.domain.changes import (
     AddMembers,
     Change,
@@ -30,8 +34,6 @@ from hrsync.engine.group_tree import group_tree, lowest_groups
 from hrsync.engine.groups import GroupPolicy, NamesInUse, plan_groups
 from hrsync.engine.personnel import ChangeKind, classify_change
 from hrsync.engine.plan import plan_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.names import normalise_dn
 from tests.unit.memory_target import MemoryDirectory
 
 TODAY = date(2026, 11, 28)
@@ -39,7 +41,7 @@ USERS = "OU=People,DC=example,DC=test"
 GROUPS_OU = "OU=Org,DC=example,DC=test"
 POLICY = DirectoryPolicy(users_ou=USERS, upn_suffix="example.test")
 LEVELS = ("Office", "Department", "Team")
-GROUPS = GroupPolicy(levels=LEVELS, ou=GROUPS_OU, grace_days=7)
+GROUPS = GroupPolicy(levels=LEVELS, naming=DirectoryGroupNaming(GROUPS_OU), grace_days=7)
 
 
 def person(number: int, *units: str, ids: tuple[str, ...] = (), **changes: object) -> Person:
@@ -77,7 +79,9 @@ def plan_all(
 ) -> Plan:
     accounts = directory.read_accounts()
     account_plan = plan_changes(people, accounts, {}, POLICY, today)
-    after = accounts_after(accounts, {}, account_plan.changes, POLICY.person_id_attribute)
+    after = accounts_after(
+        accounts, {}, account_plan.changes, POLICY.person_id_attribute, AD_PROFILE
+    )
     groups = plan_groups(people, directory.read_groups(), after, policy, today=today)
     return Plan((*account_plan.changes, *groups))
 
@@ -87,12 +91,12 @@ def group_changes(plan: Plan) -> list[Change]:
 
 
 def by_cn(directory: MemoryDirectory) -> dict[str, Group]:
-    return {group.cn: group for group in directory.read_groups()}
+    return {group.name: group for group in directory.read_groups()}
 
 
 def member_cns(directory: MemoryDirectory, group: Group) -> set[str]:
-    names = {normalise_dn(a.dn): a.rdn_value for a in directory.read_accounts()}
-    names |= {normalise_dn(g.dn): g.cn for g in directory.read_groups()}
+    names = {normalise_dn(a.ref): a.attributes.get("cn") for a in directory.read_accounts()}
+    names |= {normalise_dn(g.ref): g.name for g in directory.read_groups()}
     return {names[normalise_dn(member)] for member in group.members}
 
 
@@ -268,7 +272,7 @@ def test_a_renamed_department_renames_its_groups_and_keeps_every_membership() ->
     plan = sync(renamed, directory)
     changes = group_changes(plan)
     assert all(isinstance(change, UpdateGroup) for change in changes)
-    assert {c.new_cn for c in changes if isinstance(c, UpdateGroup)} == {
+    assert {c.new_name for c in changes if isinstance(c, UpdateGroup)} == {
         "Stockholm - Ekonomi",
         "Stockholm - Ekonomi - Payable",
     }
@@ -291,17 +295,17 @@ def test_without_source_ids_a_rename_is_a_new_unit_and_the_old_group_is_retired(
     plan = sync([person(1, "Stockholm", "Ekonomi")], directory)
     creates = [c for c in group_changes(plan) if isinstance(c, CreateGroup)]
     marks = [c for c in group_changes(plan) if isinstance(c, UpdateGroup)]
-    assert [c.dn for c in creates] == [f"CN=Stockholm - Ekonomi,{GROUPS_OU}"]
+    assert [c.ref for c in creates] == [f"CN=Stockholm - Ekonomi,{GROUPS_OU}"]
     assert [c.after[EMPTY_SINCE] for c in marks] == [TODAY.isoformat()]
 
 
 def test_a_group_made_from_names_is_adopted_when_its_unit_gets_a_source_id() -> None:
     directory = MemoryDirectory()
     sync([person(1, "Stockholm", "Finance")], directory)
-    old_ids = {g.cn: g.group_id for g in directory.read_groups()}
+    old_ids = {g.name: g.group_id for g in directory.read_groups()}
     plan = sync([person(1, "Stockholm", "Finance", ids=("o-1", "d-7"))], directory)
     changes = group_changes(plan)
-    assert all(isinstance(c, UpdateGroup) and c.new_cn is None for c in changes)
+    assert all(isinstance(c, UpdateGroup) and c.new_name is None for c in changes)
     assert {c.before[HRSYNC_ID] for c in changes if isinstance(c, UpdateGroup)} == set(
         old_ids.values()
     )
@@ -384,7 +388,7 @@ def test_disabled_accounts_leave_their_groups_and_pre_hires_join_on_the_start_da
 def test_members_added_by_hand_and_groups_without_hrsync_id_are_left_alone() -> None:
     directory = MemoryDirectory()
     sync([person(1, "Stockholm", "IT")], directory)
-    key, it = next((k, g) for k, g in directory.groups.items() if g.cn == "Stockholm - IT")
+    key, it = next((k, g) for k, g in directory.groups.items() if g.name == "Stockholm - IT")
     directory.groups[key] = dataclasses.replace(
         it, members=(*it.members, "CN=Service,OU=Robots,DC=example,DC=test")
     )
@@ -395,18 +399,18 @@ def test_names_avoid_other_objects_and_login_names_and_fit_their_limits() -> Non
     long_name = "Avdelningen för mycket långa och utförliga organisationsnamn"
     people = [person(1, "Stockholm", long_name, "Team Ett"), person(2, "Stockholm", "IT")]
     accounts_plan = plan_changes(people, [], {}, POLICY, TODAY)
-    after = accounts_after([], {}, accounts_plan.changes, POLICY.person_id_attribute)
+    after = accounts_after([], {}, accounts_plan.changes, POLICY.person_id_attribute, AD_PROFILE)
     names = NamesInUse(cns=frozenset({"stockholm - it"}), logins=frozenset({"stockholm"}))
     changes = plan_groups(people, [], after, GROUPS, today=TODAY, names=names)
     creates = {c.attributes["displayName"]: c for c in changes if isinstance(c, CreateGroup)}
     it = creates["IT"]
-    assert it.dn.startswith(f"CN=Stockholm - IT ({it.group_id[:6]}),")
+    assert it.ref.startswith(f"CN=Stockholm - IT ({it.group_id[:6]}),")
     assert (
         creates["Stockholm"].attributes["sAMAccountName"]
         == f"stockholm-{creates['Stockholm'].group_id[:6]}"
     )
     team = creates["Team Ett"]
-    cn = team.dn.split(",", 1)[0][3:]
+    cn = team.ref.split(",", 1)[0][3:]
     assert len(cn) <= 64 and cn.endswith("… - Team Ett")
     assert all(len(c.attributes["sAMAccountName"] or "") <= 20 for c in creates.values())
     assert len({c.attributes["sAMAccountName"] for c in creates.values()}) == len(creates)
@@ -418,13 +422,15 @@ def test_a_run_for_a_few_persons_touches_only_their_memberships_and_groups() -> 
     people = [person(1, "Umeå", "IT"), person(2, "Göteborg", "Finance")]
     accounts = directory.read_accounts()
     account_plan = plan_changes(people, accounts, {}, POLICY, TODAY)
-    after = accounts_after(accounts, {}, account_plan.changes, POLICY.person_id_attribute)
+    after = accounts_after(
+        accounts, {}, account_plan.changes, POLICY.person_id_attribute, AD_PROFILE
+    )
     changes = plan_groups(people, directory.read_groups(), after, GROUPS, today=TODAY)
-    focused = focus_group_changes(changes, {PersonId("p2")}, after)
+    focused = focus_group_changes(changes, {PersonId("p2")}, after, AD_PROFILE)
     created = {c.attributes["displayName"] for c in focused if isinstance(c, CreateGroup)}
     assert created == {"Göteborg", "Finance"}
     added = {m for c in focused if isinstance(c, AddMembers) for m in c.members}
-    assert added == {after.dns[PersonId("p2")], f"CN=Göteborg - Finance,{GROUPS_OU}"}
+    assert added == {after.refs[PersonId("p2")], f"CN=Göteborg - Finance,{GROUPS_OU}"}
     assert not [c for c in focused if isinstance(c, RemoveMembers | RetireGroup)]
     assert not [c for c in focused if isinstance(c, UpdateGroup) and c.after.get(EMPTY_SINCE)]
 
@@ -437,11 +443,11 @@ def test_accounts_after_follows_moves_renames_deletes_and_the_enabled_flag() -> 
     links = {PersonId("p1"): first.account_id}
     people = [person(1, "Stockholm", given_name="Bo"), person(3, "Umeå")]
     plan = plan_changes(people, accounts, links, POLICY, TODAY)
-    after = accounts_after(accounts, links, plan.changes, POLICY.person_id_attribute)
-    assert after.dns[PersonId("p1")] == f"CN=Bo Person1,{USERS}"
-    assert after.renamed[normalise_dn(first.dn)] == f"CN=Bo Person1,{USERS}"
+    after = accounts_after(accounts, links, plan.changes, POLICY.person_id_attribute, AD_PROFILE)
+    assert after.refs[PersonId("p1")] == f"CN=Bo Person1,{USERS}"
+    assert after.renamed[normalise_dn(first.ref)] == f"CN=Bo Person1,{USERS}"
     assert PersonId("p3") in after.enabled
-    assert after.dns[PersonId("p2")] == f"CN=Anna Person2,{USERS}"  # not in HR: left alone
+    assert after.refs[PersonId("p2")] == f"CN=Anna Person2,{USERS}"  # not in HR: left alone
 
 
 def test_organisation_ids_survive_the_store() -> None:
@@ -480,7 +486,7 @@ def test_applying_a_plan_and_planning_again_plans_no_group_change(
         member
         for group in directory.read_groups()
         for member in group.members
-        if normalise_dn(member) in {normalise_dn(a.dn) for a in directory.read_accounts()}
+        if normalise_dn(member) in {normalise_dn(a.ref) for a in directory.read_accounts()}
     ]
     assert len(in_groups) == len(placed)
 
@@ -521,7 +527,7 @@ def test_a_new_group_avoids_the_login_names_of_accounts_made_in_the_same_plan() 
     account_plan = plan_changes(people, [], {}, POLICY, TODAY)
     (create,) = [c for c in account_plan.changes if isinstance(c, CreateAccount)]
     assert create.attributes["sAMAccountName"] == "it"
-    after = accounts_after([], {}, account_plan.changes, POLICY.person_id_attribute)
+    after = accounts_after([], {}, account_plan.changes, POLICY.person_id_attribute, AD_PROFILE)
     (group,) = [
         c for c in plan_groups(people, [], after, GROUPS, today=TODAY) if isinstance(c, CreateGroup)
     ]

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.domain.changes import (
     CreateAccount,
     DeleteAccount,
@@ -31,7 +32,6 @@ from hrsync.engine.lifecycle_dates import (
     takes_effect_at,
 )
 from hrsync.engine.plan import plan_changes
-from hrsync.mapping.active_directory import DirectoryPolicy
 from tests.unit.memory_target import MemoryDirectory
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -168,7 +168,7 @@ def kinds(plan: Plan) -> list[str]:
 
 def only_account(directory: MemoryDirectory) -> tuple[str, bool]:
     (account,) = directory.accounts.values()
-    return account.dn, account.is_enabled
+    return account.ref, account.is_enabled
 
 
 def test_a_pre_hire_gets_a_disabled_account_and_is_enabled_on_the_start_date() -> None:
@@ -217,7 +217,7 @@ def test_a_rehire_gets_the_same_account_back_from_the_leavers_ou() -> None:
     left = run(anna(employment(date(2020, 1, 1), last)), directory, last + timedelta(1), policy)
     assert sorted(kinds(left)) == ["DisableAccount", "MoveAccount"]
     move = next(c for c in left.changes if isinstance(c, MoveAccount))
-    assert move.new_parent_dn == LEAVERS
+    assert move.new_container == LEAVERS
     assert move.reason == "employment ended on 2026-06-30: moved to the leavers OU"
     assert only_account(directory) == (f"CN=Anna Berg,{LEAVERS}", False)
 
@@ -232,7 +232,7 @@ def test_a_rehire_gets_the_same_account_back_from_the_leavers_ou() -> None:
     assert isinstance(enable, EnableAccount)
     (account,) = directory.accounts.values()
     assert account.account_id == first.account_id
-    assert (account.dn, account.is_enabled) == (f"CN=Anna Berg,{USERS}", True)
+    assert (account.ref, account.is_enabled) == (f"CN=Anna Berg,{USERS}", True)
 
 
 def test_a_contractor_who_becomes_an_employee_keeps_the_account() -> None:
@@ -248,7 +248,7 @@ def test_a_contractor_who_becomes_an_employee_keeps_the_account() -> None:
     assert isinstance(update, UpdateAttributes)
     assert update.after == {"employeeID": "1042"}
     (after,) = directory.accounts.values()
-    assert (after.account_id, after.dn, after.is_enabled) == (before.account_id, before.dn, True)
+    assert (after.account_id, after.ref, after.is_enabled) == (before.account_id, before.ref, True)
 
 
 def test_an_account_for_someone_starting_later_is_kept_but_disabled() -> None:

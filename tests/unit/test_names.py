@@ -6,14 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hrsync.mapping.names import (
+from hrsync.connectors.active_directory.dn import (
     escape_dn_value,
-    fold_to_ascii,
-    login_part,
     normalise_dn,
     parent_of,
     unescape_dn_value,
 )
+from hrsync.mapping.names import fold_to_ascii, login_part
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ FULL_CONTEXT: dict[str, Any] = {
         "status": "failed",
         "error": "the directory refused the password",
         "hint": "check the password policy",
-        "dn": "CN=Anna Berg,OU=Users,DC=example,DC=org",
+        "ref": "CN=Anna Berg,OU=Users,DC=example,DC=org",
         "username": "anbe",
         "base_dn": "OU=Users,DC=example,DC=org",
     },

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from datetime import timedelta
 
+from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.domain.changes import (
     CreateAccount,
     ManualStep,
@@ -19,9 +20,9 @@ from hrsync.domain.person import Person
 from hrsync.domain.plan import Plan, Status, deserialise_change, serialise_changes
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.lifecycle_dates import LifecyclePolicy
+from hrsync.engine.lineage import PARENT
 from hrsync.engine.plan import MAPPING_FAILED, plan_changes
-from hrsync.mapping.ad_rules import parse_placement, parse_rules
-from hrsync.mapping.lineage import PARENT
+from hrsync.mapping.rules import parse_rules
 from tests.unit.memory_target import MemoryDirectory
 from tests.unit.test_engine_plan import POLICY, TODAY, person
 
@@ -76,7 +77,7 @@ def test_why_is_anna_in_ou_sales_is_answered_by_the_move() -> None:
     plan = plan_and_apply([in_department(1, "Sales")], directory)
 
     (move,) = [c for c in plan.changes if isinstance(c, MoveAccount)]
-    assert move.new_parent_dn == f"OU=Sales,{BASE}"
+    assert move.new_container == f"OU=Sales,{BASE}"
     explained = why(plan, move, PARENT)
     assert (explained.source, explained.fields) == ("placement", {"org.Department": "Sales"})
     assert explained.rule.startswith("Switch([org.Department]")
@@ -138,9 +139,9 @@ def test_a_move_into_an_ou_holding_the_same_cn_renames_first() -> None:
 
     rename, move = plan.changes[:2]
     assert isinstance(rename, RenameAccount) and isinstance(move, MoveAccount)
-    assert rename.new_cn == "Anna Andersson (2)"
+    assert rename.new_name == "Anna Andersson (2)"
     assert "taken in the OU" in rename.reason
-    dns = sorted(a.dn for a in directory.read_accounts())
+    dns = sorted(a.ref for a in directory.read_accounts())
     assert dns == [f"CN=Anna Andersson (2),OU=Sales,{BASE}", f"CN=Anna Andersson,OU=Sales,{BASE}"]
     assert plan_changes(
         [in_department(1, "Sales"), in_department(2, "Sales")],
@@ -157,7 +158,7 @@ def test_two_namesakes_moving_into_one_ou_get_distinct_cns() -> None:
 
     plan_and_apply([in_department(1, "Sales"), in_department(2, "Sales")], directory)
 
-    cns = sorted(a.rdn_value for a in directory.read_accounts())
+    cns = sorted(a.attributes["cn"] or "" for a in directory.read_accounts())
     assert cns == ["Anna Andersson", "Anna Andersson (2)"]
 
 
@@ -176,4 +177,4 @@ def test_a_failing_rule_is_a_manual_step_naming_the_attribute() -> None:
     assert step.reason == MAPPING_FAILED
     assert list(step.detail) == ["title"]
     assert "FormatDateTime" in step.detail["title"]
-    assert step.dn == create.dn
+    assert step.ref == create.ref

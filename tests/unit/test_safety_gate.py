@@ -11,6 +11,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from hrsync.connectors.active_directory.dn import normalise_dn
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (
     AddMembers,
@@ -31,7 +33,7 @@ from hrsync.domain.ids import AccountId, EmployeeNumber, GroupId, PersonId
 from hrsync.domain.plan import Plan, Status
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.plan import plan_changes
-from hrsync.engine.recheck import recheck_plan, resulting_dn
+from hrsync.engine.recheck import recheck_plan, resulting_ref
 from hrsync.engine.safety import (
     SafetyPolicy,
     ShrinkGuard,
@@ -41,7 +43,6 @@ from hrsync.engine.safety import (
     judge_import,
     judge_plan,
 )
-from hrsync.mapping.names import normalise_dn
 from tests.unit.memory_target import MemoryDirectory
 from tests.unit.test_engine_plan import POLICY, TODAY, ended, people_lists
 
@@ -326,12 +327,12 @@ def test_the_fewest_accepted_is_exactly_where_the_guard_stops_holding(
 # --- rechecking an approved plan --------------------------------------------------------------
 
 ID = "employeeNumber"
-TAKEN = "the directory changed since the plan was held: "
+TAKEN = "the target changed since the plan was held: "
 
 
 def account(n: int, ou: str = OU, *, enabled: bool = True, **attributes: str) -> Account:
-    values: dict[str, str | None] = {ID: f"p{n}", "cn": f"P{n}", "_parent": ou, **attributes}
-    return Account(AccountId(f"a{n}"), dn(n, ou), enabled, values)
+    values: dict[str, str | None] = {ID: f"p{n}", "cn": f"P{n}", **attributes}
+    return Account(AccountId(f"a{n}"), dn(n, ou), enabled, values, container=ou)
 
 
 def test_an_untouched_directory_leaves_every_change_standing() -> None:
@@ -357,7 +358,7 @@ def test_an_untouched_directory_leaves_every_change_standing() -> None:
             ManualStep(PersonId("p5"), None, "manager must be entered manually", {}),
         )
     )
-    assert recheck_plan(plan, accounts, ID) == {}
+    assert recheck_plan(plan, accounts, ID, AD_PROFILE) == {}
 
 
 @pytest.mark.parametrize(
@@ -409,7 +410,7 @@ def test_an_untouched_directory_leaves_every_change_standing() -> None:
 def test_a_change_whose_account_moved_on_is_skipped_with_the_reason(
     now: Account | None, change: Change, reason: str
 ) -> None:
-    assert recheck_plan(Plan((change,)), [now] if now else [], ID) == {0: reason}
+    assert recheck_plan(Plan((change,)), [now] if now else [], ID, AD_PROFILE) == {0: reason}
 
 
 def test_an_edit_the_change_does_not_depend_on_leaves_it_standing() -> None:
@@ -426,14 +427,14 @@ def test_an_edit_the_change_does_not_depend_on_leaves_it_standing() -> None:
             ),
         )
     )
-    assert recheck_plan(plan, [account(1, title="CFO", mobile="+46 70 000")], ID) == {}
+    assert recheck_plan(plan, [account(1, title="CFO", mobile="+46 70 000")], ID, AD_PROFILE) == {}
 
 
 def test_every_change_of_a_moved_account_is_skipped_and_a_manager_pointing_there_too() -> None:
     moved = "CN=P1,OU=Sales"
     plan = Plan(
         (
-            MoveAccount(PersonId("p1"), AccountId("a1"), dn(1), "OU=Sales", "org"),
+            MoveAccount(PersonId("p1"), AccountId("a1"), dn(1), "OU=Sales", "org", new_ref=moved),
             UpdateAttributes(
                 PersonId("p1"), AccountId("a1"), moved, {"title": "CFO"}, {"title": "CEO"}, "HR"
             ),
@@ -442,7 +443,7 @@ def test_every_change_of_a_moved_account_is_skipped_and_a_manager_pointing_there
         )
     )
     accounts = [account(1, "OU=Old", title="CFO"), account(2), account(3), account(4)]
-    stale = recheck_plan(plan, accounts, ID)
+    stale = recheck_plan(plan, accounts, ID, AD_PROFILE)
     assert set(stale) == {0, 1, 2}
     assert stale[2] == f"the manager's account is not at {moved}: that change was skipped"
 
@@ -474,16 +475,16 @@ def test_a_plan_rechecked_before_it_is_applied_stands_and_after_it_is_all_stale(
         for n, p in enumerate(people)
     ]
     plan = plan_changes(later, directory.read_accounts(), {}, POLICY, TODAY + timedelta(days=1))
-    assert recheck_plan(plan, directory.read_accounts(), ID) == {}
+    assert recheck_plan(plan, directory.read_accounts(), ID, AD_PROFILE) == {}
     apply_changes(plan.changes, directory)
-    stale = recheck_plan(plan, directory.read_accounts(), ID)
+    stale = recheck_plan(plan, directory.read_accounts(), ID, AD_PROFILE)
     # Approving the same plan twice applies nothing the second time. (The in-memory directory
     # reads a CN with an escaped comma short, so it may plan a rename to the same DN: no-op.)
     assert set(stale) == {
         n
         for n, c in enumerate(plan.changes)
         if not isinstance(c, ManualStep)
-        and not (isinstance(c, RenameAccount) and _same_dn(resulting_dn(c), c.dn))
+        and not (isinstance(c, RenameAccount) and _same_dn(resulting_ref(c), c.ref))
     }
 
 

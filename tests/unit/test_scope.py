@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.domain.account import Account
 from hrsync.domain.changes import CreateAccount, DeleteAccount, DisableAccount
 from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
@@ -26,7 +27,6 @@ from hrsync.engine.scope import (
     scope_problems,
     why_out_of_scope,
 )
-from hrsync.mapping.active_directory import DirectoryPolicy
 from tests.unit.memory_target import MemoryDirectory
 
 TODAY = date(2026, 11, 28)
@@ -207,7 +207,8 @@ def test_an_account_outside_the_connections_ous_is_left_alone() -> None:
         AccountId("g1"),
         "CN=Anna Berg2,OU=Consultants,DC=example,DC=test",
         True,
-        {"employeeNumber": "p2", "_parent": "OU=Consultants,DC=example,DC=test"},
+        {"employeeNumber": "p2"},
+        container="OU=Consultants,DC=example,DC=test",
     )
     plan = plan_changes(
         [person(2, "External Personnel")], [elsewhere], {}, POLICY, TODAY, scope=EXCLUDE_EXTERNALS
@@ -220,7 +221,7 @@ def test_a_manager_outside_the_scope_is_still_the_reports_manager() -> None:
     boss = person(1, "External Personnel")
     everyone = ScopePolicy()
     run([boss], directory, everyone)
-    (boss_dn,) = (a.dn for a in directory.accounts.values())
+    (boss_dn,) = (a.ref for a in directory.accounts.values())
     leave = dataclasses.replace(EXCLUDE_EXTERNALS, when_out_of_scope=OutOfScope.LEAVE)
     plan = run([boss, person(2, manager=1)], directory, leave)
     (create,) = plan.changes
@@ -234,7 +235,8 @@ def test_an_account_a_placement_rule_put_elsewhere_is_still_the_connections() ->
         AccountId("g1"),
         "CN=Anna Berg2,OU=Stockholm,OU=Staff,DC=example,DC=test",
         True,
-        {"employeeNumber": "p2", "_parent": "OU=Stockholm,OU=Staff,DC=example,DC=test"},
+        {"employeeNumber": "p2"},
+        container="OU=Stockholm,OU=Staff,DC=example,DC=test",
     )
     links = {PersonId("p2"): AccountId("g1")}
     plan = plan_changes(
@@ -242,4 +244,4 @@ def test_an_account_a_placement_rule_put_elsewhere_is_still_the_connections() ->
     )
     (change,) = plan.changes
     assert isinstance(change, DisableAccount)
-    assert change.dn == placed.dn
+    assert change.ref == placed.ref

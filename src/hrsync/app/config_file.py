@@ -76,8 +76,8 @@ def load_config(path: Path) -> LoadSummary:
                 source_values["schedule"] = source_entry.schedule.strip()
             _save(row, f"sources.{key}", created, summary, **source_values)
         for key, entry in parsed.connections.items():
-            _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGETS)
-            check_rules(f"connections.{key}", entry.settings())
+            _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGET_MODELS)
+            check_rules(f"connections.{key}", entry.settings(), wiring.profile_of(entry.type))
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

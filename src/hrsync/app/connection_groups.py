@@ -1,5 +1,7 @@
 """A connection's groups from organisation levels, `[connections.KEY.groups]` in its settings:
-validated by the config loader, turned into the engine's GroupPolicy for a run (docs/groups.md)."""
+validated by the config loader; the wiring module turns them into the engine's GroupPolicy with
+the target's naming (docs/groups.md). `ou`, `scope` and `sam_prefix` are for targets with
+containers (Active Directory)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,8 @@ import ldap.dn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hrsync.app.config_errors import ConfigError
-from hrsync.connectors.active_directory.escaping import is_within
-from hrsync.engine.groups import DEFAULT_GRACE_DAYS, GroupPolicy
+from hrsync.domain.profile import TargetProfile
+from hrsync.engine.groups import DEFAULT_GRACE_DAYS
 
 MAX_DAYS = 3650
 
@@ -51,28 +53,23 @@ class GroupSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check_enabled(self) -> GroupSettings:
-        if self.enabled and not (self.levels and self.ou):
-            raise ValueError("groups need levels and an ou when enabled")
+        if self.enabled and not self.levels:
+            raise ValueError("groups need levels when enabled")
         return self
 
-    def policy(self, base_dn: str) -> GroupPolicy:
-        ou = self.ou if is_within(self.ou, base_dn) else f"{self.ou},{base_dn}"
-        return GroupPolicy(tuple(self.levels), ou, self.grace_days, self.scope, self.sam_prefix)
 
-
-def check_groups(where: str, raw: object) -> dict[str, Any]:
-    """The `groups` table as it is stored; ConfigError naming the key when it is wrong."""
+def check_groups(where: str, raw: object, profile: TargetProfile) -> dict[str, Any]:
+    """The `groups` table as it is stored; ConfigError naming the key when it is wrong. A
+    target with containers needs the one groups live in (`ou`)."""
     try:
         settings = GroupSettings.model_validate(raw if raw is not None else {})
     except ValidationError as error:
         raise ConfigError(_explain(f"{where}.groups", error)) from error
+    if settings.enabled and profile.capabilities.hierarchy and not settings.ou:
+        raise ConfigError(f"{where}.groups: groups need levels and an ou when enabled")
+    if settings.enabled and not profile.capabilities.groups:
+        raise ConfigError(f"{where}.groups: {profile.label} keeps no groups")
     return settings.model_dump()
-
-
-def groups_of(settings: dict[str, Any], base_dn: str) -> GroupPolicy | None:
-    """The engine's group policy from a connection's stored settings; None when groups are off."""
-    stored = GroupSettings.model_validate(settings.get("groups") or {})
-    return stored.policy(base_dn) if stored.enabled else None
 
 
 def _explain(where: str, error: ValidationError) -> str:

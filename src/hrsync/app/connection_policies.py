@@ -4,6 +4,7 @@ the config loader, turned into the engine's policies for a run."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -13,17 +14,14 @@ from hrsync.app.connection_groups import check_groups
 from hrsync.app.models import Connection
 from hrsync.app.triggers.config import ConditionEntry
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
+from hrsync.connectors.active_directory.profile import AD_PROFILE
+from hrsync.connectors.active_directory.rules import parse_placement
+from hrsync.domain.profile import TargetProfile
 from hrsync.engine.conditions import condition_from_json
 from hrsync.engine.lifecycle_dates import DEFAULT_PREHIRE_DAYS, LifecyclePolicy
 from hrsync.engine.scope import OutOfScope, ScopePolicy, scope_problems
-from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.ad_rules import (
-    MappingRuleError,
-    Rule,
-    parse_placement,
-    parse_rule,
-    parse_rules,
-)
+from hrsync.mapping.rules import MappingRuleError, Rule, RuleNames, parse_rule, parse_rules
 
 MAX_DAYS = 3650
 
@@ -91,7 +89,16 @@ def lifecycle_of(settings: dict[str, Any], leavers_ou: str | None) -> LifecycleP
     return LifecyclePolicy(stored.prehire_days, stored.delete_after_days, leavers_ou)
 
 
-def check_mapping(where: str, raw: object, person_id_attribute: str) -> None:
+def rule_names(profile: TargetProfile) -> RuleNames:
+    """Which attribute names the profile's rules may set."""
+    return RuleNames(
+        re.compile(profile.mappable), profile.mappable_described, profile.set_by_hrsync
+    )
+
+
+def check_mapping(
+    where: str, raw: object, person_id_attribute: str, profile: TargetProfile
+) -> None:
     """ConfigError when the `mapping` table ({attribute = "expression"}) cannot be used; the
     message points at the attribute, and at the line and column within its expression."""
     if raw is None:
@@ -99,7 +106,7 @@ def check_mapping(where: str, raw: object, person_id_attribute: str) -> None:
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise ConfigError(f'{where}.mapping: write one attribute = "expression" per line')
     try:
-        parse_rules(raw, person_id_attribute)
+        parse_rules(raw, person_id_attribute, rule_names(profile))
     except MappingRuleError as error:
         raise ConfigError(f"{where}.mapping.{error}") from error
 
@@ -144,21 +151,21 @@ def check_naming(where: str, raw: object) -> None:
             raise ConfigError(f"{where}.naming.{error}") from error
 
 
-def check_rules(where: str, settings: dict[str, Any]) -> None:
+def check_rules(where: str, settings: dict[str, Any], profile: TargetProfile) -> None:
     """The checks `hrsync config load` makes of a connection's rules (ConfigError for the first
     table that cannot be used); the console and the API check them table by table with the same
     functions (hrsync.app.connection_rules)."""
     check_lifecycle(where, settings.get("lifecycle"))
     check_scope(where, settings.get("scope"))
-    check_mapping(where, settings.get("mapping"), person_id_attribute(settings))
+    check_mapping(where, settings.get("mapping"), person_id_attribute(settings, profile), profile)
     check_placement(where, settings.get("placement"))
     check_naming(where, settings.get("naming"))
-    check_groups(where, settings.get("groups"))
+    check_groups(where, settings.get("groups"), profile)
 
 
-def person_id_attribute(settings: dict[str, Any]) -> str:
+def person_id_attribute(settings: dict[str, Any], profile: TargetProfile) -> str:
     """Where the connection's target keeps the person id (the one attribute no rule may set)."""
-    return str(settings.get("person_id_attribute", "employeeNumber"))
+    return str(settings.get("person_id_attribute") or profile.owner_attribute)
 
 
 def _naming_rule(settings: dict[str, Any], key: str) -> Rule | None:
@@ -166,9 +173,11 @@ def _naming_rule(settings: dict[str, Any], key: str) -> Rule | None:
     return parse_rule(key, text) if text else None
 
 
-def mapping_of(settings: dict[str, Any], person_id_attribute: str) -> tuple[Rule, ...]:
+def mapping_of(
+    settings: dict[str, Any], person_id_attribute: str, profile: TargetProfile
+) -> tuple[Rule, ...]:
     """The connection's parsed overrides (checked when they were stored)."""
-    return parse_rules(settings.get("mapping") or {}, person_id_attribute)
+    return parse_rules(settings.get("mapping") or {}, person_id_attribute, rule_names(profile))
 
 
 def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> DirectoryPolicy:
@@ -177,7 +186,7 @@ def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> D
         config.users_ou_dn,
         config.upn_suffix,
         config.person_id_attribute,
-        mapping_of(connection.settings, config.person_id_attribute),
+        mapping_of(connection.settings, config.person_id_attribute, AD_PROFILE),
         connection.time_zone,
         parse_placement(placement) if (placement := connection.settings.get("placement")) else None,
         config.base_dn,

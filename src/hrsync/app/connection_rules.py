@@ -60,20 +60,22 @@ def rule_problems(kind: str, settings: Mapping[str, Any]) -> Problems:
     """Every problem of the rules in `settings`, keyed by the field it concerns; empty when
     `hrsync config load` would accept them."""
     problems: Problems = {}
-    person_id = person_id_attribute(dict(settings))
+    profile = wiring.profile_of(kind)
+    person_id = person_id_attribute(dict(settings), profile)
     for attribute, text in (settings.get("mapping") or {}).items():
-        _check(problems, f"mapping.{attribute}", check_mapping, {attribute: text}, person_id)
+        mapping = {attribute: text}
+        _check(problems, f"mapping.{attribute}", check_mapping, mapping, person_id, profile)
     for name, text in (settings.get("naming") or {}).items():
         _check(problems, f"naming.{name}", check_naming, {name: text})
     _check(problems, "placement", check_placement, settings.get("placement"))
-    _check(problems, "groups", check_groups, settings.get("groups"))
+    _check(problems, "groups", check_groups, settings.get("groups"), profile)
     _check(problems, "lifecycle", check_lifecycle, settings.get("lifecycle"))
     _check(problems, "scope", check_scope, settings.get("scope"))
     return problems | _target_problems(kind, settings)
 
 
 def _check(
-    problems: Problems, key: str, check: Callable[..., object], raw: object, *args: str
+    problems: Problems, key: str, check: Callable[..., object], raw: object, *args: object
 ) -> None:
     """Run one of the loader's checks on one table; its problems go under `key`, or under
     `key.<field>` when the table's model named the field."""
@@ -83,6 +85,8 @@ def _check(
         cause = error.__cause__
         if isinstance(cause, ValidationError) and key in ("groups", "lifecycle"):
             problems.update(_explain(cause, key))
+        elif key == "groups":
+            problems["groups.enabled"] = str(error).replace(f"{WHERE}.groups: ", "")
         else:
             problems[key] = str(error).replace(f"{WHERE}.{key}: ", "").replace(f"{WHERE}.", "")
 
@@ -90,7 +94,7 @@ def _check(
 def _target_problems(kind: str, settings: Mapping[str, Any]) -> Problems:
     """The leavers OU is the target's setting: its own model checks it, as the loader does."""
     try:
-        wiring.validate_settings(wiring.TARGETS[kind], dict(settings))
+        wiring.validate_settings(wiring.target_model(kind), dict(settings))
     except ValidationError as error:
         return _explain(error)
     return {}

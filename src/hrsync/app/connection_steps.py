@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hrsync.app import secrets, wiring
 from hrsync.app.connection_rules import rule_problems, with_rules
 from hrsync.app.models import Connection, Source
+from hrsync.domain.profile import TargetProfile
 from hrsync.engine.safety import SafetyPolicy, Threshold
-from hrsync.mapping.active_directory import MANAGED_ATTRIBUTES
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_THRESHOLD = Threshold()
@@ -143,7 +143,7 @@ def validate_target_step(
     password = str(values.get("password") or "")
     if not password and not has_password:
         raise InvalidValuesError({"password": "enter the password hrsync binds with"})
-    model = wiring.TARGETS[kind]
+    model = wiring.target_model(kind)
     try:
         config = wiring.validate_settings(model, entered)
     except ValidationError as error:
@@ -179,38 +179,19 @@ def _validated(model: type[M], values: dict[str, Any]) -> M:
         raise InvalidValuesError(explain(error)) from error
 
 
-_SOURCES = {
-    "givenName": "given name",
-    "sn": "family name",
-    "displayName": "display name",
-    "mail": "e-mail",
-    "employeeID": "employee number",
-    "title": "employment title",
-    "department": "organisation level “Department”",
-    "company": "company name",
-    "telephoneNumber": "phone",
-    "mobile": "mobile phone",
-    "streetAddress": "street address",
-    "postalCode": "postal code",
-    "l": "city",
-    "physicalDeliveryOfficeName": "organisation level “Office”",
-}
-
-
-def default_mapping(person_id_attribute: str = "employeeNumber") -> list[tuple[str, str]]:
-    """The attribute mapping an AD connection uses (hrsync.mapping.active_directory), as
-    (AD attribute, where its value comes from) rows for step 3."""
-    rows = [
-        ("cn", "display name, numbered when taken"),
-        ("sAMAccountName", "made from the names, unique in the domain"),
-        ("userPrincipalName", "login name @ the UPN suffix"),
-    ]
-    rows += [(name, _SOURCES.get(name, name)) for name in MANAGED_ATTRIBUTES]
-    rows += [
-        (person_id_attribute, "person id in the HR source (the link)"),
-        ("manager", "the manager's account"),
-        ("userAccountControl", "enabled while employed on the day, in the connection's zone"),
-    ]
+def default_mapping(profile: TargetProfile, person_id_attribute: str) -> list[tuple[str, str]]:
+    """The attribute mapping a connection's target kind uses by default, as (attribute, where
+    its value comes from) rows for step 3: the names hrsync makes unique, the profile's default
+    rules, the person id, the manager and the account's state."""
+    rows = []
+    if profile.naming_attribute:
+        rows.append((profile.naming_attribute, "display name, numbered when taken"))
+    rows += [(name, "made from the names, unique in the target") for name in profile.unique_names]
+    rows += [(name, rule) for name, rule in profile.default_mapping.items()]
+    rows.append((person_id_attribute, "person id in the HR source (the link)"))
+    if profile.capabilities.manager:
+        rows.append((profile.manager_attribute, "the manager's account"))
+    rows.append(("enabled", "while employed on the day, in the connection's zone"))
     return rows
 
 

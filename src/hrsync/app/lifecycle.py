@@ -39,8 +39,6 @@ from hrsync.app.connection_steps import (
 from hrsync.app.leases import ConnectionBusyError
 from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff, stored_plan
 from hrsync.app.runs import run_connection
-from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
-from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.errors import TargetError
 from hrsync.domain.plan import Plan, Status
 from hrsync.jobs.schedules import OnChange, ScheduleError, format_schedule, next_run_times
@@ -127,22 +125,19 @@ def save_step(
 
 
 def check_target(connection: models.Connection, values: dict[str, Any]) -> CheckResult:
-    """ "Test connection": bind with the entered settings (the stored password when none is
-    entered), read the base DN, find the users OU or make sure it may be created."""
+    """ "Test connection" with the entered settings (the stored secret when none is entered):
+    what the target kind checks (AD: bind, read the base DN, find the users OU or make sure it
+    may be created; SCIM: discovery)."""
     settings, password = validate_target_step(
         connection.kind, values, has_password=has_password(connection)
     )
-    config = ActiveDirectoryConfig.model_validate(
-        settings | {"password": password or stored_password(connection)}
-    )
-    target = ActiveDirectoryTarget(config)
+    secret = password or stored_password(connection)
+    config = wiring.config_with_secret(connection.kind, settings, secret)
     try:
-        target.check()
+        found = wiring.check_target(connection.kind, config)
     except TargetError as error:
         return CheckResult(False, str(error))
-    finally:
-        target.close()
-    return CheckResult(True, f"Bound as {config.bind_dn}; {config.base_dn} is readable.")
+    return CheckResult(True, found)
 
 
 def simulate(connection: models.Connection, actor: str) -> models.Run:

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hrsync.app import models, wiring
-from hrsync.app.connection_policies import directory_policy
+from hrsync.domain.account import DesiredAccount
 from hrsync.domain.ids import PersonId
+from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person, person_from_fields
-from hrsync.engine.naming import TakenNames, login_names
-from hrsync.mapping.active_directory import DirectoryPolicy, desire_ad_account
-from hrsync.mapping.ad_rules import DEFAULT_RULES, Rule, day_start, parse_rule
+from hrsync.engine.policy import AccountPolicy, NameUnavailableError, TakenNames
 from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate
-from hrsync.mapping.lineage import SAM, UPN, derivations
+from hrsync.mapping.rules import MappingRuleError, Rule, day_start, parse_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +36,10 @@ class MappingExplanation:
     person_id: str
     employee_number: str
     name: str
-    cn: str
-    parent_dn: str
+    account_name: str
+    """The naming attribute's value (AD: the CN), for targets that name accounts by it."""
+    container: str
+    """Where the account goes (AD: the placement rule's OU); empty without hierarchy."""
     attributes: tuple[AttributeExplanation, ...]
     problems: tuple[str, ...]
 
@@ -47,8 +48,8 @@ class MappingExplanation:
             "person_id": self.person_id,
             "employee_number": self.employee_number,
             "name": self.name,
-            "cn": self.cn,
-            "parent_dn": self.parent_dn,
+            "account_name": self.account_name,
+            "container": self.container,
             "attributes": [vars_of(a) for a in self.attributes],
             "problems": list(self.problems),
         }
@@ -74,38 +75,32 @@ def explain_mapping(
     connection = models.Connection.objects.select_related("source").get(key=connection_key)
     if settings is not None:
         connection.settings = dict(settings)  # this copy is read, never saved
-    policy = directory_policy(connection, wiring.target_config(connection))
+    binding = wiring.bind(connection)
+    binding.target.close()  # only the policy is needed: nothing is read from the target
+    policy = binding.policy
     today = datetime.now(ZoneInfo(connection.time_zone)).date()
     rows = models.Person.objects.filter(
         source=connection.source, employee_number=employee_number
     ).order_by("person_id")
     people = [person_from_fields(PersonId(row.person_id), row.fields) for row in rows]
-    overrides = {rule.attribute: rule for rule in policy.rules}
+    derivations = policy.derivations()
     explanations = []
     for person in people:
-        desired = desire_ad_account(person, policy, today)
+        desired = policy.desire(person, today)
         context = EvaluationContext(fields=person.fields(), now=day_start(today, policy.time_zone))
-        explained = []
-        for attribute in policy.managed_attributes:
-            if attribute == policy.person_id_attribute:
-                continue
-            rule = overrides.get(attribute)
-            explained.append(
-                _explain(
-                    rule or parse_rule(attribute, DEFAULT_RULES[attribute]),
-                    desired.attributes.get(attribute),
-                    rule is not None,
-                    context,
-                )
-            )
-        explained += _login_rows(person, policy, context.now)
+        explained = [
+            _explain(attribute, derivations, desired.attributes.get(attribute), context)
+            for attribute in desired.attributes
+            if attribute != policy.owner_attribute
+        ]
+        explained += _name_rows(person, desired, policy, derivations, today)
         explanations.append(
             MappingExplanation(
                 person.person_id,
                 person.employee_number,
                 _name(person),
-                desired.cn,
-                desired.parent_dn,
+                desired.name,
+                desired.container,
                 tuple(explained),
                 desired.problems,
             )
@@ -114,35 +109,60 @@ def explain_mapping(
 
 
 def _explain(
-    rule: Rule, value: str | None, is_override: bool, context: EvaluationContext
+    attribute: str, derivations: Derivations, value: str | None, context: EvaluationContext
 ) -> AttributeExplanation:
+    """One attribute with its rule, evaluated again for its steps (a rule in the mapping
+    language); rules hrsync applies in plain Python are shown in words."""
+    derivation = derivations.get(attribute)
+    if derivation is None:
+        return AttributeExplanation(attribute, value, "", "hrsync", (), ())
+    try:
+        rule: Rule | None = parse_rule(attribute, derivation.rule)
+    except MappingRuleError:
+        rule = None  # described in words, not written in the language
+    if rule is None or derivation.source == "hrsync":
+        source, fields = derivation.source, derivation.fields
+        return AttributeExplanation(attribute, value, derivation.rule, source, fields, ())
     try:
         evaluated = evaluate(rule.expression, context)
         fields, steps = tuple(sorted(evaluated.fields_read)), evaluated.steps
     except EvaluationError as error:
         fields, steps = (), (f"failed: {error}",)
-    source = "override" if is_override else "default"
-    return AttributeExplanation(rule.attribute, value, rule.text, source, fields, steps)
+    return AttributeExplanation(attribute, value, rule.text, derivation.source, fields, steps)
 
 
-def _login_rows(
-    person: Person, policy: DirectoryPolicy, now: datetime
+def _name_rows(
+    person: Person,
+    desired: DesiredAccount,
+    policy: AccountPolicy,
+    derivations: Derivations,
+    today: date,
 ) -> list[AttributeExplanation]:
-    """sAMAccountName and UPN as the naming rules give them before they are made unique: in a
-    run, a name already taken in the directory, or earlier in the run, gets a number."""
-    names = dict(zip((SAM, UPN), login_names(person, policy, now, TakenNames()), strict=True))
-    rules = derivations(policy)
-    return [
-        AttributeExplanation(
-            name,
-            names[name],
-            rules[name].rule,
-            rules[name].source,
-            rules[name].fields,
-            ("set when the account is created; numbered in the run if the name is taken",),
+    """The unique names a new account gets (AD: sAMAccountName and UPN) as the naming rules
+    give them before they are made unique: in a run, a name already taken in the target, or
+    earlier in the run, gets a number."""
+    container = desired.container or policy.home
+    try:
+        new = policy.new_account(person, desired, container, TakenNames(), today)
+    except NameUnavailableError as error:
+        return [AttributeExplanation(error.attribute, None, str(error), "hrsync", (), ())]
+    rows = []
+    for name, value in new.attributes.items():
+        derivation = derivations.get(name)
+        rule, source, fields = (
+            (derivation.rule, derivation.source, derivation.fields) if derivation else ("", "", ())
         )
-        for name in (SAM, UPN)
-    ]
+        rows.append(
+            AttributeExplanation(
+                name,
+                value,
+                rule,
+                source,
+                fields,
+                ("set when the account is created; numbered in the run if the name is taken",),
+            )
+        )
+    return rows
 
 
 def _name(person: Person) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hrsync.app import models
+from hrsync.app import models, wiring
 from hrsync.app.connection_steps import safety_of
 from hrsync.app.run_groups import diff_entry, diff_rows
 from hrsync.domain.changes import CHANGE_KINDS
@@ -22,14 +22,14 @@ from hrsync.domain.lineage import (
     lineage_from_json,
 )
 from hrsync.domain.plan import Plan, deserialise_change
+from hrsync.domain.profile import TargetProfile
+from hrsync.engine.lineage import PARENT
 from hrsync.engine.safety import Verdict, judge_plan
-from hrsync.mapping.lineage import CN, PARENT
-from hrsync.mapping.names import first_rdn_value, parent_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run a cell starting with these as a formula (CSV injection): quote them."""
 CSV_COLUMNS = (
-    "employee_number", "name", "person_id", "kind", "dn", "attribute", "old", "new", "reason",
+    "employee_number", "name", "person_id", "kind", "ref", "attribute", "old", "new", "reason",
     "status", "error", "rule", "rule_source", "fields_read",
 )  # fmt: skip
 
@@ -58,7 +58,7 @@ class AttributeChange:
 @dataclass(frozen=True, slots=True)
 class ChangeView:
     kind: str
-    dn: str
+    ref: str
     reason: str
     attributes: tuple[AttributeChange, ...]
     status: str = ""
@@ -95,10 +95,11 @@ class PlanDiff:
 
 def plan_diff(run: models.Run, *, kind: str | None = None, search: str | None = None) -> PlanDiff:
     """The run's plan per person, narrowed to one change kind and to people whose name,
-    employee number or DN contains `search` (case-insensitive)."""
+    employee number or account ref contains `search` (case-insensitive)."""
     rows = list(run.changes.select_related("person").order_by("pk"))
     verdict = _verdict(run, rows)
-    people = _people(rows, derivations_from_json(run.derivations))
+    profile = wiring.profile_of(run.connection.kind)
+    people = _people(rows, derivations_from_json(run.derivations), profile)
     needle = (search or "").strip().lower()
     shown = [
         narrowed
@@ -132,7 +133,7 @@ def _csv_rows(people: Iterable[PersonDiff]) -> Iterator[tuple[str | None, ...]]:
     for person in people:
         ident = (person.employee_number, person.name, person.person_id)
         for change in person.changes:
-            head = (*ident, change.kind, change.dn)
+            head = (*ident, change.kind, change.ref)
             tail = (change.reason, change.status, change.error)
             attributes = change.attributes or (AttributeChange("", None, None),)
             for a in attributes:
@@ -140,17 +141,19 @@ def _csv_rows(people: Iterable[PersonDiff]) -> Iterator[tuple[str | None, ...]]:
                 yield (*head, a.name, a.old, a.new, *tail, *why)
 
 
-def _people(rows: Iterable[models.RunChange], derivations: Derivations) -> list[PersonDiff]:
+def _people(
+    rows: Iterable[models.RunChange], derivations: Derivations, profile: TargetProfile
+) -> list[PersonDiff]:
     people: dict[str, PersonDiff] = {}
     for row in rows:
         pid = str(row.payload.get("person_id", ""))
-        group = diff_entry(row.payload, row.dn)
+        group = diff_entry(row.payload, row.ref, profile)
         if group is not None:
             pid = group[0]
         person = people.get(pid)
         if person is None:
             person = people[pid] = PersonDiff(pid, group[1], "") if group else _person(pid, row)
-        person.changes.append(_change_view(row, derivations))
+        person.changes.append(_change_view(row, derivations, profile))
     return sorted(people.values(), key=lambda p: (p.employee_number, p.person_id))
 
 
@@ -162,52 +165,68 @@ def _person(pid: str, row: models.RunChange) -> PersonDiff:
     return PersonDiff(pid, pid, number)
 
 
-def _change_view(row: models.RunChange, derivations: Derivations) -> ChangeView:
+def _change_view(
+    row: models.RunChange, derivations: Derivations, profile: TargetProfile
+) -> ChangeView:
     payload = row.payload
     return ChangeView(
         kind=row.kind,
-        dn=row.dn,
+        ref=row.ref,
         reason=str(payload.get("reason") or ""),
         attributes=tuple(
-            _explained(_attributes(row.kind, payload), payload.get("lineage"), derivations)
+            _explained(_attributes(row.kind, payload, profile), payload.get("lineage"), derivations)
             if row.kind in EXPLAINED_KINDS
-            else _attributes(row.kind, payload)
+            else _attributes(row.kind, payload, profile)
         ),
         status=row.status,
         error=row.error,
     )
 
 
-def _attributes(kind: str, payload: dict[str, Any]) -> Iterator[AttributeChange]:
-    """Per attribute, what it is and what it becomes."""
-    dn = str(payload.get("dn") or "")
+def _attributes(
+    kind: str, payload: dict[str, Any], profile: TargetProfile
+) -> Iterator[AttributeChange]:
+    """Per attribute, what it is and what it becomes. The name and container rows come from
+    the ref where the profile's refs spell them out (AD's DNs)."""
+    ref = str(payload.get("ref") or "")
+    split = profile.split_ref
+    naming = profile.naming_attribute or "name"
+    manager = profile.manager_attribute
     match kind:
         case "create":
-            yield AttributeChange("enabled", None, _flag(bool(payload.get("is_enabled"))))
-            yield AttributeChange(CN, None, first_rdn_value(dn))
-            yield AttributeChange(PARENT, None, parent_of(dn))
-            for name, value in sorted(_dict(payload.get("attributes")).items()):
-                if value is not None:
-                    yield AttributeChange(name, None, value)
+            yield from _created(payload, profile)
         case "update":
             before, after = _dict(payload.get("before")), _dict(payload.get("after"))
             for name in sorted(set(before) | set(after)):
                 yield AttributeChange(name, before.get(name), after.get(name))
         case "move":
-            yield AttributeChange(PARENT, parent_of(dn), str(payload.get("new_parent_dn")))
+            old = split(ref)[1] if split is not None else None
+            yield AttributeChange(PARENT, old, str(payload.get("new_container")))
         case "rename":
-            yield AttributeChange(CN, first_rdn_value(dn), str(payload.get("new_cn")))
+            old = split(ref)[0] if split is not None else None
+            yield AttributeChange(naming, old, str(payload.get("new_name")))
         case "enable" | "disable":
             yield AttributeChange("enabled", _flag(kind == "disable"), _flag(kind == "enable"))
         case "set_manager":
             yield AttributeChange(
-                "manager", _text(payload.get("before")), _text(payload.get("after"))
+                manager, _text(payload.get("before")), _text(payload.get("after"))
             )
         case "manual":
             for name, value in sorted(_dict(payload.get("detail")).items()):
                 yield AttributeChange(name, None, value)
         case _:
-            yield from (AttributeChange(*row) for row in diff_rows(kind, payload))
+            yield from (AttributeChange(*row) for row in diff_rows(kind, payload, profile))
+
+
+def _created(payload: dict[str, Any], profile: TargetProfile) -> Iterator[AttributeChange]:
+    yield AttributeChange("enabled", None, _flag(bool(payload.get("is_enabled"))))
+    if profile.split_ref is not None:
+        name, container = profile.split_ref(str(payload.get("ref") or ""))
+        yield AttributeChange(profile.naming_attribute or "name", None, name)
+        yield AttributeChange(PARENT, None, container)
+    for name, value in sorted(_dict(payload.get("attributes")).items()):
+        if value is not None:
+            yield AttributeChange(name, None, value)
 
 
 def _explained(
@@ -240,7 +259,7 @@ def _narrowed(person: PersonDiff, kind: str | None) -> PersonDiff | None:
 def _is_match(person: PersonDiff, needle: str) -> bool:
     if not needle:
         return True
-    texts = [person.name, person.employee_number, *(change.dn for change in person.changes)]
+    texts = [person.name, person.employee_number, *(change.ref for change in person.changes)]
     return any(needle in text.lower() for text in texts)
 
 

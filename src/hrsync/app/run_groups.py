@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from hrsync.app.connection_groups import groups_of
-from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
+from hrsync.app.wiring import Binding
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (
     CHANGE_KINDS,
@@ -23,10 +22,10 @@ from hrsync.domain.errors import TransientError
 from hrsync.domain.ids import AccountId, PersonId
 from hrsync.domain.person import Person
 from hrsync.domain.plan import Plan
+from hrsync.domain.profile import TargetProfile
 from hrsync.engine.accounts_after import accounts_after
 from hrsync.engine.group_focus import focus_group_changes
 from hrsync.engine.groups import NamesInUse, plan_groups
-from hrsync.mapping.names import first_rdn_value
 
 GROUP_KINDS = frozenset(
     CHANGE_KINDS[kind]
@@ -35,12 +34,12 @@ GROUP_KINDS = frozenset(
 
 
 @dataclass(frozen=True)
-class DirectoryRead:
-    """What the run read from the directory before planning."""
+class TargetRead:
+    """What the run read from the target before planning."""
 
     accounts: Sequence[Account]
     links: dict[PersonId, AccountId]
-    login_names: Collection[str]
+    reserved_names: Collection[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -54,33 +53,33 @@ class GroupedPlan:
 
 def with_groups(
     plan: Plan,
-    settings: dict[str, Any],
+    binding: Binding,
     *,
-    target: ActiveDirectoryTarget,
     people: Sequence[Person],
-    read: DirectoryRead,
+    read: TargetRead,
     today: date,
     only: Collection[str] = (),
     simulate: bool = False,
 ) -> GroupedPlan:
     """`plan` with the group changes after its account changes; `plan` itself, and no groups,
-    when the connection keeps none. A simulation that cannot reach the directory plans as if
-    it held no groups, like the accounts it could not read."""
-    config = target.config
-    policy = groups_of(settings, config.base_dn)
-    if policy is None:
+    when the connection keeps none. A simulation that cannot reach the target plans as if it
+    held no groups, like the accounts it could not read."""
+    policy, read_groups = binding.groups, binding.read_groups
+    if policy is None or read_groups is None:
         return GroupedPlan(plan, 0)
     try:
-        groups, other_cns = target.read_groups(policy.ou)
+        groups, other_names = read_groups()
     except TransientError:
         if not simulate:
             raise
-        groups, other_cns = [], frozenset()
-    after = accounts_after(read.accounts, read.links, plan.changes, config.person_id_attribute)
-    names = NamesInUse(other_cns, frozenset(name.casefold() for name in read.login_names))
+        groups, other_names = [], frozenset()
+    owner, profile = binding.policy.owner_attribute, binding.profile
+    after = accounts_after(read.accounts, read.links, plan.changes, owner, profile)
+    reserved = frozenset(value.casefold() for _, value in read.reserved_names)
+    names = NamesInUse(other_names, reserved)
     changes = plan_groups(people, groups, after, policy, today=today, names=names)
     if only:
-        changes = focus_group_changes(changes, {PersonId(pid) for pid in only}, after)
+        changes = focus_group_changes(changes, {PersonId(pid) for pid in only}, after, profile)
     return GroupedPlan(Plan((*plan.changes, *changes), plan.derivations), len(groups))
 
 
@@ -98,27 +97,37 @@ def audit_after(payload: dict[str, Any]) -> dict[str, Any]:
     return {"members": list(members)} if isinstance(members, list | tuple) else {}
 
 
-def diff_entry(payload: dict[str, Any], dn: str) -> tuple[str, str] | None:
+def diff_entry(payload: dict[str, Any], ref: str, profile: TargetProfile) -> tuple[str, str] | None:
     """(key, name) under which a plan's diff lists a group change: the group, by its id and
-    CN, since it belongs to no person; None for a person's change."""
+    name, since it belongs to no person; None for a person's change."""
     group_id = payload.get("group_id")
     if not group_id or payload.get("person_id"):
         return None
-    return f"group:{group_id}", first_rdn_value(dn)
+    return f"group:{group_id}", _group_name(payload, ref, profile)
 
 
-def diff_rows(kind: str, payload: dict[str, Any]) -> Iterator[tuple[str, str | None, str | None]]:
+def _group_name(payload: dict[str, Any], ref: str, profile: TargetProfile) -> str:
+    """The name a ref spells out (AD: the CN); else the group's display name or its ref."""
+    if profile.split_ref is not None:
+        return profile.split_ref(ref)[0]
+    attributes = _texts(payload.get("attributes"))
+    return attributes.get("displayName") or ref
+
+
+def diff_rows(
+    kind: str, payload: dict[str, Any], profile: TargetProfile
+) -> Iterator[tuple[str, str | None, str | None]]:
     """(attribute, old, new) rows of a group change, for the plan's diff."""
     before, after = _texts(payload.get("before")), _texts(payload.get("after"))
     match kind:
         case "create_group":
-            yield "scope", None, str(payload.get("scope") or "")
+            if payload.get("scope"):
+                yield "scope", None, str(payload.get("scope") or "")
             yield from ((k, None, v) for k, v in sorted(_texts(payload.get("attributes")).items()))
         case "update_group":
-            if payload.get("new_cn"):
-                dn = str(payload.get("dn") or "")
-                old_cn = first_rdn_value(dn)
-                yield "cn", old_cn, str(payload["new_cn"])
+            if payload.get("new_name") and profile.split_ref is not None:
+                old_name = profile.split_ref(str(payload.get("ref") or ""))[0]
+                yield profile.naming_attribute or "name", old_name, str(payload["new_name"])
             yield from ((k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)))
         case "add_members":
             yield from (("member", None, str(m)) for m in payload.get("members") or ())

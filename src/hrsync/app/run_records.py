@@ -32,9 +32,9 @@ def refresh_links(
         if row is None:
             continue
         link = stored.get(row.pk)
-        if link is None or (link.account_id, link.dn) != (account.account_id, account.dn):
+        if link is None or (link.account_id, link.ref) != (account.account_id, account.ref):
             link = models.Link(
-                connection=connection, person=row, account_id=account.account_id, dn=account.dn
+                connection=connection, person=row, account_id=account.account_id, ref=account.ref
             )
             stored[row.pk] = link
             changed.append(link)
@@ -47,7 +47,7 @@ def refresh_links(
     }
 
 
-def _upsert_links(links: list[models.Link], fields: Sequence[str] = ("account_id", "dn")) -> None:
+def _upsert_links(links: list[models.Link], fields: Sequence[str] = ("account_id", "ref")) -> None:
     models.Link.objects.bulk_create(
         links,
         batch_size=BATCH,
@@ -69,7 +69,7 @@ class OutcomeRecorder:
                 run=run,
                 person=rows.get(str(item.get("person_id", ""))),
                 kind=str(item["kind"]),
-                dn=str(item.get("dn") or ""),
+                ref=str(item.get("ref") or ""),
                 payload=item,
             )
             for item in serialise_changes(plan.changes)
@@ -95,7 +95,7 @@ class OutcomeRecorder:
                 connection=self.run.connection,
                 person=record.person,
                 account_id=outcome.account_id or "",
-                dn=outcome.dn or "",
+                ref=outcome.ref or "",
             )
             for record, outcome in self.pending
             if outcome.status is Status.APPLIED
@@ -110,7 +110,7 @@ class OutcomeRecorder:
             ]
         )
         # The new DN is known now; the objectGUID of a new account is linked on the next read.
-        _upsert_links(links, fields=["dn"])
+        _upsert_links(links, fields=["ref"])
         self.pending = []
 
 
@@ -121,7 +121,7 @@ def _audit_event(run: models.Run, record: models.RunChange, outcome: Outcome) ->
         actor=run.started_by,
         action=f"change.{record.kind}",
         object_type=audit_kind(record.kind),
-        object_key=outcome.dn or record.dn,
+        object_key=outcome.ref or record.ref,
         connection_key=run.connection.key,
         person_id=record.person.person_id if record.person else "",
         before=_jsonable(payload.get("before")),

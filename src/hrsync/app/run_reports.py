@@ -24,7 +24,8 @@ def report_outcomes(
     events: EventSink | None,
 ) -> None:
     """`accounts`: the accounts read at the start of the run, by person id."""
-    results = _per_person(records, outcomes, accounts)
+    username = context.profile.username_attribute if context.profile else None
+    results = _per_person(records, outcomes, accounts, username)
     tell_tickets(context, results, _open_tickets(context, focus).iterator(500), events)
     if events is not None:
         _fire_change_events(context, results.values(), events)
@@ -51,7 +52,9 @@ def _per_person(
     records: Sequence[models.RunChange],
     outcomes: Sequence[Outcome],
     accounts: Mapping[str, Account],
+    username: str | None,
 ) -> dict[int, PersonOutcomes]:
+    """Each person's outcomes, with their account's ref and the name they sign in with."""
     results: dict[int, PersonOutcomes] = {}
     for record, outcome in zip(records, outcomes, strict=False):
         person = record.person
@@ -60,12 +63,14 @@ def _per_person(
         result = results.setdefault(person.pk, PersonOutcomes(person))
         result.outcomes.append(outcome)
         account = accounts.get(person.person_id)
-        result.dn = outcome.dn or result.dn or (account.dn if account else None)
+        result.ref = outcome.ref or result.ref or (account.ref if account else None)
         change = outcome.change
+        if username is None:
+            continue
         if isinstance(change, CreateAccount):
-            result.username = change.attributes.get("sAMAccountName")
+            result.username = change.attributes.get(username)
         elif account is not None:
-            result.username = account.attributes.get("sAMAccountName")
+            result.username = account.attributes.get(username)
     return results
 
 
@@ -133,9 +138,9 @@ def _context(context: RunContext, result: PersonOutcomes, outcome: Outcome) -> d
         "outcome": {
             "status": outcome.status.value,
             "error": outcome.error,
-            "dn": result.dn,
+            "ref": result.ref,
             "username": result.username,
-            "base_dn": context.base_dn,
+            "base_dn": context.where,
         },
         "ticket": {"id": ticket_id} if ticket_id else {},
         "run": {"id": context.run_id},

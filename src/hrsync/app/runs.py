@@ -15,10 +15,10 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
-from hrsync.app.connection_policies import directory_policy, lifecycle_of, scope_of
+from hrsync.app.connection_policies import scope_of
 from hrsync.app.connection_steps import safety_of
 from hrsync.app.leases import holding
-from hrsync.app.run_groups import DirectoryRead, with_groups
+from hrsync.app.run_groups import TargetRead, with_groups
 from hrsync.app.run_records import OutcomeRecorder, Progress, refresh_links
 from hrsync.app.run_reports import (
     failure_context,
@@ -29,7 +29,6 @@ from hrsync.app.run_reports import (
 from hrsync.app.ticket_outcomes import RunContext
 from hrsync.app.tickets import EventSink
 from hrsync.app.triggers import Dispatcher
-from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.ids import PersonId
@@ -111,8 +110,7 @@ def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
     except (TargetError, wiring.MissingSecretError) as error:
         bound.warning("run failed", error=str(error))
         _finish(run, models.Run.Status.FAILED, error=str(error))
-        base_dn = str(connection.settings.get("base_dn", ""))
-        report_run_failure(RunContext(connection, run.pk, base_dn), str(error), only)
+        report_run_failure(RunContext(connection, run.pk, _where(connection)), str(error), only)
         if events is not None:
             events.fire(
                 "run.failed",
@@ -143,20 +141,18 @@ class Options:
 def _run(
     connection: models.Connection, run: models.Run, options: Options, events: EventSink | None
 ) -> RunSummary:
-    config = wiring.target_config(connection)
-    policy = directory_policy(connection, config)
+    binding = wiring.bind(connection)
+    policy, target = binding.policy, binding.target
     rows = {row.person_id: row for row in models.Person.objects.filter(source=connection.source)}
     people = [person_from_fields(PersonId(pid), row.fields) for pid, row in rows.items()]
-    target = wiring.build_target(connection)
     try:
-        accounts, reserved, notes = _read_directory(target, simulate=options.simulate)
-        links = refresh_links(connection, accounts, rows, config.person_id_attribute)
+        accounts, reserved, notes = _read_target(target, simulate=options.simulate)
+        links = refresh_links(connection, accounts, rows, policy.owner_attribute)
         if options.approved is not None:
-            return _apply_approved(run, options, events, target=target, read=(accounts, rows))
+            return _apply_approved(run, options, events, binding=binding, read=(accounts, rows))
         today = local_day(options.now or timezone.now(), ZoneInfo(connection.time_zone))
         if options.now is not None:
             notes.append(f"planned as of {today.isoformat()} ({connection.time_zone})")
-        lifecycle = lifecycle_of(connection.settings, config.leavers_ou_dn)
         plan = plan_changes(
             people,
             accounts,
@@ -164,18 +160,17 @@ def _run(
             policy,
             today,
             reserved_names=reserved,
-            lifecycle=lifecycle,
+            lifecycle=binding.lifecycle,
             scope=scope_of(connection.settings),
         )
         if options.only:
             # "Provision now": only these persons' changes (the scope has decided the rest).
-            plan = focus_plan(plan, {PersonId(pid) for pid in options.only})
+            plan = focus_plan(plan, {PersonId(pid) for pid in options.only}, policy.profile)
         grouped = with_groups(
             plan,
-            connection.settings,
-            target=target,
+            binding,
             people=people,
-            read=DirectoryRead(accounts, links, reserved),
+            read=TargetRead(accounts, links, reserved),
             today=today,
             only=options.only,
             simulate=options.simulate,
@@ -203,7 +198,7 @@ def _run(
                 )
         else:
             outcomes = _apply(run, plan, target, recorder, summary)
-            _report(run, events, accounts, recorder=recorder, outcomes=outcomes)
+            _report(run, events, accounts, binding, recorder=recorder, outcomes=outcomes)
     finally:
         target.close()
     return summary
@@ -216,19 +211,24 @@ def _note_plan(run: models.Run, plan: Plan, summary: RunSummary) -> None:
     run.derivations = derivations_to_json(plan.derivations)
 
 
-def _read_directory(
-    target: ActiveDirectoryTarget, *, simulate: bool
-) -> tuple[list[Account], list[str], list[str]]:
-    """The accounts and the login names in use. A simulation may plan against an empty
-    directory when it cannot reach the real one (the demo without Samba); it says so."""
+def _read_target(
+    target: wiring.RunTarget, *, simulate: bool
+) -> tuple[list[Account], list[tuple[str, str]], list[str]]:
+    """The accounts and the unique names in use. A simulation may plan against an empty
+    target when it cannot reach the real one (the demo without Samba); it says so."""
     try:
         if not simulate:
-            target.ensure_users_ou()
-        return list(target.read_accounts()), list(target.read_login_names()), []
+            target.prepare()
+        return list(target.read_accounts()), list(target.read_reserved_names()), []
     except TransientError as error:
         if not simulate:
             raise
-        return [], [], [f"the directory could not be reached ({error}); planned as if empty"]
+        return [], [], [f"the target could not be reached ({error}); planned as if empty"]
+
+
+def _where(connection: models.Connection) -> str:
+    """Where accounts live, for a failure comment when the target could not even be bound."""
+    return str(connection.settings.get("base_dn") or connection.settings.get("url") or "")
 
 
 def _apply_approved(
@@ -236,20 +236,20 @@ def _apply_approved(
     options: Options,
     events: EventSink | None,
     *,
-    target: ActiveDirectoryTarget,
+    binding: wiring.Binding,
     read: tuple[Sequence[Account], dict[str, models.Person]],
 ) -> RunSummary:
     """Apply an approved plan as it was held, without planning again or asking the gate: each
     change whose account moved on since is skipped with the reason (hrsync.engine.recheck)."""
     assert options.approved is not None
     plan, (accounts, rows) = options.approved, read
-    id_attribute = wiring.target_config(run.connection).person_id_attribute
-    stale = recheck_plan(plan, accounts, id_attribute)
+    policy = binding.policy
+    stale = recheck_plan(plan, accounts, policy.owner_attribute, policy.profile)
     summary = RunSummary(run.pk, plan.counts())
     _note_plan(run, plan, summary)
     recorder = OutcomeRecorder(run, plan, rows, options.progress)
-    outcomes = _apply(run, plan, target, recorder, summary, skipped=stale)
-    _report(run, events, accounts, recorder=recorder, outcomes=outcomes)
+    outcomes = _apply(run, plan, binding.target, recorder, summary, skipped=stale)
+    _report(run, events, accounts, binding, recorder=recorder, outcomes=outcomes)
     return summary
 
 
@@ -257,16 +257,17 @@ def _report(
     run: models.Run,
     events: EventSink | None,
     accounts: Sequence[Account],
+    binding: wiring.Binding,
     *,
     recorder: OutcomeRecorder,
     outcomes: list[Outcome],
 ) -> None:
     """Every outcome onto the persons' tickets (the run's focus only); events for triggers."""
     connection = run.connection
-    config = wiring.target_config(connection)
-    by_owner = {a.attributes.get(config.person_id_attribute) or "": a for a in accounts}
+    owner = binding.policy.owner_attribute
+    by_owner = {a.attributes.get(owner) or "": a for a in accounts}
     report_outcomes(
-        RunContext(connection, run.pk, config.base_dn),
+        RunContext(connection, run.pk, binding.where, binding.profile),
         records=recorder.records,
         outcomes=outcomes,
         accounts=by_owner,
@@ -278,7 +279,7 @@ def _report(
 def _apply(
     run: models.Run,
     plan: Plan,
-    target: ActiveDirectoryTarget,
+    target: wiring.RunTarget,
     recorder: OutcomeRecorder,
     summary: RunSummary,
     *,

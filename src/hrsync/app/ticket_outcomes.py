@@ -14,6 +14,7 @@ from hrsync.app.models import Connection, Person, Ticket, TicketConnectionState
 from hrsync.app.tickets import EventSink
 from hrsync.domain.changes import ManualStep, kind_of
 from hrsync.domain.plan import Outcome, Status
+from hrsync.domain.profile import TargetProfile
 from hrsync.engine.plan import MANAGER_UNRESOLVED, MAPPING_FAILED
 
 TARGET_LABELS = {"active_directory": "Active Directory"}
@@ -35,7 +36,7 @@ class PersonOutcomes:
 
     person: Person
     outcomes: list[Outcome] = field(default_factory=list)
-    dn: str | None = None
+    ref: str | None = None
     username: str | None = None
     failure: str | None = None
     """The whole run failed before acting on anyone (the target was unreachable or refused)."""
@@ -45,7 +46,10 @@ class PersonOutcomes:
 class RunContext:
     connection: Connection
     run_id: int
-    base_dn: str
+    where: str
+    """Where the connection's accounts live (AD: the base DN; SCIM: the app's URL)."""
+    profile: TargetProfile | None = None
+    """The target's profile; None when the run failed before its target was bound."""
 
 
 def tell_tickets(
@@ -101,12 +105,14 @@ def _success_text(context: RunContext, result: PersonOutcomes, applied: list[Out
     done = ", ".join(dict.fromkeys(kind_of(o.change) for o in applied))
     lines = [
         f"{_target(context.connection)} ({context.connection.key}): done ({done}).",
-        f"Base DN: {context.base_dn}",
     ]
-    if result.dn:
-        lines.append(f"Distinguished name: {result.dn}")
-    if result.username:
-        lines.append(f"Username (sAMAccountName): {result.username}")
+    profile = context.profile
+    where_label = profile.where_label if profile else "Target"
+    lines.append(f"{where_label}: {context.where}")
+    if result.ref:
+        lines.append(f"{profile.ref_label if profile else 'Account'}: {result.ref}")
+    if result.username and profile and profile.username_attribute:
+        lines.append(f"Username ({profile.username_attribute}): {result.username}")
     return "\n".join(lines)
 
 

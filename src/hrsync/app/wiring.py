@@ -1,25 +1,43 @@
-"""Build connectors from stored settings: the one place that knows every connector kind."""
+"""Build connectors from stored settings: the one place that knows every connector kind.
+
+A connection is bound to its target kind here (`bind`): the connector, the planner's policy
+(hrsync.engine.policy.AccountPolicy), its groups, and what the rest of the app may ask of a
+target. Nothing else in the app names a kind; a new target kind is one entry in `TARGETS`.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from hrsync.app.connection_groups import GroupSettings
+from hrsync.app.connection_policies import directory_policy, lifecycle_of
 from hrsync.app.models import Connection, Source
 from hrsync.app.secrets import decrypt
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.connectors.active_directory.escaping import is_within
+from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
+from hrsync.domain.groups import Group
+from hrsync.domain.profile import TargetProfile
+from hrsync.engine.groups import GroupPolicy
+from hrsync.engine.lifecycle_dates import LifecyclePolicy
+from hrsync.engine.policy import AccountPolicy
+from hrsync.ports import Target
 
 SOURCES: dict[str, type[BaseModel]] = {"flexhrm": FlexHrmConfig}
-TARGETS: dict[str, type[BaseModel]] = {"active_directory": ActiveDirectoryConfig}
 
 APP_SETTINGS = frozenset(
     {
         "password_env",
+        "token_env",
         "safety",
         "scope",
         "lifecycle",
@@ -38,6 +56,105 @@ class MissingSecretError(Exception):
     """The environment variable that should hold a secret is not set."""
 
 
+class RunTarget(Target, Protocol):
+    """A target as a run uses it, besides planning and applying."""
+
+    def prepare(self) -> None:
+        """Make what must exist before a run writes (AD: the users OU)."""
+
+    def read_reserved_names(self) -> Iterator[tuple[str, str]]:
+        """(attribute, value) of unique names in use outside the accounts read."""
+        ...
+
+    def close(self) -> None: ...
+
+
+GroupReader = Callable[[], tuple[list[Group], frozenset[str]]]
+"""hrsync's groups in the target, and names new groups must avoid (hrsync.engine.groups)."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One connection bound to its target kind, for a run, a check or a mapping test."""
+
+    target: RunTarget
+    policy: AccountPolicy
+    lifecycle: LifecyclePolicy
+    groups: GroupPolicy | None
+    read_groups: GroupReader | None
+    where: str
+    """Where accounts live, in ticket comments (AD: the base DN; SCIM: the app's URL)."""
+
+    @property
+    def profile(self) -> TargetProfile:
+        return self.policy.profile
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    """A kind of target: its settings model, profile and how a connection is bound to it."""
+
+    config: type[BaseModel]
+    profile: TargetProfile
+    bind: Callable[[Connection, BaseModel], Binding]
+    check: Callable[[BaseModel], str]
+    """"Test connection": what was found, in words; TargetError with a readable message when
+    the target cannot be used."""
+
+
+def _bind_ad(connection: Connection, config: BaseModel) -> Binding:
+    assert isinstance(config, ActiveDirectoryConfig)
+    target = ActiveDirectoryTarget(config, mapped_attributes=_mapped(connection))
+    groups = _ad_groups(connection.settings, config.base_dn)
+    reader: GroupReader | None = None
+    if groups is not None:
+        ou = groups.naming.ou if isinstance(groups.naming, DirectoryGroupNaming) else ""
+        reader = lambda: target.read_groups(ou)  # noqa: E731
+    return Binding(
+        target=target,
+        policy=directory_policy(connection, config),
+        lifecycle=lifecycle_of(connection.settings, config.leavers_ou_dn),
+        groups=groups,
+        read_groups=reader,
+        where=config.base_dn,
+    )
+
+
+def _ad_groups(settings: dict[str, Any], base_dn: str) -> GroupPolicy | None:
+    stored = GroupSettings.model_validate(settings.get("groups") or {})
+    if not stored.enabled:
+        return None
+    ou = stored.ou if is_within(stored.ou, base_dn) else f"{stored.ou},{base_dn}"
+    naming = DirectoryGroupNaming(ou, stored.scope, stored.sam_prefix)
+    return GroupPolicy(tuple(stored.levels), naming, stored.grace_days)
+
+
+def _check_ad(config: BaseModel) -> str:
+    assert isinstance(config, ActiveDirectoryConfig)
+    target = ActiveDirectoryTarget(config)
+    try:
+        target.check()
+    finally:
+        target.close()
+    return f"Bound as {config.bind_dn}; {config.base_dn} is readable."
+
+
+TARGETS: dict[str, TargetKind] = {
+    "active_directory": TargetKind(ActiveDirectoryConfig, AD_PROFILE, _bind_ad, _check_ad),
+}
+
+
+TARGET_MODELS: dict[str, type[BaseModel]] = {kind: t.config for kind, t in TARGETS.items()}
+
+
+def target_model(kind: str) -> type[BaseModel]:
+    return TARGETS[kind].config
+
+
+def profile_of(kind: str) -> TargetProfile:
+    return TARGETS[kind].profile
+
+
 def validate_settings(model: type[BaseModel], settings: dict[str, Any]) -> BaseModel:
     """Check stored settings against the connector's config model, without the secret."""
     return model.model_validate(_with_password(settings, PLACEHOLDER))
@@ -48,14 +165,28 @@ def build_source(source: Source) -> FlexHrmSource:
     return FlexHrmSource(FlexHrmConfig.model_validate(_with_password(source.settings, secret)))
 
 
-def target_config(connection: Connection) -> ActiveDirectoryConfig:
+def target_config(connection: Connection) -> BaseModel:
+    """The connector's config with its secret, from the connection's stored settings."""
     secret = _secret(connection.settings, connection.secret)
-    return ActiveDirectoryConfig.model_validate(_with_password(connection.settings, secret))
+    return target_model(connection.kind).model_validate(_with_password(connection.settings, secret))
 
 
-def build_target(connection: Connection) -> ActiveDirectoryTarget:
-    mapped = (connection.settings.get("mapping") or {}).keys()
-    return ActiveDirectoryTarget(target_config(connection), mapped_attributes=mapped)
+def config_with_secret(kind: str, settings: dict[str, Any], secret: str) -> BaseModel:
+    """The connector's config from settings being entered, with the given secret."""
+    return target_model(kind).model_validate(_with_password(settings, secret))
+
+
+def bind(connection: Connection) -> Binding:
+    """The connection bound to its target; the caller closes `binding.target`."""
+    return TARGETS[connection.kind].bind(connection, target_config(connection))
+
+
+def check_target(kind: str, config: BaseModel) -> str:
+    return TARGETS[kind].check(config)
+
+
+def _mapped(connection: Connection) -> Iterable[str]:
+    return (connection.settings.get("mapping") or {}).keys()
 
 
 def _with_password(settings: dict[str, Any], password: str) -> dict[str, Any]:
@@ -64,14 +195,15 @@ def _with_password(settings: dict[str, Any], password: str) -> dict[str, Any]:
 
 
 def _secret(settings: dict[str, Any], stored: str = "") -> str:
-    """The password: from the environment variable `password_env` names, else the one stored
-    encrypted (entered in the console)."""
-    name = settings.get("password_env")
+    """The password or token: from the environment variable `password_env` (or `token_env`)
+    names, else the one stored encrypted (entered in the console)."""
+    name = settings.get("password_env") or settings.get("token_env")
     if not name and stored:
         return decrypt(stored)
     if not name:
         raise MissingSecretError("no password is set: enter one, or name it with password_env")
     value = os.environ.get(name)
     if value is None:
-        raise MissingSecretError(f"the environment variable {name} (password_env) is not set")
+        key = "token_env" if settings.get("token_env") else "password_env"
+        raise MissingSecretError(f"the environment variable {name} ({key}) is not set")
     return value

@@ -66,7 +66,8 @@ def mapping_test(connection: str, employee_number: str, as_json: bool) -> None:
         return
     for item in found:
         click.echo(f"{item.name} ({item.employee_number}, person {item.person_id})")
-        click.echo(f"  CN={item.cn} in {item.parent_dn}")
+        if item.account_name or item.container:
+            click.echo(f"  {item.account_name} in {item.container}".rstrip())
         for row in item.attributes:
             read = ", ".join(row.fields_read) or "-"
             click.echo(f"  {row.attribute:<28} {row.value or '(empty)'}")

@@ -120,7 +120,7 @@ def runs_approve(run_id: int, as_json: bool) -> None:
     except (lifecycle.LifecycleError, lifecycle.RunError) as error:
         raise click.ClickException(str(error)) from error
     skipped = list(
-        applied.changes.filter(status="skipped").order_by("pk").values("kind", "dn", "error")
+        applied.changes.filter(status="skipped").order_by("pk").values("kind", "ref", "error")
     )
     result = {
         "held_run": held.pk,
@@ -128,7 +128,7 @@ def runs_approve(run_id: int, as_json: bool) -> None:
         "status": applied.status,
         "applied": applied.applied,
         "failed": applied.failed,
-        "skipped": [{"kind": s["kind"], "dn": s["dn"], "reason": s["error"]} for s in skipped],
+        "skipped": [{"kind": s["kind"], "ref": s["ref"], "reason": s["error"]} for s in skipped],
     }
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
@@ -138,7 +138,7 @@ def runs_approve(run_id: int, as_json: bool) -> None:
         f"applied {applied.applied}, failed {applied.failed}, skipped {len(skipped)}"
     )
     for change in skipped:
-        click.echo(f"skipped {change['kind']} {change['dn']}: {change['error']}", err=True)
+        click.echo(f"skipped {change['kind']} {change['ref']}: {change['error']}", err=True)
 
 
 @runs.command("reject")
@@ -185,7 +185,7 @@ def runs_plan(run_id: int, kind: str | None, search: str | None, fmt: str) -> No
         click.echo(f"{person.name} #{person.employee_number}")
         for change in person.changes:
             status = f" [{change.status}]" if change.status else ""
-            click.echo(f"  {change.kind} {change.dn} — {change.reason}{status}")
+            click.echo(f"  {change.kind} {change.ref} — {change.reason}{status}")
             for attribute in change.attributes:
                 old = "—" if attribute.old is None else attribute.old
                 new = "—" if attribute.new is None else attribute.new

@@ -12,21 +12,19 @@ Attributes = dict[str, str | None]
 
 @dataclass(frozen=True, slots=True, eq=True)
 class Account:
-    """One account read from a target. `attributes` holds only the attributes hrsync manages."""
+    """One account read from a target. `attributes` holds only the attributes hrsync manages.
+
+    `account_id` is the target's immutable id (AD: the objectGUID; SCIM and Graph: the resource
+    id; CSV: the row key). `ref` is how the target addresses the account now: AD's DN (which a
+    move or rename changes), the resource id elsewhere. The engine never looks inside a ref: it
+    only compares refs (through the profile's `same_ref`) and hands them back to the target."""
 
     account_id: AccountId
-    dn: str
+    ref: str
     is_enabled: bool
     attributes: Attributes = field(default_factory=dict)
-
-    @property
-    def rdn_value(self) -> str:
-        """The value of the first RDN (AD: the CN), unescaped by the connector on read."""
-        return self.attributes.get("cn") or ""
-
-    @property
-    def parent_dn(self) -> str:
-        return self.attributes.get("_parent") or ""
+    container: str = ""
+    """Where the account lives, for targets with hierarchy (AD: the parent OU's DN)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +33,11 @@ class DesiredAccount:
 
     person_id: PersonId
     employee_number: EmployeeNumber
-    cn: str
-    parent_dn: str
-    """Empty when the placement rule failed for the person: the account stays where it is."""
+    name: str
+    """The value of the naming attribute, for targets that rename (AD: the CN)."""
+    container: str
+    """For targets with hierarchy; empty when the placement rule failed for the person (the
+    account stays where it is) or the target has none."""
     is_enabled: bool
     attributes: Attributes
     """Managed attributes, compared on every run."""

@@ -13,7 +13,7 @@ from hrsync.domain.lineage import NO_LINEAGE, Lineage
 class CreateAccount:
     person_id: PersonId
     employee_number: EmployeeNumber
-    dn: str
+    ref: str
     attributes: Attributes
     is_enabled: bool
     reason: str
@@ -25,7 +25,7 @@ class CreateAccount:
 class UpdateAttributes:
     person_id: PersonId
     account_id: AccountId
-    dn: str
+    ref: str
     before: Attributes
     after: Attributes
     reason: str
@@ -35,31 +35,39 @@ class UpdateAttributes:
 
 @dataclass(frozen=True, slots=True)
 class MoveAccount:
+    """Only for targets with the hierarchy capability."""
+
     person_id: PersonId
     account_id: AccountId
-    dn: str
-    new_parent_dn: str
+    ref: str
+    new_container: str
     reason: str
     lineage: Lineage = NO_LINEAGE
     """What the plan's rules read for this change (hrsync.domain.lineage)."""
+    new_ref: str = ""
+    """The account's ref after the move, as the planner's policy gives it."""
 
 
 @dataclass(frozen=True, slots=True)
 class RenameAccount:
+    """Only for targets with the rename capability: the naming attribute changes the ref."""
+
     person_id: PersonId
     account_id: AccountId
-    dn: str
-    new_cn: str
+    ref: str
+    new_name: str
     reason: str
     lineage: Lineage = NO_LINEAGE
     """What the plan's rules read for this change (hrsync.domain.lineage)."""
+    new_ref: str = ""
+    """The account's ref after the rename, as the planner's policy gives it."""
 
 
 @dataclass(frozen=True, slots=True)
 class EnableAccount:
     person_id: PersonId
     account_id: AccountId
-    dn: str
+    ref: str
     reason: str
 
 
@@ -67,7 +75,7 @@ class EnableAccount:
 class DisableAccount:
     person_id: PersonId
     account_id: AccountId
-    dn: str
+    ref: str
     reason: str
 
 
@@ -75,7 +83,7 @@ class DisableAccount:
 class DeleteAccount:
     person_id: PersonId
     account_id: AccountId
-    dn: str
+    ref: str
     reason: str
 
 
@@ -84,7 +92,7 @@ class SetManager:
     person_id: PersonId
     account_id: AccountId | None
     """None when the account is created by the same plan."""
-    dn: str
+    ref: str
     before: str | None
     after: str | None
     reason: str
@@ -97,7 +105,7 @@ class ManualStep:
     """Something hrsync cannot do alone; shown to an admin, retried on the next run."""
 
     person_id: PersonId
-    dn: str | None
+    ref: str | None
     reason: str
     detail: dict[str, str]
 
@@ -107,7 +115,7 @@ class CreateGroup:
     """A security group for one organisation unit, created empty (members follow)."""
 
     group_id: GroupId
-    dn: str
+    ref: str
     attributes: Attributes
     """sAMAccountName, displayName, description."""
     scope: str
@@ -118,14 +126,16 @@ class CreateGroup:
 @dataclass(frozen=True, slots=True)
 class UpdateGroup:
     """A group's names follow its unit: displayName and description replaced, the CN renamed
-    when `new_cn` is set; also hrsync's bookkeeping (hrsync.domain.groups.EMPTY_SINCE)."""
+    when `new_name` is set; also hrsync's bookkeeping (hrsync.domain.groups.EMPTY_SINCE)."""
 
     group_id: GroupId
-    dn: str
-    new_cn: str | None
+    ref: str
+    new_name: str | None
     before: Attributes
     after: Attributes
     reason: str
+    new_ref: str = ""
+    """The group's ref after a rename (`new_name` set); empty otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +143,7 @@ class AddMembers:
     """Accounts and child groups (by DN) added to one group, in one batch."""
 
     group_id: GroupId
-    dn: str
+    ref: str
     members: tuple[str, ...]
     reason: str
 
@@ -141,7 +151,7 @@ class AddMembers:
 @dataclass(frozen=True, slots=True)
 class RemoveMembers:
     group_id: GroupId
-    dn: str
+    ref: str
     members: tuple[str, ...]
     reason: str
 
@@ -151,7 +161,7 @@ class RetireGroup:
     """Delete a group hrsync made, once it has been empty for the grace period."""
 
     group_id: GroupId
-    dn: str
+    ref: str
     reason: str
 
 

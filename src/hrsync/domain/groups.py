@@ -24,15 +24,16 @@ class Group:
     as groups, so hrsync never changes or retires them."""
 
     group_id: GroupId
-    dn: str
+    ref: str
     attributes: Attributes = field(default_factory=dict)
     """cn, sAMAccountName, displayName, description and `EMPTY_SINCE`, as far as set."""
     members: tuple[str, ...] = ()
-    """Member DNs as the target returned them."""
+    """Member refs as the target returned them (AD: DNs; SCIM: resource ids)."""
 
     @property
-    def cn(self) -> str:
-        return self.attributes.get("cn") or ""
+    def name(self) -> str:
+        """The group's naming attribute (AD: the CN; elsewhere its display name)."""
+        return self.attributes.get("cn") or self.attributes.get("displayName") or ""
 
     @property
     def empty_since(self) -> date | None:

@@ -79,4 +79,4 @@ class Outcome:
     error: str | None = None
     is_transient: bool = False
     account_id: AccountId | None = None
-    dn: str | None = None
+    ref: str | None = None

@@ -1,6 +1,6 @@
 """Where each person's account will be once a plan is applied, and whether it will be enabled:
 what group memberships are computed against (new accounts exist by then, renamed and moved ones
-have their new DNs). Pure."""
+have their new refs). Pure."""
 
 from __future__ import annotations
 
@@ -23,29 +23,29 @@ from hrsync.domain.changes import (
     UpdateAttributes,
 )
 from hrsync.domain.ids import AccountId, PersonId
-from hrsync.mapping.names import escape_dn_value, normalise_dn, parent_of, split_first_rdn
+from hrsync.domain.profile import TargetProfile
 
 
 @dataclass(frozen=True, slots=True)
 class AccountsAfter:
     """The persons' accounts after a plan."""
 
-    dns: Mapping[PersonId, str]
-    """Each person's account DN after the plan, enabled or not (deleted ones are absent)."""
+    refs: Mapping[PersonId, str]
+    """Each person's account ref after the plan, enabled or not (deleted ones are absent)."""
     enabled: frozenset[PersonId]
     """The persons whose account will be enabled: the ones groups hold."""
     renamed: Mapping[str, str | None]
-    """Normalised DN now → DN after the plan (None: deleted), for every person's account: how
-    a group's current members are read in the plan's terms."""
+    """Ref key now → ref after the plan (None: deleted), for every person's account: how a
+    group's current members are read in the plan's terms."""
     new_logins: frozenset[str] = frozenset()
-    """The login names (sAMAccountName, UPN) the plan gives new accounts, case-folded: taken
-    for new groups too."""
+    """The unique names (AD: sAMAccountName, UPN) the plan gives new accounts, case-folded:
+    taken for new groups too."""
 
 
 @dataclass(slots=True)
 class _State:
     person_id: PersonId
-    dn: str
+    ref: str
     is_enabled: bool
 
 
@@ -54,6 +54,7 @@ def accounts_after(
     links: Mapping[PersonId, AccountId],
     changes: Iterable[Change],
     person_id_attribute: str,
+    profile: TargetProfile,
 ) -> AccountsAfter:
     """Play `changes` (an account plan) over `accounts`. An account belongs to a person by its
     link, else by the person id it carries; accounts of no person are not followed."""
@@ -63,8 +64,8 @@ def accounts_after(
     for account in accounts:
         owner = owners.get(account.account_id) or account.attributes.get(person_id_attribute)
         if owner:
-            states[account.account_id] = _State(PersonId(owner), account.dn, account.is_enabled)
-            before[account.account_id] = normalise_dn(account.dn)
+            states[account.account_id] = _State(PersonId(owner), account.ref, account.is_enabled)
+            before[account.account_id] = profile.ref_key(account.ref)
     created: list[_State] = []
     logins: set[str] = set()
     for change in changes:
@@ -72,16 +73,16 @@ def accounts_after(
         if isinstance(change, CreateAccount):
             logins.update(
                 login.casefold()
-                for name in ("sAMAccountName", "userPrincipalName")
+                for name in profile.unique_names
                 if (login := change.attributes.get(name))
             )
     live = [*states.values(), *created]
     return AccountsAfter(
-        dns={state.person_id: state.dn for state in live},
+        refs={state.person_id: state.ref for state in live},
         enabled=frozenset(state.person_id for state in live if state.is_enabled),
         renamed={
-            dn: states[account_id].dn if account_id in states else None
-            for account_id, dn in before.items()
+            key: states[account_id].ref if account_id in states else None
+            for account_id, key in before.items()
         },
         new_logins=frozenset(logins),
     )
@@ -91,16 +92,14 @@ def _play(change: Change, states: dict[AccountId, _State], created: list[_State]
     if isinstance(change, GroupChange | ManualStep):
         return
     if isinstance(change, CreateAccount):
-        created.append(_State(change.person_id, change.dn, change.is_enabled))
+        created.append(_State(change.person_id, change.ref, change.is_enabled))
         return
     state = states.get(change.account_id) if change.account_id is not None else None
     if state is None:
         return
     match change:
-        case MoveAccount():
-            state.dn = f"{split_first_rdn(state.dn)[0]},{change.new_parent_dn}"
-        case RenameAccount():
-            state.dn = f"CN={escape_dn_value(change.new_cn)},{parent_of(state.dn)}"
+        case MoveAccount() | RenameAccount():
+            state.ref = change.new_ref or state.ref
         case EnableAccount() | DisableAccount():
             state.is_enabled = isinstance(change, EnableAccount)
         case DeleteAccount():

@@ -1,42 +1,51 @@
 """Match persons with accounts in a target.
 
-Order: the stored link; the person id hrsync wrote on the account; then, for accounts that carry no
-person id (made by hand or by an earlier tool), employeeID and e-mail. Employee numbers repeat
-across companies, so an account carrying another person's id is never matched by a rule.
+Order: the stored link; the person id hrsync wrote on the account (the policy's owner
+attribute); then, for accounts that carry no person id (made by hand or by an earlier tool),
+the profile's correlation keys in order (AD: employeeID, then mail; SCIM: userName, then the
+work e-mail). Employee numbers repeat across companies, so an account carrying another
+person's id is never matched by a key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hrsync.domain.account import Account
 from hrsync.domain.ids import AccountId, PersonId
 from hrsync.domain.person import Person
+from hrsync.domain.profile import CorrelationKey
+from hrsync.mapping.expressions import field_value
 
 
 @dataclass(slots=True)
 class AccountIndex:
     """Accounts by each key correlation uses. Every account can be claimed by one person only."""
 
+    keys: Sequence[CorrelationKey] = ()
     by_id: dict[AccountId, Account] = field(default_factory=dict)
     by_owner: dict[str, Account] = field(default_factory=dict)
-    by_employee_id: dict[str, Account] = field(default_factory=dict)
-    by_mail: dict[str, Account] = field(default_factory=dict)
+    by_key: list[dict[str, Account]] = field(default_factory=list)
+    """One index per correlation key, by the case-folded value."""
     claimed: set[AccountId] = field(default_factory=set)
 
     @classmethod
-    def of(cls, accounts: Iterable[Account], owner_attribute: str) -> AccountIndex:
-        index = cls()
+    def of(
+        cls,
+        accounts: Iterable[Account],
+        owner_attribute: str,
+        keys: Sequence[CorrelationKey] = (),
+    ) -> AccountIndex:
+        index = cls(keys, by_key=[{} for _ in keys])
         for account in accounts:
             index.by_id[account.account_id] = account
             if owner := account.attributes.get(owner_attribute):
                 index.by_owner.setdefault(owner, account)
                 continue
-            if employee_id := account.attributes.get("employeeID"):
-                index.by_employee_id.setdefault(employee_id.casefold(), account)
-            if mail := account.attributes.get("mail"):
-                index.by_mail.setdefault(mail.casefold(), account)
+            for key, by_value in zip(keys, index.by_key, strict=True):
+                if value := account.attributes.get(key.attribute):
+                    by_value.setdefault(value.casefold(), account)
         return index
 
     def claim(self, account: Account | None) -> Account | None:
@@ -49,7 +58,7 @@ class AccountIndex:
 def correlate(
     people: Iterable[Person], index: AccountIndex, links: Mapping[PersonId, AccountId]
 ) -> dict[PersonId, Account | None]:
-    """Each person's account, or None. Linked persons are matched first so rules cannot steal."""
+    """Each person's account, or None. Linked persons are matched first so keys cannot steal."""
     ordered = sorted(people, key=lambda p: (p.person_id not in links, p.person_id))
     matches: dict[PersonId, Account | None] = {}
     for person in ordered:
@@ -62,8 +71,11 @@ def _match_one(person: Person, index: AccountIndex, link: AccountId | None) -> A
         return account
     if account := index.claim(index.by_owner.get(person.person_id)):
         return account
-    if account := index.claim(index.by_employee_id.get(person.employee_number.casefold())):
-        return account
-    if person.email:
-        return index.claim(index.by_mail.get(person.email.casefold()))
+    if not index.keys:
+        return None
+    fields = person.fields()
+    for key, by_value in zip(index.keys, index.by_key, strict=True):
+        value = field_value(fields, key.person_field)
+        if value and (account := index.claim(by_value.get(value.casefold()))):
+            return account
     return None

@@ -8,11 +8,11 @@ from collections.abc import Set
 from hrsync.domain.changes import Change, CreateAccount, GroupChange, ManualStep
 from hrsync.domain.ids import PersonId
 from hrsync.domain.plan import Plan
+from hrsync.domain.profile import TargetProfile
 from hrsync.engine.plan import MANAGER_UNRESOLVED
-from hrsync.mapping.names import normalise_dn
 
 
-def focus_plan(plan: Plan, person_ids: Set[PersonId]) -> Plan:
+def focus_plan(plan: Plan, person_ids: Set[PersonId], profile: TargetProfile) -> Plan:
     """Only the changes of `person_ids`.
 
     A kept create may name a manager whose own create was left out: that manager will not exist
@@ -21,7 +21,7 @@ def focus_plan(plan: Plan, person_ids: Set[PersonId]) -> Plan:
     person and are left out: hrsync.engine.groups.focus_group_changes narrows those.
     """
     dropped = {
-        normalise_dn(change.dn): change
+        profile.ref_key(change.ref): change
         for change in plan.changes
         if isinstance(change, CreateAccount) and change.person_id not in person_ids
     }
@@ -29,22 +29,25 @@ def focus_plan(plan: Plan, person_ids: Set[PersonId]) -> Plan:
     for change in plan.changes:
         if isinstance(change, GroupChange) or change.person_id not in person_ids:
             continue
-        kept.extend(_without_dropped_manager(change, dropped))
+        kept.extend(_without_dropped_manager(change, dropped, profile))
     return Plan(tuple(kept), plan.derivations)
 
 
-def _without_dropped_manager(change: Change, dropped: dict[str, CreateAccount]) -> list[Change]:
+def _without_dropped_manager(
+    change: Change, dropped: dict[str, CreateAccount], profile: TargetProfile
+) -> list[Change]:
     if not isinstance(change, CreateAccount):
         return [change]
-    manager = dropped.get(normalise_dn(change.attributes.get("manager") or ""))
+    attribute = profile.manager_attribute
+    manager = dropped.get(profile.ref_key(change.attributes.get(attribute) or ""))
     if manager is None:
         return [change]
-    attributes = {k: v for k, v in change.attributes.items() if k != "manager"}
+    attributes = {k: v for k, v in change.attributes.items() if k != attribute}
     return [
         dataclasses.replace(change, attributes=attributes),
         ManualStep(
             change.person_id,
-            change.dn,
+            change.ref,
             MANAGER_UNRESOLVED,
             {
                 "manager_id": manager.person_id,

@@ -8,15 +8,20 @@ group. A group whose unit is gone is marked empty, emptied of persons, and retir
 once it has been empty for the grace period; a unit that comes back in time clears the mark.
 
 Group changes follow the account changes in a plan: new accounts exist, and renamed or moved
-ones have their new DNs, by the time memberships are added (hrsync.engine.accounts_after).
+ones have their new refs, by the time memberships are added (hrsync.engine.accounts_after).
+
+How a group is named, addressed and described is the target's (`GroupNaming`, e.g.
+hrsync.connectors.active_directory.group_naming): AD names a group by its path in a CN unique in
+the groups OU and renames it when the path changes; SCIM names it by its display name.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Protocol
 
 from hrsync.domain.account import Attributes
 from hrsync.domain.changes import (
@@ -30,36 +35,68 @@ from hrsync.domain.changes import (
 from hrsync.domain.groups import EMPTY_SINCE, HRSYNC_ID, Group
 from hrsync.domain.ids import GroupId
 from hrsync.domain.person import Person
+from hrsync.domain.profile import TargetProfile
 from hrsync.engine.accounts_after import AccountsAfter
 from hrsync.engine.group_tree import GroupNode, group_tree
-from hrsync.mapping.names import escape_dn_value, login_part, normalise_dn, parent_of
 
 CN_MAX = 64
-SAM_MAX = 20
 PATH_SEPARATOR = " - "
 """Between the units' names in a group's CN: "Stockholm - Finance - Payable"."""
 MIN_SHOWN = 8
 """Of the units above, at least this many characters are shown in a shortened CN."""
 DEFAULT_GRACE_DAYS = 30
-SCOPES = ("global", "universal")
+
+
+class GroupNaming(Protocol):
+    """How one target names and addresses the groups hrsync makes."""
+
+    @property
+    def profile(self) -> TargetProfile: ...
+
+    @property
+    def renames(self) -> bool:
+        """Whether a group is named by its unit's path and renamed when the path changes (AD's
+        CN); otherwise its name is an attribute kept in step by updates."""
+        ...
+
+    @property
+    def scope(self) -> str:
+        """What a new group is made as (AD: "global" or "universal"); empty elsewhere."""
+        ...
+
+    def ref_for(self, group_id: GroupId, name: str) -> str:
+        """The ref of a new group (provisional where the target hands out ids on create)."""
+        ...
+
+    def renamed_ref(self, ref: str, name: str) -> str:
+        """The ref of a group after it is renamed to `name` (`renames` targets)."""
+        ...
+
+    def attributes(self, node: GroupNode) -> Attributes:
+        """The attributes a unit's group has and keeps: its names and description."""
+        ...
+
+    def new_attributes(self, node: GroupNode, taken: set[str]) -> Attributes:
+        """Set once on create: unique names (AD: sAMAccountName, free in `taken`, which then
+        holds it)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class GroupPolicy:
     """A connection's groups: the person's organisation levels to build them from (top first),
-    the OU they live in, how long an empty one is kept, their scope, a sAMAccountName prefix."""
+    how long an empty one is kept, and how the target names them."""
 
     levels: tuple[str, ...]
-    ou: str
+    naming: GroupNaming
     grace_days: int = DEFAULT_GRACE_DAYS
-    scope: str = "global"
-    sam_prefix: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class NamesInUse:
-    """Names new groups must avoid, case-folded: the CNs of other objects in the groups OU, and
-    the login names (sAMAccountName, UPN) in use anywhere in the domain."""
+    """Names new groups must avoid, case-folded: the names of other objects where the groups
+    live (AD: CNs in the groups OU), and the unique names in use in the target (AD: the
+    sAMAccountNames and UPNs of the domain)."""
 
     cns: frozenset[str] = frozenset()
     logins: frozenset[str] = frozenset()
@@ -89,10 +126,10 @@ def plan_groups(
 
 
 def _existing(groups: Iterable[Group]) -> dict[GroupId, Group]:
-    """One group per id: should two carry the same id (a copy), the first by DN is used and
+    """One group per id: should two carry the same id (a copy), the first by ref is used and
     the other left alone."""
     existing: dict[GroupId, Group] = {}
-    for group in sorted(groups, key=lambda g: normalise_dn(g.dn)):
+    for group in sorted(groups, key=lambda g: g.ref.casefold()):
         existing.setdefault(group.group_id, group)
     return existing
 
@@ -106,12 +143,12 @@ class _Planner:
     names: NamesInUse
     matched: dict[GroupId, Group] = field(default_factory=dict)
     """Unit id → the group that stands for it."""
-    final_dns: dict[GroupId, str] = field(default_factory=dict)
-    """Unit id → the DN of its group after the plan."""
+    final_refs: dict[GroupId, str] = field(default_factory=dict)
+    """Unit id → the ref of its group after the plan."""
     pending: set[str] = field(default_factory=set)
-    """Normalised DNs of groups whose unit is gone: left nested where they are until retired."""
+    """Ref keys of groups whose unit is gone: left nested where they are until retired."""
     gone: dict[str, GroupId] = field(default_factory=dict)
-    """Normalised DN now → id, for every group that stands for no unit."""
+    """Ref key now → id, for every group that stands for no unit."""
     taken_cns: set[str] = field(default_factory=set)
     taken_logins: set[str] = field(default_factory=set)
     updates: list[Change] = field(default_factory=list)
@@ -131,14 +168,15 @@ class _Planner:
             set(self.names.logins)
             | set(self.after.new_logins)
             | {
-                sam.casefold()
+                value.casefold()
                 for g in self.existing.values()
-                if (sam := g.attributes.get("sAMAccountName"))
+                for name in self.policy.naming.profile.unique_names
+                if (value := g.attributes.get(name))
             }
         )
         # Renames come first in a plan, while every group still has its name: a rename takes
         # no name another group has now (two swapping names would collide either way round).
-        self.taken_cns = set(self.names.cns) | {g.cn.casefold() for g in self.existing.values()}
+        self.taken_cns = set(self.names.cns) | {g.name.casefold() for g in self.existing.values()}
 
     def name_and_diff(self, tree: Mapping[GroupId, GroupNode]) -> None:
         ordered = _top_down(tree)
@@ -147,29 +185,39 @@ class _Planner:
                 self._update(node, group)
         # Creates come after the renames: the names those gave up are free by then.
         for unit, group in self.matched.items():
-            if not _is_cn_for(group.cn, tree[unit]):
-                self.taken_cns.discard(group.cn.casefold())
+            if self._renames and not _is_cn_for(group.name, tree[unit]):
+                self.taken_cns.discard(group.name.casefold())
         for node in ordered:
             if node.group_id not in self.matched:
                 self._create(node)
 
+    @property
+    def _renames(self) -> bool:
+        return self.policy.naming.renames
+
+    def _key(self, ref: str) -> str:
+        return self.policy.naming.profile.ref_key(ref)
+
     def _create(self, node: GroupNode) -> None:
-        cn = self._choose_cn(node)
-        dn = f"CN={escape_dn_value(cn)},{self.policy.ou}"
-        attributes: Attributes = {"sAMAccountName": self._choose_sam(node)}
-        attributes |= _desired_attributes(node)
+        naming = self.policy.naming
+        name = self._choose_cn(node) if self._renames else node.name
+        ref = naming.ref_for(node.group_id, name)
+        attributes: Attributes = dict(naming.new_attributes(node, self.taken_logins))
+        attributes |= naming.attributes(node)
         reason = f"new organisation unit: {_shown(node)}"
-        self.creates.append(CreateGroup(node.group_id, dn, attributes, self.policy.scope, reason))
-        self.final_dns[node.group_id] = dn
+        self.creates.append(CreateGroup(node.group_id, ref, attributes, naming.scope, reason))
+        self.final_refs[node.group_id] = ref
 
     def _update(self, node: GroupNode, group: Group) -> None:
-        new_cn = None if _is_cn_for(group.cn, node) else self._choose_cn(node)
+        naming = self.policy.naming
+        keeps = not self._renames or _is_cn_for(group.name, node)
+        new_name = None if keeps else self._choose_cn(node)
         before: Attributes = {}
         after: Attributes = {}
-        for name, value in _desired_attributes(node).items():
+        for name, value in naming.attributes(node).items():
             if (group.attributes.get(name) or None) != value:
                 before[name], after[name] = group.attributes.get(name), value
-        reasons = ["the unit was renamed in HR"] if new_cn or after else []
+        reasons = ["the unit was renamed in HR"] if new_name or after else []
         if group.group_id != node.group_id or group.empty_since is not None:
             before |= {HRSYNC_ID: group.group_id, EMPTY_SINCE: group.attributes.get(EMPTY_SINCE)}
             after |= {HRSYNC_ID: node.group_id, EMPTY_SINCE: None}
@@ -177,24 +225,28 @@ class _Planner:
                 reasons.append("the unit has an id in HR now")
             if group.empty_since is not None:
                 reasons.append("the unit has people again")
-        if new_cn or after:
+        final = naming.renamed_ref(group.ref, new_name) if new_name else group.ref
+        if new_name or after:
             change = UpdateGroup(
-                group.group_id, group.dn, new_cn, before, after, "; ".join(reasons)
+                group.group_id,
+                group.ref,
+                new_name,
+                before,
+                after,
+                "; ".join(reasons),
+                new_ref=final if new_name else "",
             )
             self.updates.append(change)
-        parent = parent_of(group.dn)
-        self.final_dns[node.group_id] = (
-            f"CN={escape_dn_value(new_cn)},{parent}" if new_cn else group.dn
-        )
+        self.final_refs[node.group_id] = final
 
     def empty_the_gone(self) -> None:
         """Mark groups whose unit is gone, retire those empty for the grace period."""
         claimed = {id(g) for g in self.matched.values()}
         grace = timedelta(days=self.policy.grace_days)
-        for group in sorted(self.existing.values(), key=lambda g: normalise_dn(g.dn)):
+        for group in sorted(self.existing.values(), key=lambda g: g.ref.casefold()):
             if id(group) in claimed:
                 continue
-            key = normalise_dn(group.dn)
+            key = self._key(group.ref)
             self.gone[key] = group.group_id
             since = group.empty_since
             if since is None and grace:
@@ -203,7 +255,7 @@ class _Planner:
             elif since is None or self.today >= since + grace:
                 reason = f"empty since {(since or self.today).isoformat()}"
                 reason += f", {self.policy.grace_days} days ago or more" if grace else ""
-                self.retires.append(RetireGroup(group.group_id, group.dn, reason))
+                self.retires.append(RetireGroup(group.group_id, group.ref, reason))
             else:
                 self.pending.add(key)
 
@@ -212,46 +264,46 @@ class _Planner:
         for node in tree.values():
             if node.parent_id is not None:
                 children.setdefault(node.parent_id, []).append(node.group_id)
-        group_dns = {normalise_dn(g.dn): gid for gid, g in self.matched.items()}
+        group_refs = {self._key(g.ref): gid for gid, g in self.matched.items()}
         for node in _top_down(tree):
-            wanted = [self.after.dns[pid] for pid in node.members]
-            wanted += [self.final_dns[child] for child in children.get(node.group_id, [])]
+            wanted = [self.after.refs[pid] for pid in node.members]
+            wanted += [self.final_refs[child] for child in children.get(node.group_id, [])]
             group = self.matched.get(node.group_id)
-            have = self._members_after(group, group_dns) if group else {}
-            self._diff(node.group_id, self.final_dns[node.group_id], wanted, have)
+            have = self._members_after(group, group_refs) if group else {}
+            self._diff(node.group_id, self.final_refs[node.group_id], wanted, have)
         for group in self.existing.values():
-            key = normalise_dn(group.dn)
-            if key in self.pending:
-                self._diff(group.group_id, group.dn, [], self._members_after(group, group_dns))
+            if self._key(group.ref) in self.pending:
+                members = self._members_after(group, group_refs)
+                self._diff(group.group_id, group.ref, [], members)
 
-    def _members_after(self, group: Group, group_dns: Mapping[str, GroupId]) -> dict[str, str]:
-        """The group's members hrsync manages, by normalised DN after the plan: persons'
-        accounts and hrsync's groups. Other members (added by hand) are left alone, and so are
-        deleted accounts and groups (the directory drops them) and groups whose unit is gone."""
+    def _members_after(self, group: Group, group_refs: Mapping[str, GroupId]) -> dict[str, str]:
+        """The group's members hrsync manages, by ref key after the plan: persons' accounts
+        and hrsync's groups. Other members (added by hand) are left alone, and so are deleted
+        accounts and groups (the target drops them) and groups whose unit is gone."""
         members: dict[str, str] = {}
-        for dn in group.members:
-            key = normalise_dn(dn)
+        for ref in group.members:
+            key = self._key(ref)
             if key in self.after.renamed:
                 final = self.after.renamed[key]
-            elif key in group_dns:
-                final = self.final_dns[group_dns[key]]
+            elif key in group_refs:
+                final = self.final_refs[group_refs[key]]
             else:
                 continue
             if final is not None:
-                members[normalise_dn(final)] = final
+                members[self._key(final)] = final
         return members
 
     def _diff(
-        self, group_id: GroupId, dn: str, wanted: Sequence[str], have: Mapping[str, str]
+        self, group_id: GroupId, ref: str, wanted: Sequence[str], have: Mapping[str, str]
     ) -> None:
-        want = {normalise_dn(member): member for member in wanted}
+        want = {self._key(member): member for member in wanted}
         added = sorted(want[key] for key in want.keys() - have.keys())
         removed = sorted(have[key] for key in have.keys() - want.keys())
         if added:
-            self.adds.append(AddMembers(group_id, dn, tuple(added), "in the unit in HR"))
+            self.adds.append(AddMembers(group_id, ref, tuple(added), "in the unit in HR"))
         if removed:
             reason = "no longer in the unit in HR, or the account is disabled"
-            self.removes.append(RemoveMembers(group_id, dn, tuple(removed), reason))
+            self.removes.append(RemoveMembers(group_id, ref, tuple(removed), reason))
 
     def _choose_cn(self, node: GroupNode) -> str:
         for candidate in _cn_candidates(node):
@@ -264,13 +316,6 @@ class _Planner:
         self.taken_cns.add(candidate.casefold())
         return candidate
 
-    def _choose_sam(self, node: GroupNode) -> str:
-        for candidate in _sam_candidates(self.policy.sam_prefix, node):
-            if candidate.casefold() not in self.taken_logins:
-                self.taken_logins.add(candidate.casefold())
-                return candidate
-        raise AssertionError("unreachable: numbered candidates are unbounded")
-
     def ordered(self) -> tuple[Change, ...]:
         """Renames first (a new group may take a name given up), then creates, then members
         (adds before removes: someone moving is never in no group), retirements last."""
@@ -282,11 +327,9 @@ def _top_down(tree: Mapping[GroupId, GroupNode]) -> list[GroupNode]:
     return sorted(tree.values(), key=lambda n: ([p.casefold() for p in n.path], n.group_id))
 
 
-def _desired_attributes(node: GroupNode) -> Attributes:
-    return {
-        "displayName": node.name,
-        "description": f"{_shown(node)} ({node.level}); kept by hrsync from HR",
-    }
+def shown_path(node: GroupNode) -> str:
+    """The unit's path as people read it: "Stockholm > Finance > Payable"."""
+    return " > ".join(node.path)
 
 
 def _shown(node: GroupNode) -> str:
@@ -297,7 +340,7 @@ def _mark_empty(group: Group, today: date, grace_days: int) -> UpdateGroup:
     retire_on = (today + timedelta(days=grace_days)).isoformat()
     return UpdateGroup(
         group.group_id,
-        group.dn,
+        group.ref,
         None,
         {HRSYNC_ID: group.group_id, EMPTY_SINCE: None},
         {HRSYNC_ID: group.group_id, EMPTY_SINCE: today.isoformat()},
@@ -339,20 +382,3 @@ def _is_cn_for(cn: str, node: GroupNode) -> bool:
     numbered = _numbered_cn(node, 2)
     head, tail = re.escape(numbered[: -len(f"{node.group_id[:6]}-2)")]), node.group_id[:6]
     return re.fullmatch(rf"{head}{tail}-\d+\)", cn) is not None
-
-
-def _sam_candidates(prefix: str, node: GroupNode) -> Iterator[str]:
-    """prefix + the path's names folded to ASCII ("stockholm-finance"), when that fits in 20
-    characters; else prefix + the unit's own name cut short + the id's start; then numbered."""
-    parts = [login_part(name).replace(".", "") for name in node.path]
-    whole = prefix + "-".join(parts)
-    if all(parts) and len(whole) <= SAM_MAX:
-        yield whole
-    tail = "-" + node.group_id[:6]
-    head = (prefix + (parts[-1] or "group"))[: SAM_MAX - len(tail)].rstrip(".-")
-    yield head + tail
-    number = 2
-    while True:
-        numbered = f"{tail}{number}"
-        yield head[: SAM_MAX - len(numbered)].rstrip(".-") + numbered
-        number += 1

@@ -11,6 +11,7 @@ from hrsync.domain.account import Account
 from hrsync.domain.changes import Change
 from hrsync.domain.ids import AccountId
 from hrsync.domain.person import InvalidRecord, Person
+from hrsync.domain.profile import TargetProfile
 
 
 class PersonSource(Protocol):
@@ -28,9 +29,10 @@ class PersonSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """What a target reports back after carrying out a change."""
+    """What a target reports back after carrying out a change: the ref the account or group
+    has now (for a create, the real one in place of the plan's provisional ref)."""
 
-    dn: str
+    ref: str
     account_id: AccountId | None = None
 
 
@@ -38,6 +40,7 @@ class Target(Protocol):
     """A system that holds accounts. Only `apply` mutates it."""
 
     key: str
+    profile: TargetProfile
 
     def check(self) -> None:
         """Raise TargetError with a readable message when the target cannot be used."""

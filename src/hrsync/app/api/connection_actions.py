@@ -66,8 +66,12 @@ class MappingExplanationOut(Schema):
     person_id: str
     employee_number: str
     name: str
-    cn: str
-    parent_dn: str = Field(description="Where the account goes (the placement rule's OU).")
+    account_name: str = Field(
+        description="The naming attribute's value (AD: the CN); empty where the target has none."
+    )
+    container: str = Field(
+        description="Where the account goes (AD: the placement rule's OU); empty without one."
+    )
     attributes: list[AttributeOut]
     problems: list[str] = Field(description="Rules that failed for this person.")
 

@@ -16,11 +16,12 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from hrsync.app import lifecycle
+from hrsync.app import lifecycle, wiring
 from hrsync.app.api.auth import ADMIN, VIEWER, actor
 from hrsync.app.api.errors import answers
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.api.schemas import KEY_PATTERN
+from hrsync.app.connection_policies import person_id_attribute
 from hrsync.app.connection_runs import RunTimes, run_times
 from hrsync.app.connection_steps import STEPS, ScopeStep, SourceStep, default_mapping
 from hrsync.app.models import Connection
@@ -265,7 +266,8 @@ def connection_out(row: Connection, times: RunTimes) -> dict[str, Any]:
 
 
 def connection_detail(row: Connection) -> dict[str, Any]:
-    attribute = str(row.settings.get("person_id_attribute", "employeeNumber"))
+    profile = wiring.profile_of(row.kind)
+    attribute = person_id_attribute(row.settings, profile)
     return connection_out(row, run_times([row])[row.pk]) | {
         "settings": lifecycle.snapshot(row)["settings"],
         "password_set": bool(row.secret),
@@ -273,7 +275,7 @@ def connection_detail(row: Connection) -> dict[str, Any]:
             {"number": s.number, "slug": s.slug, "title": s.title, "is_done": s.number < row.step}
             for s in STEPS
         ],
-        "mapping": [{"attribute": a, "source": s} for a, s in default_mapping(attribute)],
+        "mapping": [{"attribute": a, "source": s} for a, s in default_mapping(profile, attribute)],
         "runs_url": f"/api/runs?connection={row.key}",
         "audit_url": f"/api/audit?connection={row.key}",
     }

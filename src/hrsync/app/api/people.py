@@ -98,7 +98,7 @@ def get_person(request: HttpRequest, person_pk: int) -> dict[str, Any]:
                 "connection": link.connection.key,
                 "connection_name": link.connection.name,
                 "account_id": link.account_id,
-                "dn": link.dn,
+                "ref": link.ref,
                 "updated": link.updated,
             }
             for link in links

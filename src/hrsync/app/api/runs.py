@@ -94,7 +94,7 @@ def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
     failed = (
         run.changes.filter(status="failed")
         .select_related("person")
-        .only("kind", "dn", "error", "person__person_id", "person__display_name")
+        .only("kind", "ref", "error", "person__person_id", "person__display_name")
         .order_by("pk")[:SHOWN_ERRORS]
     )
     return run_out(run) | {
@@ -180,6 +180,6 @@ def _failed(change: RunChange) -> dict[str, Any]:
         "person_id": person.person_id if person else None,
         "name": person.display_name if person else None,
         "kind": change.kind,
-        "dn": change.dn,
+        "ref": change.ref,
         "error": change.error,
     }

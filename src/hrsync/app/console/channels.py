@@ -140,7 +140,7 @@ def sample_context(to: str) -> dict[str, Any]:
         "outcome": {
             "status": "applied",
             "username": "test.person",
-            "dn": "CN=Test Person,OU=Test,DC=example,DC=org",
+            "ref": "CN=Test Person,OU=Test,DC=example,DC=org",
             "error": "none: this is a test notification",
             "hint": "nothing to do: this is a test notification",
         },

@@ -25,9 +25,9 @@ from hrsync.app.console.trigger_forms import condition_rows, read_conditions
 from hrsync.app.mapping_test import explain_mapping
 from hrsync.app.models import Connection
 from hrsync.app.roles import Role
+from hrsync.domain.profile import TargetProfile
 from hrsync.engine.conditions import MATCHES, OPERATORS
 from hrsync.engine.scope import PERSON_FIELDS, OutOfScope
-from hrsync.mapping.active_directory import MANAGED_ATTRIBUTES
 
 MAX_ROWS = 200
 BLANK_ROWS = 1
@@ -263,7 +263,7 @@ def _stored_rows(settings: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"attribute": a, "expression": e, "error": ""} for a, e in overrides.items()]
 
 
-def rules_context(form: RulesForm) -> dict[str, Any]:
+def rules_context(form: RulesForm, profile: TargetProfile) -> dict[str, Any]:
     """What step 3's template shows besides the fields: the rows, with blank ones after them."""
     rows = [row | {"index": i} for i, row in enumerate(form.mapping_rows)]
     rows += [blank_row(len(rows) + i) for i in range(BLANK_ROWS)]
@@ -274,7 +274,7 @@ def rules_context(form: RulesForm) -> dict[str, Any]:
         "conditions": conditions,
         "next_condition": len(conditions),
         "operators": OPERATORS,
-        "attributes": MANAGED_ATTRIBUTES,
+        "attributes": [spec.name for spec in profile.attributes],
         "person_fields": sorted(PERSON_FIELDS | {"org.Office", "org.Department"}),
     }
 

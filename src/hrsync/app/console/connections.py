@@ -14,7 +14,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
-from hrsync.app import lifecycle
+from hrsync.app import lifecycle, wiring
+from hrsync.app.connection_policies import person_id_attribute
 from hrsync.app.connection_runs import run_times
 from hrsync.app.connection_steps import SCHEDULE, SIMULATE, STEPS, Step, default_mapping
 from hrsync.app.console.access import actor, role_required
@@ -234,8 +235,10 @@ def _step_page(
         "step_template": f"hrsync/connections/step_{STEPS[number - 1].slug}.html",
     }
     if isinstance(form, RulesForm):
-        person_id = str(connection.settings.get("person_id_attribute", "employeeNumber"))
-        context |= rules_context(form) | {"mapping": default_mapping(person_id), "tested": tested}
+        profile = wiring.profile_of(connection.kind)
+        person_id = person_id_attribute(connection.settings, profile)
+        mapping = default_mapping(profile, person_id)
+        context |= rules_context(form, profile) | {"mapping": mapping, "tested": tested}
     if number == SIMULATE:
         context["simulations"] = connection.runs.filter(is_simulation=True).order_by("-pk")[:10]
         context["can_simulate"] = connection.state in RUNNABLE

@@ -120,7 +120,7 @@ class Link(models.Model):
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="links")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="links")
     account_id = models.CharField(max_length=128, blank=True)
-    dn = models.TextField(blank=True)
+    ref = models.TextField(blank=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -168,7 +168,7 @@ class RunChange(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="changes")
     person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, related_name="+")
     kind = models.CharField(max_length=16)
-    dn = models.TextField(blank=True)
+    ref = models.TextField(blank=True)
     payload: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
     status = models.CharField(max_length=16, blank=True)
     error = models.TextField(blank=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ldap.dn
 
-from hrsync.mapping.names import escape_dn_value, split_first_rdn
+from hrsync.connectors.active_directory.dn import escape_dn_value, split_first_rdn
 
 __all__ = [
     "dn_key",

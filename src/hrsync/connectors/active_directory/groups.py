@@ -138,11 +138,11 @@ class DirectoryGroups:
         for name, value in change.attributes.items():
             if value:
                 values[name] = [value.encode()]
-        self._client.add(change.dn, values)
+        self._client.add(change.ref, values)
 
     def update(self, change: UpdateGroup) -> str:
         """Replace the names and the marker, then rename; returns the group's DN after."""
-        self.require_managed(change.dn, change.group_id)
+        self.require_managed(change.ref, change.group_id)
         modifications = [
             (ldap.MOD_REPLACE, name, [value.encode()] if value else None)
             for name, value in change.after.items()
@@ -154,34 +154,34 @@ class DirectoryGroups:
             value = marker(new_id, change.after.get(EMPTY_SINCE))
             modifications.append((ldap.MOD_REPLACE, MARKER_ATTRIBUTE, [value.encode()]))
         if modifications:
-            self._client.modify(change.dn, modifications)
-        if change.new_cn is None:
-            return change.dn
-        new_rdn = rdn("CN", change.new_cn)
-        self._client.rename(change.dn, new_rdn)
-        return f"{new_rdn},{parent_dn(change.dn)}"
+            self._client.modify(change.ref, modifications)
+        if change.new_name is None:
+            return change.ref
+        new_rdn = rdn("CN", change.new_name)
+        self._client.rename(change.ref, new_rdn)
+        return f"{new_rdn},{parent_dn(change.ref)}"
 
     def change_members(self, change: AddMembers | RemoveMembers) -> None:
-        self.require_managed(change.dn, change.group_id)
+        self.require_managed(change.ref, change.group_id)
         operation = ldap.MOD_ADD if isinstance(change, AddMembers) else ldap.MOD_DELETE
         failures: list[str] = []
         for batch in _batches(change.members):
             try:
-                self._modify_members(change.dn, operation, batch)
+                self._modify_members(change.ref, operation, batch)
             except TargetError:
-                failures += self._one_by_one(change.dn, operation, batch)
+                failures += self._one_by_one(change.ref, operation, batch)
         if failures:
             done = len(change.members) - len(failures)
             verb = "added" if operation == ldap.MOD_ADD else "removed"
             shown = "; ".join(failures[:SHOWN_FAILURES])
             more = f" and {len(failures) - SHOWN_FAILURES} more" if len(failures) > 5 else ""
             raise RejectedError(
-                f"{change.dn}: {verb} {done} of {len(change.members)} members; {shown}{more}"
+                f"{change.ref}: {verb} {done} of {len(change.members)} members; {shown}{more}"
             )
 
     def retire(self, change: RetireGroup) -> None:
-        self.require_managed(change.dn, change.group_id)
-        self._client.delete(change.dn)
+        self.require_managed(change.ref, change.group_id)
+        self._client.delete(change.ref)
 
     def require_managed(self, dn: str, group_id: str) -> None:
         """Refuse to touch a group that does not carry hrsync's marker with this id."""

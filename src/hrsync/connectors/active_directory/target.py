@@ -19,6 +19,7 @@ from hrsync.connectors.active_directory.client import (
     Values,
 )
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.connectors.active_directory.dn import split_rdns
 from hrsync.connectors.active_directory.escaping import (
     dn_key,
     first_rdn,
@@ -28,6 +29,7 @@ from hrsync.connectors.active_directory.escaping import (
 )
 from hrsync.connectors.active_directory.groups import DirectoryGroups
 from hrsync.connectors.active_directory.passwords import initial_password, unicode_pwd
+from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.domain.account import Account, Attributes
 from hrsync.domain.changes import (
     AddMembers,
@@ -50,7 +52,6 @@ from hrsync.domain.changes import (
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
 from hrsync.domain.groups import Group
 from hrsync.domain.ids import AccountId
-from hrsync.mapping.names import split_rdns
 from hrsync.ports import Applied
 
 log = structlog.get_logger(__name__)
@@ -80,6 +81,7 @@ class ActiveDirectoryTarget:
     """User accounts under `base_dn`. Only `apply` (and `ensure_users_ou`) write to the domain."""
 
     key = "active_directory"
+    profile = AD_PROFILE
 
     def __init__(
         self,
@@ -115,20 +117,25 @@ class ActiveDirectoryTarget:
                 f"the users OU {config.users_ou_dn} does not exist (create_missing_ou is off)"
             )
 
+    def prepare(self) -> None:
+        """Before a run writes: the users OU exists."""
+        self.ensure_users_ou()
+
     def ensure_users_ou(self) -> None:
         """Create the users OU, and any OU above it that is missing, under the base DN."""
         self._ensure_ou_chain(self.config.users_ou_dn)
 
-    def read_login_names(self) -> Iterator[str]:
-        """Every sAMAccountName and UPN in the whole domain, not only under the base DN: both
-        must be unique domain-wide, across users, groups and computers alike."""
+    def read_reserved_names(self) -> Iterator[tuple[str, str]]:
+        """(attribute, value) of every sAMAccountName and UPN in the whole domain, not only
+        under the base DN: both must be unique domain-wide, across users, groups and computers
+        alike."""
         root = ",".join(
             part for part in split_rdns(self.config.base_dn) if part[:3].upper() == "DC="
         )
         entries = self._client.search(root, LOGIN_NAMES_FILTER, LOGIN_NAME_ATTRIBUTES)
         for _, values in entries:
             for attribute in LOGIN_NAME_ATTRIBUTES:
-                yield from (value.decode() for value in values.get(attribute, []))
+                yield from ((attribute, value.decode()) for value in values.get(attribute, []))
 
     def read_accounts(self) -> Iterator[Account]:
         """Every user account under the base DN, streamed page by page."""
@@ -138,7 +145,7 @@ class ActiveDirectoryTarget:
 
     def apply(self, change: Change) -> Applied:
         applied = self._apply(change)
-        log.debug("ad.change_applied", kind=kind_of(change), dn=applied.dn)
+        log.debug("ad.change_applied", kind=kind_of(change), ref=applied.ref)
         return applied
 
     def _apply(self, change: Change) -> Applied:
@@ -146,25 +153,25 @@ class ActiveDirectoryTarget:
             case CreateAccount():
                 return self._create(change)
             case UpdateAttributes():
-                self._modify(change.dn, _replacements(change.before, change.after))
+                self._modify(change.ref, _replacements(change.before, change.after))
             case EnableAccount() | DisableAccount():
-                self._set_enabled(change.dn, isinstance(change, EnableAccount))
+                self._set_enabled(change.ref, isinstance(change, EnableAccount))
             case MoveAccount():
                 return self._move(change)
             case RenameAccount():
                 return self._rename(change)
             case DeleteAccount():
-                self._require_in_scope(change.dn)
-                self._client.delete(change.dn)
+                self._require_in_scope(change.ref)
+                self._client.delete(change.ref)
             case SetManager():
-                self._modify(change.dn, [_replacement("manager", change.after)])
+                self._modify(change.ref, [_replacement("manager", change.after)])
             case ManualStep():
                 raise RejectedError(f"a manual step is for an admin, not a target: {change.reason}")
             case CreateGroup() | UpdateGroup() | AddMembers() | RemoveMembers() | RetireGroup():
                 return self._apply_to_group(change)
             case _:
                 assert_never(change)
-        return Applied(dn=change.dn, account_id=change.account_id)
+        return Applied(ref=change.ref, account_id=change.account_id)
 
     def read_groups(self, ou: str) -> tuple[list[Group], frozenset[str]]:
         """hrsync's groups under `ou` with their members, and the (case-folded) CNs of the other
@@ -175,25 +182,25 @@ class ActiveDirectoryTarget:
     def _apply_to_group(
         self, change: CreateGroup | UpdateGroup | AddMembers | RemoveMembers | RetireGroup
     ) -> Applied:
-        self._require_in_scope(change.dn)
+        self._require_in_scope(change.ref)
         match change:
             case CreateGroup():
-                self._with_parent(parent_dn(change.dn), partial(self._groups.create, change))
+                self._with_parent(parent_dn(change.ref), partial(self._groups.create, change))
             case UpdateGroup():
-                return Applied(dn=self._groups.update(change))
+                return Applied(ref=self._groups.update(change))
             case AddMembers() | RemoveMembers():
                 self._groups.change_members(change)
             case RetireGroup():
                 self._groups.retire(change)
-        return Applied(dn=change.dn)
+        return Applied(ref=change.ref)
 
     def _create(self, change: CreateAccount) -> Applied:
         # AD accepts unicodePwd only over an encrypted connection.
         if not self.config.is_encrypted:
             raise RejectedError(
-                f"create {change.dn}: no password goes over unencrypted {self.config.url}"
+                f"create {change.ref}: no password goes over unencrypted {self.config.url}"
             )
-        self._require_in_scope(change.dn)
+        self._require_in_scope(change.ref)
         # One add with password, pwdLastSet and userAccountControl: no follow-up modify.
         values = _create_values(change.attributes)
         names = (change.attributes.get(name) for name in ("sAMAccountName", "displayName"))
@@ -201,8 +208,8 @@ class ActiveDirectoryTarget:
         values["pwdLastSet"] = [b"0"]  # must change the password at next logon
         flags = NORMAL_ACCOUNT | (0 if change.is_enabled else ACCOUNTDISABLE)
         values["userAccountControl"] = [str(flags).encode()]
-        self._with_parent(parent_dn(change.dn), partial(self._client.add, change.dn, values))
-        return Applied(dn=change.dn)
+        self._with_parent(parent_dn(change.ref), partial(self._client.add, change.ref, values))
+        return Applied(ref=change.ref)
 
     def _modify(self, dn: str, modifications: list[Modification]) -> None:
         self._require_in_scope(dn)
@@ -220,21 +227,21 @@ class ActiveDirectoryTarget:
         self._client.modify(dn, [(ldap.MOD_REPLACE, "userAccountControl", [str(flags).encode()])])
 
     def _move(self, change: MoveAccount) -> Applied:
-        self._require_in_scope(change.dn)
-        self._require_in_scope(change.new_parent_dn)
+        self._require_in_scope(change.ref)
+        self._require_in_scope(change.new_container)
         # Samba reports a missing new parent as a generic error (AD: noSuchObject), so the
         # parent is made sure of first; moves are rare enough for the extra read.
         if self.config.create_missing_ou:
-            self._ensure_ou_chain(change.new_parent_dn)
-        own_rdn = first_rdn(change.dn)
-        self._client.rename(change.dn, own_rdn, change.new_parent_dn)
-        return Applied(dn=f"{own_rdn},{change.new_parent_dn}", account_id=change.account_id)
+            self._ensure_ou_chain(change.new_container)
+        own_rdn = first_rdn(change.ref)
+        self._client.rename(change.ref, own_rdn, change.new_container)
+        return Applied(ref=f"{own_rdn},{change.new_container}", account_id=change.account_id)
 
     def _rename(self, change: RenameAccount) -> Applied:
-        self._require_in_scope(change.dn)
-        new_rdn = rdn("CN", change.new_cn)
-        self._client.rename(change.dn, new_rdn)
-        return Applied(dn=f"{new_rdn},{parent_dn(change.dn)}", account_id=change.account_id)
+        self._require_in_scope(change.ref)
+        new_rdn = rdn("CN", change.new_name)
+        self._client.rename(change.ref, new_rdn)
+        return Applied(ref=f"{new_rdn},{parent_dn(change.ref)}", account_id=change.account_id)
 
     def _with_parent(self, parent: str, operation: Callable[[], None]) -> None:
         """Run `operation`; when its parent OU is missing and may be created, create it, retry."""
@@ -293,12 +300,12 @@ def account_from_entry(dn: str, values: Values) -> Account:
         for name, raw in values.items()
         if name not in _IDENTITY_ATTRIBUTES and raw
     }
-    attributes["_parent"] = parent_dn(dn)
     return Account(
         account_id=AccountId(str(uuid.UUID(bytes_le=guid[0]))),
-        dn=dn,
+        ref=dn,
         is_enabled=not flags & ACCOUNTDISABLE,
         attributes=attributes,
+        container=parent_dn(dn),
     )
 
 

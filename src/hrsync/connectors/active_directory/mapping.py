@@ -1,14 +1,21 @@
-"""The mapping from a person to an Active Directory user: the defaults, then the connection's
-per-attribute overrides in the mapping language (hrsync.mapping.ad_rules)."""
+"""The mapping from a person to an Active Directory user, and the planner's view of one AD
+connection (`DirectoryPolicy`, an hrsync.engine.policy.AccountPolicy): the defaults, then the
+connection's per-attribute overrides in the mapping language, OU placement, and the names."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from hrsync.domain.account import Attributes, DesiredAccount
+from hrsync.connectors.active_directory import dn, lineage, naming
+from hrsync.connectors.active_directory.profile import AD_PROFILE
+from hrsync.connectors.active_directory.rules import place
+from hrsync.domain.account import Account, Attributes, DesiredAccount
+from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person
-from hrsync.mapping.ad_rules import Rule, RuleProblem, apply_rules, day_start, place
+from hrsync.domain.profile import TargetProfile
+from hrsync.engine.policy import NewAccount, TakenNames
+from hrsync.mapping.rules import Rule, RuleProblem, apply_rules, day_start
 
 # AD schema rangeUpper limits; longer values are refused by the server, so cut them here.
 AD_LIMITS = {
@@ -58,6 +65,87 @@ class DirectoryPolicy:
     def managed_attributes(self) -> tuple[str, ...]:
         extra = tuple(r.attribute for r in self.rules if r.attribute not in MANAGED_ATTRIBUTES)
         return (*MANAGED_ATTRIBUTES, *extra, self.person_id_attribute)
+
+    # --- hrsync.engine.policy.AccountPolicy ---------------------------------------------------
+
+    @property
+    def profile(self) -> TargetProfile:
+        return AD_PROFILE
+
+    @property
+    def owner_attribute(self) -> str:
+        return self.person_id_attribute
+
+    @property
+    def home(self) -> str:
+        return self.users_ou
+
+    def desire(self, person: Person, today: date) -> DesiredAccount:
+        return desire_ad_account(person, self, today)
+
+    def derivations(self) -> Derivations:
+        return lineage.derivations(self)
+
+    def new_account(
+        self,
+        person: Person,
+        desired: DesiredAccount,
+        container: str,
+        taken: TakenNames,
+        today: date,
+    ) -> NewAccount:
+        now = day_start(today, self.time_zone)
+        sam, upn = naming.login_names(person, self, now, taken)
+        cn = self.choose_name(desired, container, taken)
+        return NewAccount(f"CN={dn.escape_dn_value(cn)},{container}", cn, {SAM: sam, UPN: upn})
+
+    def keeps_name(self, current: str, desired: DesiredAccount) -> bool:
+        return naming.is_cn_for(current, desired.name, desired.employee_number)
+
+    def choose_name(
+        self,
+        desired: DesiredAccount,
+        container: str,
+        taken: TakenNames,
+        *,
+        passing_through: str | None = None,
+    ) -> str:
+        return naming.choose_cn(
+            desired.name,
+            desired.employee_number,
+            container,
+            taken,
+            passing_through=passing_through,
+        )
+
+    def ref_in(self, name: str, container: str) -> str:
+        return f"CN={dn.escape_dn_value(name)},{container}"
+
+    def container_of(self, ref: str) -> str:
+        return dn.parent_of(ref)
+
+    def is_within(self, container: str, ancestor: str) -> bool:
+        inner = [dn.normalise_dn(rdn) for rdn in dn.split_rdns(container)]
+        outer = [dn.normalise_dn(rdn) for rdn in dn.split_rdns(ancestor)]
+        return len(inner) >= len(outer) and inner[len(inner) - len(outer) :] == outer
+
+    def on_rename(
+        self, person: Person, account: Account, taken: TakenNames, today: date
+    ) -> tuple[Attributes, Attributes]:
+        """A renamed account's UPN made anew from its new name (`upn_on_rename = "follow"`)."""
+        if not self.upn_follows_rename:
+            return {}, {}
+        current = account.attributes.get(UPN) or ""
+        taken.of_attribute(UPN).discard(current.casefold())
+        sam = account.attributes.get(SAM) or person.employee_number
+        now = day_start(today, self.time_zone)
+        upn = naming.upn_for(person, self, now, sam, taken)
+        if upn.casefold() == current.casefold():
+            return {}, {}
+        return {UPN: current or None}, {UPN: upn}
+
+
+SAM, UPN = naming.SAM, naming.UPN
 
 
 MANAGED_ATTRIBUTES = (
@@ -111,8 +199,8 @@ def desire_ad_account(person: Person, policy: DirectoryPolicy, today: date) -> D
     return DesiredAccount(
         person_id=person.person_id,
         employee_number=person.employee_number,
-        cn=truncate("cn", person.display_name) or person.employee_number,
-        parent_dn=parent_dn,
+        name=truncate("cn", person.display_name) or person.employee_number,
+        container=parent_dn,
         is_enabled=person.employment.is_active_on(today),
         attributes={name: truncate(name, value) for name, value in attributes.items()},
         manager_id=person.manager_id,

@@ -1,61 +1,34 @@
-"""Unique names for new accounts: sAMAccountName (≤ 20 chars), UPN, and a CN unique in its OU."""
+"""Active Directory names for new accounts: sAMAccountName (≤ 20 chars), UPN, and a CN unique in
+its OU; unique against the names in use (hrsync.engine.policy.TakenNames)."""
 
 from __future__ import annotations
 
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from hrsync.domain.account import Account
+from hrsync.connectors.active_directory.dn import normalise_dn
 from hrsync.domain.person import Person
-from hrsync.mapping.active_directory import DirectoryPolicy
-from hrsync.mapping.ad_rules import Rule, single_value
+from hrsync.engine.policy import TakenNames
 from hrsync.mapping.expressions import EvaluationContext, EvaluationError, evaluate
-from hrsync.mapping.names import fold_to_ascii, login_part, normalise_dn
+from hrsync.mapping.names import fold_to_ascii, login_part
+from hrsync.mapping.rules import Rule, single_value
+
+if TYPE_CHECKING:
+    from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 
 SAM_MAX = 20
-
-
-@dataclass(slots=True)
-class TakenNames:
-    """Names in use in the target and those handed out earlier in this plan (case-insensitive)."""
-
-    sams: set[str] = field(default_factory=set)
-    upns: set[str] = field(default_factory=set)
-    cns: set[tuple[str, str]] = field(default_factory=set)
-    """(normalised parent DN, case-folded CN)"""
-
-    @classmethod
-    def of(cls, accounts: Iterable[Account]) -> TakenNames:
-        taken = cls()
-        for account in accounts:
-            taken.add_account(account)
-        return taken
-
-    def add_account(self, account: Account) -> None:
-        if sam := account.attributes.get("sAMAccountName"):
-            self.sams.add(sam.casefold())
-        if upn := account.attributes.get("userPrincipalName"):
-            self.upns.add(upn.casefold())
-        self.cns.add((normalise_dn(account.parent_dn), account.rdn_value.casefold()))
-
-    def reserve(self, login_names: Iterable[str]) -> None:
-        """Login names used elsewhere: a name with '@' is a UPN, any other a sAMAccountName."""
-        for name in login_names:
-            (self.upns if "@" in name else self.sams).add(name.casefold())
-
-    def release_cn(self, parent_dn: str, cn: str) -> None:
-        self.cns.discard((normalise_dn(parent_dn), cn.casefold()))
+SAM, UPN = "sAMAccountName", "userPrincipalName"
 
 
 def allocate_sam(given: str, family: str, employee_number: str, taken: TakenNames) -> str:
     """First letter of the given name + family name, ASCII; a number appended on collision."""
     base = (login_part(given)[:1] + login_part(family).replace(".", "")) or f"u{employee_number}"
     for candidate in _numbered(base, SAM_MAX):
-        if candidate.casefold() not in taken.sams:
-            taken.sams.add(candidate.casefold())
+        if candidate.casefold() not in taken.of_attribute(SAM):
+            taken.of_attribute(SAM).add(candidate.casefold())
             return candidate
     raise AssertionError("unreachable: numbered candidates are unbounded")
 
@@ -65,8 +38,8 @@ def allocate_upn(given: str, family: str, suffix: str, sam: str, taken: TakenNam
     base = ".".join(part for part in (login_part(given), login_part(family)) if part) or sam
     for candidate in _numbered(base, 64):
         upn = f"{candidate}@{suffix}"
-        if upn.casefold() not in taken.upns:
-            taken.upns.add(upn.casefold())
+        if upn.casefold() not in taken.of_attribute(UPN):
+            taken.of_attribute(UPN).add(upn.casefold())
             return upn
     raise AssertionError("unreachable: numbered candidates are unbounded")
 
@@ -80,7 +53,7 @@ def allocate_by_rule(
     candidate is taken, or the value is, the first gets a number, so the name is always unique.
     Cleaned to login characters (a-z, 0-9, . _ -) and cut to the attribute's length. None when
     the rule gives nothing usable (the default rule applies)."""
-    names, limit = (taken.upns, 64) if suffix else (taken.sams, SAM_MAX)
+    names, limit = (taken.of_attribute(UPN), 64) if suffix else (taken.of_attribute(SAM), SAM_MAX)
 
     def full(part: str) -> str:
         return f"{part}@{suffix}" if suffix else part
@@ -145,13 +118,13 @@ def choose_cn(
         ous.append(normalise_dn(passing_through))
 
     def is_free(candidate: str) -> bool:
-        return all((ou, candidate.casefold()) not in taken.cns for ou in ous)
+        return all((ou, candidate.casefold()) not in taken.named for ou in ous)
 
     numbered = (f"{wanted} ({employee_number}-{n})" for n in itertools.count(2))
     chosen = next(
         c for c in itertools.chain(cn_candidates(wanted, employee_number), numbered) if is_free(c)
     )
-    taken.cns.add((ous[0], chosen.casefold()))
+    taken.named.add((ous[0], chosen.casefold()))
     return chosen
 
 

@@ -23,8 +23,10 @@ WRITING_TAGS = frozenset({"crud:create", "crud:update", "crud:delete"})
 
 @dataclass(frozen=True, slots=True)
 class ComplianceCheck:
-    """One check: what it verified, its verdict (`success`, `deviation`, `error`, …), and why."""
+    """One check: what it verified, its verdict (`success`, `deviation`, `error`, …), and why.
+    `name` is scim2-tester's (`object_creation`), `title` the same in words ("Object creation")."""
 
+    name: str
     title: str
     status: str
     reason: str
@@ -68,14 +70,16 @@ def check_compliance(http: httpx2.Client, *, include_writes: bool = False) -> Co
     try:
         results = check_server(SyncSCIMClient(http), exclude_tags=exclude)
     except (SCIMClientException, SCIMException, httpx2.HTTPError) as error:
-        failure = ComplianceCheck("Reach the SCIM service", "critical", f"{error}")
+        failure = ComplianceCheck("reach_service", "Reach the SCIM service", "critical", f"{error}")
         return ComplianceReport((failure,))
     return ComplianceReport(tuple(_check(result) for result in results))
 
 
 def _check(result: CheckResult) -> ComplianceCheck:
+    name = result.title or "unnamed_check"
     return ComplianceCheck(
-        title=result.title or "(untitled check)",
+        name=name,
+        title=name.replace("_", " ").capitalize(),
         status=result.status.name.lower(),
         reason=result.reason or "",
         resource_type=result.resource_type,

@@ -51,6 +51,13 @@ class SchemaDefinition:
         return _named(self.attributes, name)
 
 
+COMMON_ATTRIBUTES = (
+    AttributeDefinition("id", mutability="readOnly", case_exact=True, uniqueness="server"),
+    AttributeDefinition("externalId", case_exact=True),
+)
+"""RFC 7643 §3.1: every resource has these, though its schema need not list them."""
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceInfo:
     """The capabilities, endpoints and schemas of one SCIM service."""
@@ -98,7 +105,11 @@ class ServiceInfo:
         if schema is None:
             return None
         names = [part.split("[", 1)[0] for part in _split_path(rest)]
-        definition = schema.attribute(names[0]) if names else None
+        if not names:
+            return None
+        definition = schema.attribute(names[0])
+        if definition is None and urn == self.user_schema:
+            definition = _named(COMMON_ATTRIBUTES, names[0])
         for name in names[1:]:
             definition = definition.sub_attribute(name) if definition else None
         return definition

@@ -64,6 +64,11 @@ class GroupNaming(Protocol):
         """What a new group is made as (AD: "global" or "universal"); empty elsewhere."""
         ...
 
+    @property
+    def nests(self) -> bool:
+        """Whether a unit's group is a member of its parent unit's group."""
+        ...
+
     def ref_for(self, group_id: GroupId, name: str) -> str:
         """The ref of a new group (provisional where the target hands out ids on create)."""
         ...
@@ -267,7 +272,8 @@ class _Planner:
         group_refs = {self._key(g.ref): gid for gid, g in self.matched.items()}
         for node in _top_down(tree):
             wanted = [self.after.refs[pid] for pid in node.members]
-            wanted += [self.final_refs[child] for child in children.get(node.group_id, [])]
+            if self.policy.naming.nests:
+                wanted += [self.final_refs[child] for child in children.get(node.group_id, [])]
             group = self.matched.get(node.group_id)
             have = self._members_after(group, group_refs) if group else {}
             self._diff(node.group_id, self.final_refs[node.group_id], wanted, have)

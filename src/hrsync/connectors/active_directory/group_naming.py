@@ -35,6 +35,10 @@ class DirectoryGroupNaming:
     def renames(self) -> bool:
         return True
 
+    @property
+    def nests(self) -> bool:
+        return True
+
     def ref_for(self, group_id: GroupId, name: str) -> str:
         return f"CN={escape_dn_value(name)},{self.ou}"
 

@@ -40,6 +40,10 @@ class ScimConfig(BaseModel):
     page_size: int = Field(100, ge=1, le=1000)
     max_retries: int = Field(4, ge=0, le=20)
     backoff_seconds: float = Field(0.5, ge=0, le=60)
+    attributes: list[str] = Field(
+        default_factory=list,
+        description="The attributes synchronised (SCIM paths); empty: all of the profile's.",
+    )
 
     @field_validator("url")
     @classmethod

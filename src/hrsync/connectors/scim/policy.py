@@ -1,0 +1,144 @@
+"""The planner's view of one SCIM connection (an hrsync.engine.policy.AccountPolicy): the
+preset's rules and the admin's overrides evaluated per person, the attributes synchronised,
+and the userName a new user needs. SCIM has no containers and no renames: a changed userName
+is an update like any other attribute."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+from hrsync.domain.account import Account, Attributes, DesiredAccount
+from hrsync.domain.lineage import Derivations
+from hrsync.domain.person import Person
+from hrsync.domain.profile import TargetProfile
+from hrsync.engine.lineage import of_rule, words
+from hrsync.engine.policy import NameUnavailableError, NewAccount, TakenNames
+from hrsync.mapping.rules import Rule, apply_rules, day_start, parse_rule
+
+NEW_USER = "new-user:"
+"""A provisional ref: the SCIM id exists once the app has created the user."""
+NEW_GROUP = "new-group:"
+USER_NAME = "userName"
+
+
+@dataclass(frozen=True)
+class ScimPolicy:
+    """One SCIM connection: its profile (with the preset), overrides, and the attributes it
+    synchronises (empty: every attribute of the preset and the overrides)."""
+
+    profile: TargetProfile
+    rules: tuple[Rule, ...] = ()
+    time_zone: str = "Europe/Stockholm"
+    synchronised: tuple[str, ...] = ()
+    owner_attribute: str = "externalId"
+    home: str = ""
+
+    @cached_property
+    def all_rules(self) -> tuple[Rule, ...]:
+        """The preset's rules, each replaced by the admin's override of it, then the overrides
+        for attributes the preset leaves out; only those synchronised."""
+        overrides = {rule.attribute: rule for rule in self.rules}
+        defaults = [
+            overrides.pop(name, None) or parse_rule(name, text)
+            for name, text in self.profile.default_mapping.items()
+        ]
+        chosen = [*defaults, *overrides.values()]
+        if self.synchronised:
+            keep = set(self.synchronised) | {USER_NAME}
+            chosen = [rule for rule in chosen if rule.attribute in keep]
+        return tuple(chosen)
+
+    def desire(self, person: Person, today: date) -> DesiredAccount:
+        now = day_start(today, self.time_zone)
+        attributes, problems = apply_rules(person, {}, self.all_rules, now)
+        attributes = {name: self._fitted(name, value) for name, value in attributes.items()}
+        attributes[self.owner_attribute] = person.person_id
+        return DesiredAccount(
+            person_id=person.person_id,
+            employee_number=person.employee_number,
+            name="",
+            container="",
+            is_enabled=person.employment.is_active_on(today),
+            attributes=attributes,
+            manager_id=person.manager_id,
+            problems=tuple(f"{p.attribute}: {p.message}" for p in problems),
+        )
+
+    def _fitted(self, name: str, value: str | None) -> str | None:
+        """Cut to the attribute's length; a value the profile's pattern refuses is left out."""
+        spec = self.profile.spec(name)
+        if not value or spec is None:
+            return value or None
+        if spec.max_length is not None:
+            value = value[: spec.max_length].rstrip()
+        if spec.allowed is not None and re.fullmatch(spec.allowed, value) is None:
+            return None
+        return value or None
+
+    def derivations(self) -> Derivations:
+        overridden = {rule.attribute for rule in self.rules}
+        found = {
+            rule.attribute: of_rule(rule, "override" if rule.attribute in overridden else "default")
+            for rule in self.all_rules
+        }
+        found[self.owner_attribute] = words("the person's id in the HR system")
+        found[self.profile.manager_attribute] = words(
+            "the SCIM id of the user of the person named by [manager_id]", "manager_id"
+        )
+        return found
+
+    def new_account(
+        self,
+        person: Person,
+        desired: DesiredAccount,
+        container: str,
+        taken: TakenNames,
+        today: date,
+    ) -> NewAccount:
+        """A new user needs its userName (by default the work e-mail), unique in the app."""
+        user_name = desired.attributes.get(USER_NAME)
+        if not user_name:
+            rule = next((r.text for r in self.all_rules if r.attribute == USER_NAME), "")
+            raise NameUnavailableError(
+                USER_NAME, f"userName is empty: its rule {rule} gives nothing for this person"
+            )
+        if taken.is_taken(USER_NAME, user_name):
+            raise NameUnavailableError(
+                USER_NAME,
+                f"userName {user_name} is taken by another user in the app, not linked to "
+                "this person: link or rename that user in the app",
+            )
+        taken.of_attribute(USER_NAME).add(user_name.casefold())
+        return NewAccount(NEW_USER + person.person_id, "", {})
+
+    # SCIM has neither containers nor renames: the planner never asks these.
+
+    def keeps_name(self, current: str, desired: DesiredAccount) -> bool:
+        return True
+
+    def choose_name(
+        self,
+        desired: DesiredAccount,
+        container: str,
+        taken: TakenNames,
+        *,
+        passing_through: str | None = None,
+    ) -> str:
+        return desired.name
+
+    def ref_in(self, name: str, container: str) -> str:
+        raise NotImplementedError("SCIM refs are ids, not names in containers")
+
+    def container_of(self, ref: str) -> str:
+        return ""
+
+    def is_within(self, container: str, ancestor: str) -> bool:
+        return False
+
+    def on_rename(
+        self, person: Person, account: Account, taken: TakenNames, today: date
+    ) -> tuple[Attributes, Attributes]:
+        return {}, {}

@@ -7,14 +7,24 @@ The two servers' differences are in docs/connectors/scim-test-servers.md.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from tests.servers import missing_server
 
 from hrsync.testing.fault_proxy import FaultProxy
-from hrsync.testing.scim import ENTERPRISE_USER_URN, WINNINGTEMP_USER_URN, ScimServer
+from hrsync.testing.scim import (
+    ENTERPRISE_USER_URN,
+    USER_RESOURCE_TYPE,
+    WINNINGTEMP_USER_URN,
+    ScimServer,
+    start_scim2_server,
+)
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
@@ -137,6 +147,17 @@ def test_filter_by_external_id_and_user_name(scim: httpx2.Client) -> None:
     assert _listed(scim, 'externalId eq "4711"') == []
 
 
+def test_filter_by_email_both_ways(scim: httpx2.Client) -> None:
+    anna = _create(scim, _user("anna.berg@example.test", "1001"))
+    _create(scim, _user("bo.ek@example.test", "1002"))
+
+    by_path = _listed(scim, 'emails.value eq "anna.berg@example.test"')
+    by_value_filter = _listed(scim, 'emails[value eq "anna.berg@example.test"]')
+
+    assert [u["id"] for u in by_path] == [anna["id"]]
+    assert [u["id"] for u in by_value_filter] == [anna["id"]]
+
+
 def test_paging_with_start_index_and_count(scim: httpx2.Client) -> None:
     for number in range(5):
         _create(scim, _user(f"p{number}@example.test", f"{2000 + number}"))
@@ -171,6 +192,15 @@ def test_delete_removes_the_user(scim: httpx2.Client) -> None:
     assert scim.get(f"Users/{user['id']}").status_code == 404
 
 
+def test_filter_by_extension_attribute(scim: httpx2.Client) -> None:
+    anna = _create(scim, _user("anna.berg@example.test", "1001"))
+    _create(scim, _user("bo.ek@example.test", "1002", gender="male"))
+
+    found = _listed(scim, f'{WINNINGTEMP_USER_URN}:gender eq "female"')
+
+    assert [u["id"] for u in found] == [anna["id"]]
+
+
 # --- groups ---
 
 
@@ -187,6 +217,42 @@ def test_group_members_added_by_patch(scim: httpx2.Client) -> None:
 
     assert {m["value"] for m in read["members"]} == {anna["id"], bo["id"]}
     assert [g["id"] for g in _listed(scim, 'displayName eq "Sales"', "Groups")] == [group["id"]]
+
+
+# --- scim2-server with schemas of a test's own ---
+
+
+def test_scim2_server_serves_extra_schemas_and_resource_types(tmp_path: Path) -> None:
+    if find_spec("scim2_server") is None:
+        missing_server("scim2-server is not installed")
+    urn = "urn:example:params:scim:schemas:extension:desk:2.0:User"
+    schema = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": urn,
+        "name": "DeskUser",
+        "attributes": [{"name": "desk", "type": "string", "multiValued": False}],
+    }
+    user_type = json.loads(USER_RESOURCE_TYPE.read_text())
+    user_type["schemaExtensions"] = [{"schema": urn, "required": False}]
+    (tmp_path / "desk.json").write_text(json.dumps([schema]))
+    (tmp_path / "user.json").write_text(json.dumps(user_type))
+
+    with (
+        start_scim2_server(
+            token="other",
+            extra_schemas=[tmp_path / "desk.json"],
+            extra_resource_types=[tmp_path / "user.json"],
+        ) as server,
+        _client(server.url, "other") as client,
+    ):
+        types = client.get("ResourceTypes").json()["Resources"]
+        created = _create(
+            client, {"schemas": [USER_URN, urn], "userName": "a", urn: {"desk": "4B"}}
+        )
+
+    user = next(t for t in types if t["name"] == "User")
+    assert [e["schema"] for e in user["schemaExtensions"]] == [urn]
+    assert created[urn] == {"desk": "4B"}
 
 
 # --- authentication ---
@@ -246,9 +312,9 @@ def test_a_delayed_request_times_a_short_timeout_client_out(
     scim_server: ScimServer, fault_proxy: Callable[[str], FaultProxy]
 ) -> None:
     proxy = fault_proxy(scim_server.url)
-    proxy.delay_next(1, 1.5)
+    proxy.delay_next(1, 1.0)
 
-    with _client(proxy.url, scim_server.token, timeout=0.3) as client:
+    with _client(proxy.url, scim_server.token, timeout=0.2) as client:
         with pytest.raises(httpx2.TimeoutException):
             client.get("Users")
         after = client.get("Users")

@@ -159,6 +159,9 @@ server.on("error", error => {
     console.error(`cannot listen: ${error.message}`);
     process.exit(1);
 });
+// Orphaned (the test process died without stopping it): nobody will, so stop now.
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 1000).unref();
 for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => {
     server.close();
     server.closeAllConnections();

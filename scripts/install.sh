@@ -3,7 +3,8 @@
 #
 #   scripts/install.sh             check prerequisites, install missing ones with apt when root (or
 #                                  through `sudo -n`), then create or refresh .venv/   (`make install`)
-#   scripts/install.sh --system    apt-get update and install every Debian package below (.ci/run)
+#   scripts/install.sh --system    apt-get update and install every Debian package below, then the
+#                                  SCIMMY test server's npm packages (.ci/run)
 #   scripts/install.sh --packages  print the Debian packages, one a line
 #
 # Quick and idempotent: with everything in place it only probes, and pip runs again only when
@@ -20,6 +21,7 @@ APT_PACKAGES=(
   ldap-utils                       # ldapadd: the benchmark's raw baseline
   chromium chromium-driver         # the browser the Playwright end-to-end tests drive
   wrk                              # the HTTP load generator of the console benchmark
+  nodejs npm                       # SCIMMY, the second SCIM test server (src/hrsync/testing/scimmy)
 )
 
 # Build prerequisites stop the install; the others only limit what tests, demo and bench can do.
@@ -88,6 +90,8 @@ list_missing() {
   [[ -x /usr/bin/chromium ]] || printf 'chromium\t/usr/bin/chromium for the browser tests\n'
   [[ -x /usr/bin/chromedriver ]] || printf 'chromium-driver\tchromedriver\n'
   command -v wrk >/dev/null || printf 'wrk\twrk for the console benchmark\n'
+  command -v node >/dev/null || printf 'nodejs\tnode for the SCIMMY SCIM test server\n'
+  command -v npm >/dev/null || printf 'npm\tnpm for the SCIMMY SCIM test server\n'
   return 0
 }
 
@@ -155,7 +159,7 @@ report_missing() {
   for package in "$@"; do
     is_build_package "$package" && fail "hrsync cannot be built without these."
   done
-  say "continuing: hrsync builds, but tests that need Samba AD fail and the demo simulates AD."
+  say "continuing: hrsync builds, but the tests that need these fail (or skip) and the demo simulates AD."
 }
 
 # --- the virtual environment ---------------------------------------------------------------------
@@ -182,6 +186,25 @@ ensure_venv() {
   touch "$STAMP"
 }
 
+# --- the SCIMMY test server's npm packages ------------------------------------------------------
+
+SCIMMY_DIR="$ROOT/src/hrsync/testing/scimmy"
+
+# `npm ci` from the committed lock file when node_modules is missing or older than it: the same
+# rule as hrsync.testing.scim.ensure_scimmy_installed, which would otherwise run it at first use.
+ensure_scimmy_packages() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    say "no node or npm: the SCIMMY SCIM test server cannot run (Debian packages nodejs npm)"
+    return 0
+  fi
+  if [[ -d "$SCIMMY_DIR/node_modules" && ! "$SCIMMY_DIR/package-lock.json" -nt "$SCIMMY_DIR/node_modules" ]]; then
+    return 0
+  fi
+  say "installing the SCIMMY test server's npm packages (npm ci in $SCIMMY_DIR)"
+  (cd "$SCIMMY_DIR" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in $SCIMMY_DIR failed"
+  touch "$SCIMMY_DIR/node_modules"
+}
+
 # --- entry point ---------------------------------------------------------------------------------
 
 main() {
@@ -192,10 +215,12 @@ main() {
     --system)
       can_be_root || fail "--system needs root (or passwordless sudo)"
       apt_install "${APT_PACKAGES[@]}"
+      ensure_scimmy_packages
       ;;
     "")
       ensure_prerequisites
       ensure_venv
+      ensure_scimmy_packages
       say "ready: $VENV/bin/hrsync"
       ;;
     *)

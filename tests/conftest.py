@@ -18,6 +18,9 @@ from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.testing.samba import SambaDC, samba_available
 from tests.servers import missing_server
 
+# The SCIM servers and the HTTP fault proxy, for any test that asks.
+pytest_plugins = ["tests.scim_servers"]
+
 
 @pytest.fixture(scope="session")
 def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:

@@ -19,12 +19,13 @@ from tests.sites import flex_simulator, stored_site, throwaway_ou
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
-from hrsync.app.connection_groups import groups_of
 from hrsync.app.imports import import_source
 from hrsync.app.models import AuditEvent, Connection, PersonnelChange
 from hrsync.app.plan_diff import plan_diff
 from hrsync.app.runs import RunSummary, run_connection
+from hrsync.app.wiring import directory_groups
 from hrsync.connectors.active_directory.client import DirectoryClient
+from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
 from hrsync.engine.groups import GroupPolicy
 from hrsync.engine.lifecycle_dates import takes_effect_at
 from hrsync.simulators.flexhrm import FlexSimulator
@@ -256,10 +257,12 @@ upn_suffix = "example.test"
     path = tmp_path / "hrsync.toml"
     path.write_text(base + 'enabled = true\nlevels = ["Office", "Team"]\nou = "OU=Org"\n')
     load_config(path)
-    policy = groups_of(Connection.objects.get(key="ad").settings, "DC=example,DC=test")
-    assert policy == GroupPolicy(("Office", "Team"), "OU=Org,DC=example,DC=test", 30, "global")
+    policy = directory_groups(Connection.objects.get(key="ad").settings, "DC=example,DC=test")
+    naming = DirectoryGroupNaming("OU=Org,DC=example,DC=test", "global")
+    assert policy == GroupPolicy(("Office", "Team"), naming, 30)
     for table, message in [
-        ("enabled = true\n", "groups need levels and an ou"),
+        ("enabled = true\n", "groups need levels"),
+        ('enabled = true\nlevels = ["A"]\n', "groups need levels and an ou"),
         ('enabled = true\nlevels = ["A", "a"]\nou = "OU=X"\n', "a level is named twice"),
         ('levels = ["A"]\nou = "not a dn"\n', "is not a distinguished name"),
         ('scope = "domain local"\n', "connections.ad.groups.scope"),

@@ -77,7 +77,11 @@ def load_config(path: Path) -> LoadSummary:
             _save(row, f"sources.{key}", created, summary, **source_values)
         for key, entry in parsed.connections.items():
             _check(f"connections.{key}", entry.type, entry.settings(), wiring.TARGET_MODELS)
-            check_rules(f"connections.{key}", entry.settings(), wiring.profile_of(entry.type))
+            check_rules(
+                f"connections.{key}",
+                entry.settings(),
+                wiring.profile_of(entry.type, entry.settings()),
+            )
             source = Source.objects.filter(key=entry.source).first()
             if source is None:
                 raise ConfigError(f"connections.{key}: unknown source '{entry.source}'")

@@ -60,7 +60,7 @@ def rule_problems(kind: str, settings: Mapping[str, Any]) -> Problems:
     """Every problem of the rules in `settings`, keyed by the field it concerns; empty when
     `hrsync config load` would accept them."""
     problems: Problems = {}
-    profile = wiring.profile_of(kind)
+    profile = wiring.profile_of(kind, dict(settings))
     person_id = person_id_attribute(dict(settings), profile)
     for attribute, text in (settings.get("mapping") or {}).items():
         mapping = {attribute: text}

@@ -98,7 +98,7 @@ def plan_diff(run: models.Run, *, kind: str | None = None, search: str | None = 
     employee number or account ref contains `search` (case-insensitive)."""
     rows = list(run.changes.select_related("person").order_by("pk"))
     verdict = _verdict(run, rows)
-    profile = wiring.profile_of(run.connection.kind)
+    profile = wiring.profile_of(run.connection.kind, run.connection.settings)
     people = _people(rows, derivations_from_json(run.derivations), profile)
     needle = (search or "").strip().lower()
     shown = [

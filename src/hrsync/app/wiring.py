@@ -8,14 +8,19 @@ target. Nothing else in the app names a kind; a new target kind is one entry in 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from hrsync.app.connection_groups import GroupSettings
-from hrsync.app.connection_policies import directory_policy, lifecycle_of
+from hrsync.app.connection_policies import (
+    directory_policy,
+    lifecycle_of,
+    mapping_of,
+    person_id_attribute,
+)
 from hrsync.app.models import Connection, Source
 from hrsync.app.secrets import decrypt
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
@@ -25,6 +30,11 @@ from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
+from hrsync.connectors.scim.config import ScimConfig
+from hrsync.connectors.scim.group_naming import ScimGroupNaming
+from hrsync.connectors.scim.policy import ScimPolicy
+from hrsync.connectors.scim.profile import scim_profile
+from hrsync.connectors.scim.target import ScimTarget
 from hrsync.domain.groups import Group
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.groups import GroupPolicy
@@ -95,17 +105,25 @@ class TargetKind:
     """A kind of target: its settings model, profile and how a connection is bound to it."""
 
     config: type[BaseModel]
-    profile: TargetProfile
+    profile: Callable[[dict[str, Any]], TargetProfile]
+    """The kind's profile for a connection's settings (a SCIM preset is chosen by them)."""
     bind: Callable[[Connection, BaseModel], Binding]
     check: Callable[[BaseModel], str]
     """"Test connection": what was found, in words; TargetError with a readable message when
     the target cannot be used."""
+    secret_key: Callable[[dict[str, Any]], str] = lambda settings: "password"
+    """Which config field the connection's secret fills."""
+
+
+def _scim_secret(settings: dict[str, Any]) -> str:
+    """A bearer token, or the password of basic authentication."""
+    return "password" if settings.get("auth") == "basic" else "token"
 
 
 def _bind_ad(connection: Connection, config: BaseModel) -> Binding:
     assert isinstance(config, ActiveDirectoryConfig)
     target = ActiveDirectoryTarget(config, mapped_attributes=_mapped(connection))
-    groups = _ad_groups(connection.settings, config.base_dn)
+    groups = directory_groups(connection.settings, config.base_dn)
     reader: GroupReader | None = None
     if groups is not None:
         ou = groups.naming.ou if isinstance(groups.naming, DirectoryGroupNaming) else ""
@@ -120,13 +138,76 @@ def _bind_ad(connection: Connection, config: BaseModel) -> Binding:
     )
 
 
-def _ad_groups(settings: dict[str, Any], base_dn: str) -> GroupPolicy | None:
+def directory_groups(settings: dict[str, Any], base_dn: str) -> GroupPolicy | None:
     stored = GroupSettings.model_validate(settings.get("groups") or {})
     if not stored.enabled:
         return None
     ou = stored.ou if is_within(stored.ou, base_dn) else f"{stored.ou},{base_dn}"
     naming = DirectoryGroupNaming(ou, stored.scope, stored.sam_prefix)
     return GroupPolicy(tuple(stored.levels), naming, stored.grace_days)
+
+
+def _bind_scim(connection: Connection, config: BaseModel) -> Binding:
+    assert isinstance(config, ScimConfig)
+    profile = scim_profile(config.profile)
+    owner = person_id_attribute(connection.settings, profile)
+    policy = ScimPolicy(
+        profile,
+        mapping_of(connection.settings, owner, profile),
+        connection.time_zone,
+        tuple(config.attributes),
+        owner,
+    )
+    target = ScimTarget(config, policy, marks=StoredMarks(connection))
+    stored = GroupSettings.model_validate(connection.settings.get("groups") or {})
+    groups = None
+    if stored.enabled:
+        groups = GroupPolicy(tuple(stored.levels), ScimGroupNaming(profile), stored.grace_days)
+    return Binding(
+        target=target,
+        policy=policy,
+        lifecycle=lifecycle_of(connection.settings, None),
+        groups=groups,
+        read_groups=target.read_groups if groups is not None else None,
+        where=config.url,
+    )
+
+
+def _check_scim(config: BaseModel) -> str:
+    assert isinstance(config, ScimConfig)
+    target = ScimTarget(config, ScimPolicy(scim_profile(config.profile)))
+    try:
+        return target.describe()
+    finally:
+        target.close()
+
+
+class StoredMarks(MutableMapping[str, str]):
+    """A connection's group marks (`Connection.group_marks`), each change saved at once."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._marks: dict[str, str] = dict(connection.group_marks or {})
+
+    def __getitem__(self, key: str) -> str:
+        return self._marks[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._marks[key] = value
+        self._save()
+
+    def __delitem__(self, key: str) -> None:
+        del self._marks[key]
+        self._save()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._marks)
+
+    def __len__(self) -> int:
+        return len(self._marks)
+
+    def _save(self) -> None:
+        Connection.objects.filter(pk=self._connection.pk).update(group_marks=dict(self._marks))
 
 
 def _check_ad(config: BaseModel) -> str:
@@ -140,7 +221,16 @@ def _check_ad(config: BaseModel) -> str:
 
 
 TARGETS: dict[str, TargetKind] = {
-    "active_directory": TargetKind(ActiveDirectoryConfig, AD_PROFILE, _bind_ad, _check_ad),
+    "active_directory": TargetKind(
+        ActiveDirectoryConfig, lambda _: AD_PROFILE, _bind_ad, _check_ad
+    ),
+    "scim": TargetKind(
+        ScimConfig,
+        lambda settings: scim_profile(str(settings.get("profile") or "generic")),
+        _bind_scim,
+        _check_scim,
+        _scim_secret,
+    ),
 }
 
 
@@ -151,29 +241,36 @@ def target_model(kind: str) -> type[BaseModel]:
     return TARGETS[kind].config
 
 
-def profile_of(kind: str) -> TargetProfile:
-    return TARGETS[kind].profile
+def profile_of(kind: str, settings: dict[str, Any] | None = None) -> TargetProfile:
+    """The profile of a kind of target, for a connection with these settings."""
+    return TARGETS[kind].profile(settings or {})
 
 
 def validate_settings(model: type[BaseModel], settings: dict[str, Any]) -> BaseModel:
     """Check stored settings against the connector's config model, without the secret."""
-    return model.model_validate(_with_password(settings, PLACEHOLDER))
+    return model.model_validate(_with_secret(settings, PLACEHOLDER, _secret_key(model, settings)))
+
+
+def _secret_key(model: type[BaseModel], settings: dict[str, Any]) -> str:
+    kind = next((t for t in TARGETS.values() if t.config is model), None)
+    return kind.secret_key(settings) if kind is not None else "password"
 
 
 def build_source(source: Source) -> FlexHrmSource:
     secret = _secret(source.settings, source.secret)
-    return FlexHrmSource(FlexHrmConfig.model_validate(_with_password(source.settings, secret)))
+    return FlexHrmSource(FlexHrmConfig.model_validate(_with_secret(source.settings, secret)))
 
 
 def target_config(connection: Connection) -> BaseModel:
     """The connector's config with its secret, from the connection's stored settings."""
     secret = _secret(connection.settings, connection.secret)
-    return target_model(connection.kind).model_validate(_with_password(connection.settings, secret))
+    return config_with_secret(connection.kind, connection.settings, secret)
 
 
 def config_with_secret(kind: str, settings: dict[str, Any], secret: str) -> BaseModel:
     """The connector's config from settings being entered, with the given secret."""
-    return target_model(kind).model_validate(_with_password(settings, secret))
+    key = TARGETS[kind].secret_key(settings)
+    return target_model(kind).model_validate(_with_secret(settings, secret, key))
 
 
 def bind(connection: Connection) -> Binding:
@@ -189,9 +286,9 @@ def _mapped(connection: Connection) -> Iterable[str]:
     return (connection.settings.get("mapping") or {}).keys()
 
 
-def _with_password(settings: dict[str, Any], password: str) -> dict[str, Any]:
+def _with_secret(settings: dict[str, Any], secret: str, key: str = "password") -> dict[str, Any]:
     values = {k: v for k, v in settings.items() if k not in APP_SETTINGS}
-    return values | {"password": password}
+    return values | {key: secret}
 
 
 def _secret(settings: dict[str, Any], stored: str = "") -> str:

@@ -57,12 +57,25 @@ def accounts_after(
     profile: TargetProfile,
 ) -> AccountsAfter:
     """Play `changes` (an account plan) over `accounts`. An account belongs to a person by its
-    link, else by the person id it carries; accounts of no person are not followed."""
+    link, else by the person id it carries, else by the plan's changes to it (an account made by
+    hand that the plan correlated and now writes the person id on); accounts of no person are
+    not followed."""
+    changes = list(changes)
     owners = {account_id: pid for pid, account_id in links.items()}
+    claimed = {
+        change.account_id: change.person_id
+        for change in changes
+        if not isinstance(change, GroupChange | ManualStep | CreateAccount)
+        and change.account_id is not None
+    }
     states: dict[AccountId, _State] = {}
     before: dict[AccountId, str] = {}
     for account in accounts:
-        owner = owners.get(account.account_id) or account.attributes.get(person_id_attribute)
+        owner = (
+            owners.get(account.account_id)
+            or account.attributes.get(person_id_attribute)
+            or claimed.get(account.account_id)
+        )
         if owner:
             states[account.account_id] = _State(PersonId(owner), account.ref, account.is_enabled)
             before[account.account_id] = profile.ref_key(account.ref)

@@ -40,7 +40,11 @@ class Target(Protocol):
     """A system that holds accounts. Only `apply` mutates it."""
 
     key: str
-    profile: TargetProfile
+
+    @property
+    def profile(self) -> TargetProfile:
+        """What the target declares (hrsync.domain.profile)."""
+        ...
 
     def check(self) -> None:
         """Raise TargetError with a readable message when the target cannot be used."""

@@ -116,8 +116,12 @@ def start_scim2_server(
     token: str = DEFAULT_TOKEN,
     extra_schemas: Sequence[Path] = (),
     extra_resource_types: Sequence[Path] = (),
+    service_provider_config: Path | None = None,
 ) -> ScimServer:
     """scim2-server on a free loopback port, with an empty in-memory store.
+
+    `service_provider_config` replaces what the server says it supports (e.g. an app without
+    PATCH), to mimic a less capable app.
 
     It serves RFC 7643's schemas, the Winningtemp user extension and each of `extra_schemas`;
     its resource types are User (with both extensions) and Group, where a resource type of
@@ -138,7 +142,7 @@ def start_scim2_server(
         # scim2-server prints the port it was given, not the one it bound, so the port is picked
         # here; another process may take it in between, hence a few tries.
         for _ in range(3):
-            server = _start_scim2_on(_free_port(), token, workdir)
+            server = _start_scim2_on(_free_port(), token, workdir, service_provider_config)
             if server is not None:
                 return server
         raise ScimServerError(f"scim2-server found no free port: {_log_tail(workdir)}")
@@ -147,7 +151,9 @@ def start_scim2_server(
         raise
 
 
-def _start_scim2_on(port: int, token: str, workdir: Path) -> ScimServer | None:
+def _start_scim2_on(
+    port: int, token: str, workdir: Path, service_provider_config: Path | None = None
+) -> ScimServer | None:
     log = workdir / "server.log"
     command = [
         sys.executable,
@@ -160,6 +166,8 @@ def _start_scim2_on(port: int, token: str, workdir: Path) -> ScimServer | None:
         f"--schema={workdir / 'schemas.json'}",
         f"--resource-type={workdir / 'resource-types.json'}",
     ]
+    if service_provider_config is not None:
+        command.append(f"--service-provider-config={service_provider_config}")
     process = _spawn(command, log, cwd=workdir)
     root = f"http://127.0.0.1:{port}/"
     url = f"{root}{_tenant_name()}/v2/"

@@ -266,7 +266,7 @@ def connection_out(row: Connection, times: RunTimes) -> dict[str, Any]:
 
 
 def connection_detail(row: Connection) -> dict[str, Any]:
-    profile = wiring.profile_of(row.kind)
+    profile = wiring.profile_of(row.kind, row.settings)
     attribute = person_id_attribute(row.settings, profile)
     return connection_out(row, run_times([row])[row.pk]) | {
         "settings": lifecycle.snapshot(row)["settings"],

@@ -235,7 +235,7 @@ def _step_page(
         "step_template": f"hrsync/connections/step_{STEPS[number - 1].slug}.html",
     }
     if isinstance(form, RulesForm):
-        profile = wiring.profile_of(connection.kind)
+        profile = wiring.profile_of(connection.kind, connection.settings)
         person_id = person_id_attribute(connection.settings, profile)
         mapping = default_mapping(profile, person_id)
         context |= rules_context(form, profile) | {"mapping": mapping, "tested": tested}

@@ -53,6 +53,9 @@ class Connection(models.Model):
     last_slot = models.DateTimeField(null=True, blank=True)
     """The last scheduled slot the scheduler queued (its tick starts counting from here)."""
     last_run_at = models.DateTimeField(null=True, blank=True)
+    group_marks: models.JSONField[dict[str, str]] = models.JSONField(default=dict, blank=True)
+    """Group id → the day hrsync found the group empty, for targets that cannot keep the mark
+    on the group itself (SCIM apps; AD keeps it in adminDescription)."""
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -17,7 +17,9 @@ from typing import Any
 from hrsync.connectors.scim.patch import MANAGER_PATH
 
 Resource = dict[str, Any]
-_FILTERED = re.compile(r'^(?P<attribute>[A-Za-z0-9_$-]+)\[type eq "(?P<type>[^"]*)"\]\.(?P<sub>\w+)$')
+_FILTERED = re.compile(
+    r'^(?P<attribute>[A-Za-z0-9_$-]+)\[type eq "(?P<type>[^"]*)"\]\.(?P<sub>\w+)$'
+)
 _URN = re.compile(r"^(?P<urn>urn:[^\s]+):(?P<rest>[A-Za-z0-9_$.-]+)$")
 
 

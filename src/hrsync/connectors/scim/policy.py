@@ -42,7 +42,7 @@ class ScimPolicy:
         for attributes the preset leaves out; only those synchronised."""
         overrides = {rule.attribute: rule for rule in self.rules}
         defaults = [
-            overrides.pop(name, None) or parse_rule(name, text)
+            overrides.pop(name) if name in overrides else parse_rule(name, text)
             for name, text in self.profile.default_mapping.items()
         ]
         chosen = [*defaults, *overrides.values()]

@@ -70,7 +70,7 @@ PRESETS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             _NAMES
             | {
                 WORK_EMAIL: "[email]",
-                GENDER: 'Switch([gender], , "1", "male", "2", "female")',
+                GENDER: "[custom.gender]",  # Flex 1 / 2 → male / female, _ or 0 → not set
                 BIRTHDAY: "[birth_date]",
                 EXCLUDE_FROM_SURVEYS: (
                     'IIF([employment_type] = "External Personnel", "true", "false")'
@@ -120,7 +120,7 @@ def scim_profile(preset: str = "generic") -> TargetProfile:
         username_attribute="userName",
         mappable=r"^(urn:[A-Za-z0-9:._-]+:)?[A-Za-z][A-Za-z0-9_$-]*(\[type eq \"[A-Za-z]+\"\])?"
         r"(\.[A-Za-z][A-Za-z0-9_$-]*)?$",
-        mappable_described='a SCIM attribute path (userName, name.givenName, '
+        mappable_described="a SCIM attribute path (userName, name.givenName, "
         'emails[type eq "work"].value, urn:…:User:department)',
         set_by_hrsync=SET_BY_HRSYNC,
     )

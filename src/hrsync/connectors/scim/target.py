@@ -24,7 +24,6 @@ from hrsync.connectors.scim.discovery import ServiceInfo
 from hrsync.connectors.scim.patch import MANAGER_PATH, PatchOp, build_member_patch, build_patch
 from hrsync.connectors.scim.paths import (
     Resource,
-    extension_urns,
     read_path,
     split_path,
     wire_value,
@@ -97,12 +96,16 @@ class ScimTarget:
     def info(self) -> ServiceInfo:
         return self._client.info
 
-    def check(self) -> str:
-        """Discovery; what was found, in words (for "Test connection" and `hrsync scim check`)."""
+    def check(self) -> None:
+        """Discovery; RejectedError when the app has no users to provision."""
         info = self._client.discover()
         if not info.user_endpoint:
             raise RejectedError(f"{self.config.url} lists no User resource type")
-        return describe(info)
+
+    def describe(self) -> str:
+        """What discovery found, in words (for "Test connection" and `hrsync scim check`)."""
+        self.check()
+        return describe(self.info)
 
     def prepare(self) -> None:
         """Discover before a run writes: what the app supports decides PATCH or PUT."""
@@ -189,7 +192,7 @@ class ScimTarget:
         resource: Resource = {"schemas": [USER_SCHEMA]}
         for path in self._writable(attributes):
             write_path(resource, path, attributes[path], is_boolean=path in BOOLEAN_PATHS)
-        resource["schemas"] += extension_urns(p for p in resource if p.startswith("urn:"))
+        resource["schemas"] += [key for key in resource if key.startswith("urn:")]
         resource["active"] = change.is_enabled
         created = self._client.create_user(resource)
         user_id = str(created.get("id") or "")
@@ -215,7 +218,7 @@ class ScimTarget:
         return bool(self.info.schemas)
 
     def _update(self, user_id: str, values: dict[str, tuple[str | None, str | None]]) -> None:
-        kept = set(self._writable({k: "x" for k in values}))
+        kept = set(self._writable(dict.fromkeys(values, "x")))
         changes = {
             path: (
                 wire_value(before, is_boolean=path in BOOLEAN_PATHS),
@@ -253,7 +256,7 @@ class ScimTarget:
         resource: Resource = {"schemas": [USER_SCHEMA], "id": user_id}
         for path in self._writable(attributes):
             write_path(resource, path, attributes[path], is_boolean=path in BOOLEAN_PATHS)
-        resource["schemas"] += extension_urns(p for p in resource if p.startswith("urn:"))
+        resource["schemas"] += [key for key in resource if key.startswith("urn:")]
         resource["userName"] = resource.get("userName") or current.get("userName")
         resource["active"] = current.get("active", True)
         for operation in operations:
@@ -276,9 +279,9 @@ class ScimTarget:
             case UpdateGroup():
                 self._update_group(change)
             case AddMembers():
-                self._client.patch_group(change.ref, build_member_patch(change.members, ()))
+                self._change_group(change.ref, build_member_patch(change.members, ()))
             case RemoveMembers():
-                self._client.patch_group(change.ref, build_member_patch((), change.members))
+                self._change_group(change.ref, build_member_patch((), change.members))
             case RetireGroup():
                 self._client.delete_group(change.ref)
                 self._marks.pop(change.group_id, None)
@@ -296,13 +299,39 @@ class ScimTarget:
             operations.append({"op": "replace", "path": "externalId", "value": marker})
             self._marks.pop(change.group_id, None)
         if operations:
-            self._client.patch_group(change.ref, operations)
+            self._change_group(change.ref, operations)
         if EMPTY_SINCE in after:
             since = after[EMPTY_SINCE]
             if since:
                 self._marks[group_id] = since
             else:
                 self._marks.pop(group_id, None)
+
+    def _change_group(self, group_id: str, operations: list[PatchOp]) -> None:
+        """PATCH where the app has it, else PUT of the group as read now with the changes."""
+        full: Resource = {}
+        if not self.info.supports_patch:
+            full = _patched_group(self._client.get_group(group_id), operations)
+        self._client.update_group(group_id, operations, full)
+
+
+def _patched_group(group: Resource, operations: list[PatchOp]) -> Resource:
+    """The group with the operations `_apply_to_group` sends done on it: members added and
+    removed (`members[value eq "id"]`), displayName and externalId replaced."""
+    members = [m for m in group.get("members") or () if isinstance(m, dict)]
+    result: Resource = {k: v for k, v in group.items() if k not in ("meta", "members")}
+    for operation in operations:
+        path = operation.get("path", "")
+        if operation["op"] == "add" and path == "members":
+            known = {m.get("value") for m in members}
+            members += [m for m in operation.get("value") or () if m.get("value") not in known]
+        elif operation["op"] == "remove" and path.startswith("members[value eq "):
+            gone = path.removeprefix("members[value eq ").removesuffix("]").strip('"')
+            members = [m for m in members if m.get("value") != gone]
+        elif operation["op"] == "replace":
+            result[path] = operation.get("value")
+    result["members"] = [{"value": m["value"]} for m in members if m.get("value")]
+    return result
 
 
 def describe(info: ServiceInfo) -> str:

@@ -1,0 +1,118 @@
+"""The targets the contract scenarios run against: the in-memory one of the unit tests, Active
+Directory on a throwaway Samba DC, and SCIM on scim2-server and on SCIMMY (Node.js)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
+from hrsync.connectors.active_directory.dn import normalise_dn
+from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
+from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
+from hrsync.connectors.scim.config import ScimConfig
+from hrsync.connectors.scim.group_naming import ScimGroupNaming
+from hrsync.connectors.scim.policy import ScimPolicy
+from hrsync.connectors.scim.profile import WORK_EMAIL, scim_profile
+from hrsync.connectors.scim.target import ScimTarget
+from hrsync.domain.account import Account
+from hrsync.domain.changes import CreateAccount
+from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
+from hrsync.engine.groups import GroupPolicy
+from hrsync.testing.scim import ScimServer
+from tests.contract.rigs import Rig
+from tests.unit.memory_target import MemoryDirectory
+
+LEVELS = ("Office", "Department")
+AD_NAMES = {"family": "sn", "title": "title", "email": "mail"}
+SCIM_NAMES = {"family": "name.familyName", "title": "title", "email": WORK_EMAIL}
+
+
+def memory_rig() -> Rig:
+    directory = MemoryDirectory()
+    users = "OU=People,DC=example,DC=test"
+    policy = DirectoryPolicy(users_ou=users, upn_suffix="example.test")
+    naming = DirectoryGroupNaming("OU=Org,DC=example,DC=test")
+
+    def by_hand(given: str, family: str, email: str) -> None:
+        ref = f"CN={given} {family},{users}"
+        attributes = {"givenName": given, "sn": family, "mail": email, "cn": f"{given} {family}"}
+        account_id = AccountId(f"hand-{uuid.uuid4().hex[:6]}")
+        directory.accounts[normalise_dn(ref)] = Account(
+            account_id, ref, True, attributes, container=users
+        )
+
+    return Rig(
+        "memory",
+        directory,
+        policy,
+        GroupPolicy(LEVELS, naming, grace_days=0),
+        lambda: (directory.read_groups(), frozenset()),
+        AD_NAMES,
+        by_hand,
+    )
+
+
+def samba_rig(target: ActiveDirectoryTarget, config: ActiveDirectoryConfig) -> Rig:
+    users = config.users_ou_dn
+    policy = DirectoryPolicy(users_ou=users, upn_suffix=config.upn_suffix, base_dn=config.base_dn)
+    groups_ou = f"OU=Org,{users}"
+
+    def by_hand(given: str, family: str, email: str) -> None:
+        attributes = {"givenName": given, "sn": family, "mail": email, "sAMAccountName": given}
+        ref = f"CN={given} {family},{users}"
+        target.apply(CreateAccount(PersonId("-"), EmployeeNumber("-"), ref, attributes, True, ""))
+
+    return Rig(
+        "samba",
+        target,
+        policy,
+        GroupPolicy(LEVELS, DirectoryGroupNaming(groups_ou), grace_days=0),
+        lambda: target.read_groups(groups_ou),
+        AD_NAMES,
+        by_hand,
+    )
+
+
+def scim_rig(server: ScimServer, preset: str = "generic") -> Rig:
+    config = ScimConfig(url=server.url, token=server.token, profile=preset)  # type: ignore[arg-type]
+    profile = scim_profile(preset)
+    policy = ScimPolicy(profile)
+    target = ScimTarget(config, policy)
+
+    def by_hand(given: str, family: str, email: str) -> None:
+        attributes = {
+            "userName": email,
+            "name.givenName": given,
+            "name.familyName": family,
+            WORK_EMAIL: email,
+        }
+        change = CreateAccount(PersonId("-"), EmployeeNumber("-"), "new", attributes, True, "")
+        target.apply(change)
+
+    return Rig(
+        server.name,
+        target,
+        policy,
+        GroupPolicy(LEVELS, ScimGroupNaming(profile), grace_days=0),
+        target.read_groups,
+        SCIM_NAMES,
+        by_hand,
+    )
+
+
+@pytest.fixture(params=["memory", "samba", "scim2-server", "scimmy"])
+def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
+    match request.param:
+        case "memory":
+            yield memory_rig()
+        case "samba":
+            target: ActiveDirectoryTarget = request.getfixturevalue("ad_target")
+            yield samba_rig(target, target.config)
+        case "scim2-server":
+            yield scim_rig(request.getfixturevalue("scim2_server"))
+        case _:
+            yield scim_rig(request.getfixturevalue("scimmy_server"))

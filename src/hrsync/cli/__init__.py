@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from hrsync.app.logs import configure_logging
-from hrsync.cli import admin, config, imports, runs, serving, tickets
+from hrsync.cli import admin, config, imports, runs, serving, targets, tickets
 from hrsync.simulators.flexhrm.command import flexhrm_sim
 
 
@@ -34,5 +34,7 @@ main.add_command(tickets.tickets)
 main.add_command(serving.serve)
 main.add_command(serving.worker)
 main.add_command(serving.scheduler_group)
+main.add_command(targets.connections)
+main.add_command(targets.scim)
 main.add_command(admin.createadmin)
 main.add_command(admin.keys)

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ad_load, console_lists, plan_scale, scheduling, tickets
+from bench import ad_load, console_lists, plan_scale, scheduling, scim_load, tickets
 from hrsync.testing.samba import samba_available
 
 GOALS = {
@@ -24,6 +24,8 @@ GOALS = {
     "duplicate_runs": 0.0,
     "plan_50k_seconds": plan_scale.GOAL_SECONDS,
     "plan_50k_rss_mb": plan_scale.GOAL_RSS_MB,
+    "scim_ratio": scim_load.GOAL_RATIO,
+    "scim_incremental_s": scim_load.GOAL_INCREMENTAL_SECONDS,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
@@ -54,6 +56,9 @@ def main() -> int:
         if only in ("", "throughput"):
             print("== Throughput: 1,000 connections on one-minute schedules, Redis, PostgreSQL ==")
             figures |= scheduling.run_throughput(Path(tmp) / "throughput")
+        if only in ("", "scim"):
+            print("== SCIM load: 1,000 persons into scim2-server, hrsync vs raw POSTs ==")
+            figures |= scim_load.run(int(os.environ.get("HRSYNC_BENCH_SCIM_PEOPLE", "1000")))
         if only in ("", "plan"):
             scale = int(os.environ.get("HRSYNC_BENCH_PLAN_PEOPLE", "50000"))
             print(f"== Plan at scale: {scale} persons with groups, 1 % changed in HR ==")

@@ -11,6 +11,7 @@ import click
 from hrsync.app.logs import configure_logging
 from hrsync.cli import admin, config, imports, runs, serving, tickets
 from hrsync.simulators.flexhrm.command import flexhrm_sim
+from hrsync.simulators.oneflow.command import oneflow_sim
 
 
 @click.group()
@@ -24,6 +25,7 @@ def main() -> None:
 
 
 main.add_command(flexhrm_sim)
+main.add_command(oneflow_sim)
 main.add_command(config.config)
 main.add_command(config.mapping)
 main.add_command(imports.import_command)

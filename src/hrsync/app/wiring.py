@@ -44,8 +44,13 @@ def validate_settings(model: type[BaseModel], settings: dict[str, Any]) -> BaseM
 
 
 def build_source(source: Source) -> FlexHrmSource:
+    return FlexHrmSource(flex_config(source))
+
+
+def flex_config(source: Source) -> FlexHrmConfig:
+    """The Flex HRM settings of a source, its password resolved."""
     secret = _secret(source.settings, source.secret)
-    return FlexHrmSource(FlexHrmConfig.model_validate(_with_password(source.settings, secret)))
+    return FlexHrmConfig.model_validate(_with_password(source.settings, secret))
 
 
 def target_config(connection: Connection) -> ActiveDirectoryConfig:

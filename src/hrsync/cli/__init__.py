@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from hrsync.app.logs import configure_logging
-from hrsync.cli import admin, config, imports, runs, serving, tickets
+from hrsync.cli import admin, config, imports, oneflow, runs, serving, tickets
 from hrsync.simulators.flexhrm.command import flexhrm_sim
 from hrsync.simulators.oneflow.command import oneflow_sim
 
@@ -33,6 +33,7 @@ main.add_command(imports.invalid_command)
 main.add_command(runs.run_command)
 main.add_command(runs.runs)
 main.add_command(tickets.tickets)
+main.add_command(oneflow.oneflow)
 main.add_command(serving.serve)
 main.add_command(serving.worker)
 main.add_command(serving.scheduler_group)

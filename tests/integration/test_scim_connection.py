@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import httpx2
+from tests.sites import FLEX_PASSWORD, cli_env, flex_simulator
 
 from hrsync.testing.scim import ScimServer
-from tests.sites import FLEX_PASSWORD, cli_env, flex_simulator
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
 

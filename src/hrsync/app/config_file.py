@@ -14,6 +14,7 @@ from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.connection_policies import check_rules
 from hrsync.app.connection_steps import SafetyStep, explain
+from hrsync.app.contracts.settings import load_integrations
 from hrsync.app.imports import ShrinkGuardSettings
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
@@ -48,6 +49,7 @@ class ConfigFile(BaseModel):
 
     sources: dict[str, SourceEntry] = Field(default_factory=dict)
     connections: dict[str, ConnectionEntry] = Field(default_factory=dict)
+    integrations: dict[str, dict[str, Any]] = Field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     triggers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -100,6 +102,7 @@ def load_config(path: Path) -> LoadSummary:
                 _check_schedule(f"connections.{key}", entry.schedule, allow_on_change=True)
                 values["schedule"] = entry.schedule.strip()
             _save(conn, f"connections.{key}", created, summary, **values)
+        _record(summary, load_integrations(parsed.integrations))
         # Channels before triggers: a trigger is checked against the channels it notifies.
         _record(summary, load_channels(parsed.channels))
         _record(summary, load_triggers(parsed.triggers))

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hrsync.app import models
+from hrsync.app.contracts.jobs import run_contract_job
 from hrsync.app.imports import import_source
 from hrsync.app.job_queue import insert_slots
 from hrsync.app.job_queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
@@ -189,7 +190,10 @@ def _is_clocked(item: _Scheduled) -> bool:
 
 
 def lease_name(job: models.JobRun) -> str:
-    """Connections lease by their key; imports by "import:<source key>"."""
+    """Connections lease by their key; imports by "import:<source key>"; contracts by
+    "contract:<integration>.<contract id>" (one step at a time per contract)."""
+    if job.kind == Kind.CONTRACT:
+        return f"contract:{job.key}"
     return job.key if job.kind == Kind.CONNECTION else f"import:{job.key}"
 
 
@@ -270,6 +274,8 @@ def _execute(job: models.JobRun, worker: str, policy: RetryPolicy) -> None:
     try:
         if job.kind == Kind.IMPORT:
             _run_import(job)
+        elif job.kind == Kind.CONTRACT:
+            run_contract_job(job, is_last_attempt=job.attempts >= policy.max_attempts)
         else:
             _run_connection(job)
     except Exception as failure:  # the boundary: any failure is recorded, not lost

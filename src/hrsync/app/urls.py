@@ -3,8 +3,10 @@
 from django.urls import include, path
 
 from hrsync.app.api import api
+from hrsync.app.contracts.hooks import oneflow_hook
 
 urlpatterns = [
     path("api/", api.urls),
+    path("hooks/oneflow/<slug:key>", oneflow_hook, name="oneflow-hook"),
     path("", include("hrsync.app.console.urls")),
 ]

@@ -257,8 +257,13 @@ def _secret_key(model: type[BaseModel], settings: dict[str, Any]) -> str:
 
 
 def build_source(source: Source) -> FlexHrmSource:
+    return FlexHrmSource(flex_config(source))
+
+
+def flex_config(source: Source) -> FlexHrmConfig:
+    """The Flex HRM settings of a source, its password resolved."""
     secret = _secret(source.settings, source.secret)
-    return FlexHrmSource(FlexHrmConfig.model_validate(_with_secret(source.settings, secret)))
+    return FlexHrmConfig.model_validate(_with_secret(source.settings, secret))
 
 
 def target_config(connection: Connection) -> BaseModel:

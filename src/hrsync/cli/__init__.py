@@ -9,8 +9,9 @@ from __future__ import annotations
 import click
 
 from hrsync.app.logs import configure_logging
-from hrsync.cli import admin, config, imports, runs, serving, targets, tickets
+from hrsync.cli import admin, config, imports, oneflow, runs, serving, targets, tickets
 from hrsync.simulators.flexhrm.command import flexhrm_sim
+from hrsync.simulators.oneflow.command import oneflow_sim
 
 
 @click.group()
@@ -24,6 +25,7 @@ def main() -> None:
 
 
 main.add_command(flexhrm_sim)
+main.add_command(oneflow_sim)
 main.add_command(config.config)
 main.add_command(config.mapping)
 main.add_command(imports.import_command)
@@ -31,6 +33,7 @@ main.add_command(imports.invalid_command)
 main.add_command(runs.run_command)
 main.add_command(runs.runs)
 main.add_command(tickets.tickets)
+main.add_command(oneflow.oneflow)
 main.add_command(serving.serve)
 main.add_command(serving.worker)
 main.add_command(serving.scheduler_group)

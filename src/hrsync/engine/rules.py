@@ -48,6 +48,10 @@ EVENTS: Final[dict[str, frozenset[str]]] = {
         "connection employee_number person_name manager_name manager_employee_number ticket_id"
     ),
     "import.invalid": _names("source source_key count import_id"),
+    "contract.step_failed": _names(
+        "integration contract_id contract_name step error what_to_do employee_number person_name"
+    ),
+    "contract.signed": _names("integration contract_id contract_name employee_number person_name"),
     "import.held": _names("source source_key count previous_count import_id reason"),
 }
 """Every event and the fields it offers to conditions (and to `{field}` in comments)."""

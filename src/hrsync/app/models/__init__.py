@@ -1,6 +1,7 @@
 """The stores, one module per concept; Django finds them all through this package."""
 
 from hrsync.app.models.access import ApiToken, AuditEvent
+from hrsync.app.models.contracts import Contract, ContractDelivery, ContractStep, Integration
 from hrsync.app.models.jobs import JobRun, Lease
 from hrsync.app.models.notify import Channel, Delivery
 from hrsync.app.models.rules import Trigger, TriggerFiring
@@ -22,8 +23,12 @@ __all__ = [
     "AuditEvent",
     "Channel",
     "Connection",
+    "Contract",
+    "ContractDelivery",
+    "ContractStep",
     "Delivery",
     "Import",
+    "Integration",
     "InvalidRecord",
     "JobRun",
     "Lease",

@@ -16,6 +16,8 @@ class JobRun(models.Model):
     class Kind(models.TextChoices):
         IMPORT = "import"
         CONNECTION = "connection"
+        CONTRACT = "contract"
+        """The pending webhook deliveries of one contract; key "<integration>.<contract id>"."""
 
     class State(models.TextChoices):
         QUEUED = "queued"

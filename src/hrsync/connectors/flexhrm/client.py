@@ -130,6 +130,107 @@ class FlexHrmClient:
     def accounts(self, distribution_id: str) -> list[Record]:
         return list(self._pages(f"accountdistributions/{_segment(distribution_id)}/accounts", {}))
 
+    # Employees by number, writes and documents. The paths are the configured ones (inferred
+    # from Flex's naming, see paths.py); the Oneflow contract workflow uses these.
+
+    def get_employee(self, employee_id: str) -> Record:
+        path = self._config.paths.employee.format(employee_id=_segment(employee_id))
+        found = self.get_json(path, {})
+        if not isinstance(found, dict):
+            raise FlexHrmError(f"Flex HRM answered GET {path} with an unexpected shape")
+        return found
+
+    def find_employees(self, employment_number: str, company_id: str | None = None) -> list[Record]:
+        """The employees with this employment number (one per company at most)."""
+        params: Params = {"employmentNumber": employment_number}
+        if company_id is not None:
+            params["companyId"] = company_id
+        return list(self._pages("employees", params, company_id=company_id))
+
+    def update_employee(self, employee_id: str, body: Record) -> Record:
+        path = self._config.paths.employee.format(employee_id=_segment(employee_id))
+        return self.write_json("PUT", path, body)
+
+    def create_employment_period(self, employee_id: str, body: Record) -> Record:
+        path = self._config.paths.employment_periods.format(employee_id=_segment(employee_id))
+        return self.write_json("POST", path, body)
+
+    def update_employment_period(self, employee_id: str, period_id: str, body: Record) -> Record:
+        path = self._config.paths.employment_period.format(
+            employee_id=_segment(employee_id), period_id=_segment(period_id)
+        )
+        return self.write_json("PUT", path, body)
+
+    def document_categories(self, company_id: str) -> list[Record]:
+        path = self._config.paths.document_categories.format(company_id=_segment(company_id))
+        return list(self._pages(path, {}, company_id=company_id))
+
+    def employment_documents(self, company_id: str, employee_id: str) -> list[Record]:
+        params: Params = {"companyId": company_id, "employeeId": employee_id}
+        return list(self._pages(self._config.paths.documents, params, company_id=company_id))
+
+    def upload_document(
+        self,
+        employee_id: str,
+        category_id: str,
+        file_name: str,
+        content: bytes,
+        content_type: str = "application/pdf",
+    ) -> Record:
+        """One employment document, as Flex's file model: base64 content with its length."""
+        path = self._config.paths.document_upload.format(employee_id=_segment(employee_id))
+        body: Record = {
+            "documentCategoryId": category_id,
+            "file": {
+                "fileName": file_name,
+                "contentType": content_type,
+                "contentLength": len(content),
+                "fileContent": base64.b64encode(content).decode("ascii"),
+            },
+        }
+        return self.write_json("POST", path, body)
+
+    def write_json(self, method: str, path: str, body: Record) -> Record:
+        """PUT or POST JSON. A PUT is repeated like a GET; a POST only when the server cannot
+        have acted on it (429, 503, or the connection never opened), since repeating a POST
+        that did arrive would create a second period or document."""
+        attempt = 0
+        while isinstance(result := self._write_attempt(method, path, body), _Retry):
+            if attempt >= self._config.max_retries:
+                raise UnavailableError(
+                    f"Flex HRM did not accept {method} {path} after {attempt + 1} attempts: "
+                    f"{result.reason}"
+                )
+            self._sleep(self.delay(attempt, result.retry_after))
+            attempt += 1
+        return result
+
+    def _write_attempt(self, method: str, path: str, body: Record) -> Record | _Retry:
+        is_repeatable = method == "PUT"
+        url = self._config.url + path
+        try:
+            response = self._http.request(method, url, json=body, headers=self._headers())
+        except httpx2.ConnectError as exc:
+            return _Retry(f"connection failed ({type(exc).__name__}: {exc})")
+        except httpx2.TransportError as exc:
+            if is_repeatable:
+                return _Retry(f"{type(exc).__name__}: {exc}")
+            raise UnavailableError(
+                f"{method} {path} got no answer ({type(exc).__name__}); Flex HRM may or may "
+                "not have applied it"
+            ) from exc
+        status = response.status_code
+        if status in (429, 503) or (is_repeatable and status in RETRYABLE_STATUSES):
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            return _Retry(f"HTTP {status} {response.reason_phrase}".strip(), wait)
+        if status >= 300:
+            raise _write_error(response, method, path)
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError:
+            answer = {}
+        return answer if isinstance(answer, dict) else {"value": answer}
+
     # Paging and envelopes.
 
     def _pages(self, path: str, params: Params, company_id: str | None = None) -> Iterator[Record]:
@@ -244,6 +345,24 @@ def _status_error(response: httpx2.Response, path: str, company_id: str | None) 
         where = response.headers.get("Location", "?")
         return RequestRejectedError(f"Flex HRM redirected GET {path} to {where}: check the url")
     return RequestRejectedError(f"Flex HRM rejected GET {path} (HTTP {status}){detail}")
+
+
+def _write_error(response: httpx2.Response, method: str, path: str) -> FlexHrmError:
+    status = response.status_code
+    problem = describe_problem(response.text)
+    detail = f": {problem}" if problem else ""
+    if status == 401:
+        return CredentialsRefusedError("Flex HRM refused the credentials (401)")
+    if status == 403:
+        return AccessDeniedError(
+            f"Flex HRM denied {method} {path} (403): the API user needs the roles to update "
+            f"employees, employment periods and employment documents{detail}"
+        )
+    if status == 404:
+        return ResourceNotFoundError(f"Flex HRM found nothing at {method} {path} (404){detail}")
+    if status >= 500:
+        return UnavailableError(f"Flex HRM failed {method} {path} (HTTP {status}){detail}")
+    return RequestRejectedError(f"Flex HRM rejected {method} {path} (HTTP {status}){detail}")
 
 
 def extract_items(body: Any, path: str) -> list[Record]:

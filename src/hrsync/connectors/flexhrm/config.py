@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from hrsync.connectors.flexhrm.paths import FlexHrmPaths
+
 Dialect = Literal["camel", "pascal"]
 
 
@@ -49,6 +51,10 @@ class FlexHrmConfig(BaseModel):
         description="The zone whose calendar day decides which employment period is current.",
     )
     tls_verify: bool = True
+    paths: FlexHrmPaths = Field(
+        default_factory=FlexHrmPaths,
+        description="Paths of the write and document resources (inferred; see paths.py).",
+    )
 
     @field_validator("url")
     @classmethod

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from hrsync.simulators.flexhrm.generate import generate_dataset
+from hrsync.simulators.flexhrm.records import ALL_PERMISSIONS
 from hrsync.simulators.flexhrm.server import Credentials, FlexSimulator
 from hrsync.simulators.flexhrm.store import DatasetError, JsonObject, load_dataset
 
@@ -34,6 +35,13 @@ _DEFAULT_COUNT = 200
     help="Restrict the API user to this company (repeatable); default: all companies.",
 )
 @click.option(
+    "--permission",
+    "permissions",
+    multiple=True,
+    type=click.Choice(sorted(ALL_PERMISSIONS)),
+    help="Give the API user only these permissions (repeatable); default: all.",
+)
+@click.option(
     "--dataset",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Serve this v2 dataset file.",
@@ -55,6 +63,7 @@ def flexhrm_sim(
     username: str,
     password: str,
     company_ids: tuple[str, ...],
+    permissions: tuple[str, ...],
     dataset: Path | None,
     count: int | None,
     seed: int,
@@ -70,7 +79,8 @@ def flexhrm_sim(
     if save_dataset is not None:
         text = json.dumps(records, ensure_ascii=False, indent=2)
         save_dataset.write_text(text + "\n", encoding="utf-8")
-    user = Credentials(instance, username, password, frozenset(company_ids))
+    granted = frozenset(permissions) or ALL_PERMISSIONS
+    user = Credentials(instance, username, password, frozenset(company_ids), granted)
     sim = FlexSimulator(records, user, host, port, envelope=envelope, log_requests=verbose)
     sim.start()
     click.echo(

@@ -103,10 +103,17 @@ class FaultState:
 class Control:
     """The `/_sim` endpoints. Answers (status, JSON value or None); raises ProblemError."""
 
-    def __init__(self, store: FlexStore, faults: FaultState, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: FlexStore,
+        faults: FaultState,
+        clock: Callable[[], datetime],
+        documents: Callable[[str], list[dict[str, object]]] | None = None,
+    ) -> None:
         self.store = store
         self.faults = faults
         self.clock = clock
+        self.documents = documents
 
     def handle(self, method: str, segments: tuple[str, ...], body: bytes) -> tuple[int, object]:
         match (method, *segments):
@@ -142,7 +149,9 @@ class Control:
         found = self.store.employee(employee_id)
         if found is None:
             raise ProblemError(404, "Not Found")
-        return found
+        if self.documents is None:
+            return found
+        return {**found, "documents": self.documents(employee_id)}
 
     def _patch(self, employee_id: str, patch: object) -> object:
         try:

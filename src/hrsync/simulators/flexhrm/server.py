@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from hrsync.simulators.flexhrm.api import ApiRequest, FlexApi, Listing, ProblemError, Result
 from hrsync.simulators.flexhrm.control import Control, Faults, FaultState
+from hrsync.simulators.flexhrm.records import ALL_PERMISSIONS, FlexRecords, WriteRequest
 from hrsync.simulators.flexhrm.store import FlexStore, JsonObject
 
 _JSON = "application/json; charset=utf-8"
@@ -40,12 +41,15 @@ class Credentials:
     """An API user: instance (customer number or domain), username, password, company scope.
 
     An empty `company_ids` gives access to every company, like the API user integrators ask for.
+    `permissions` are among `records.ALL_PERMISSIONS` (`employees:write`, `documents:read`, …);
+    a write without its permission gets 403.
     """
 
     instance: str
     username: str
     password: str = field(repr=False)
     company_ids: frozenset[str] = frozenset()
+    permissions: frozenset[str] = ALL_PERMISSIONS
 
     def matches(self, instance: str, username: str, password: str) -> bool:
         given = f"{instance}\0{username}\0{password}".encode()
@@ -129,7 +133,10 @@ class FlexSimulator:
         self.store = FlexStore(dataset, now=clock())
         self.api = FlexApi(self.store, instance=self.users[0].instance, max_page_size=max_page_size)
         self.fault_state = FaultState()
-        self.control = Control(self.store, self.fault_state, clock)
+        self.records = FlexRecords(self.store, dataset, clock)
+        self.control = Control(
+            self.store, self.fault_state, clock, documents=self.records.employee_documents
+        )
         self._server = _Server((host, port), self)
         self._thread: threading.Thread | None = None
 
@@ -212,7 +219,9 @@ class FlexSimulator:
         mount = _mount(segments)
         if mount is None:
             return problem(404, "Not Found")
-        return self._serve_api(method, segments[mount:], query, headers, pascal=mount == 2)
+        return self._serve_api(
+            method, segments[mount:], query, headers, pascal=mount == 2, body=body
+        )
 
     def _serve_control(self, method: str, segments: tuple[str, ...], body: bytes) -> Reply:
         try:
@@ -229,6 +238,7 @@ class FlexSimulator:
         headers: Mapping[str, str],
         *,
         pascal: bool,
+        body: bytes = b"",
     ) -> Reply:
         injected = self._inject_fault(segments, query)
         if injected is not None:
@@ -236,6 +246,8 @@ class FlexSimulator:
         user = self.authenticate(headers)
         if user is None:
             return Reply(401, headers=(("WWW-Authenticate", 'Basic realm="Flex HRM"'),))
+        if self.records.handles(method, segments):
+            return self._serve_records(method, segments, query, body, user, pascal=pascal)
         if method != "GET":
             return problem(405, "Method Not Allowed")
         try:
@@ -244,6 +256,28 @@ class FlexSimulator:
             return problem(error.status, error.title, error.errors)
         value = self._shape(result)
         return json_reply(200, to_pascal(value) if pascal else value)
+
+    def _serve_records(
+        self,
+        method: str,
+        segments: tuple[str, ...],
+        query: Mapping[str, str],
+        body: bytes,
+        user: Credentials,
+        *,
+        pascal: bool,
+    ) -> Reply:
+        request = WriteRequest(method, segments, query, body, user.company_ids, user.permissions)
+        try:
+            value = self.records.handle(request)
+        except ProblemError as error:
+            return problem(error.status, error.title, error.errors)
+        status = 201 if method == "POST" else 200
+        return json_reply(status, to_pascal(value) if pascal else value)
+
+    def documents(self, employee_id: str) -> list[JsonObject]:
+        """The employee's documents: fileName, category name, contentLength, created."""
+        return self.records.employee_documents(employee_id)
 
     def authenticate(self, headers: Mapping[str, str]) -> Credentials | None:
         """The user of `Authorization: Basic` with `instance:user:pass`, base64 or raw.

@@ -1,0 +1,163 @@
+"""A small threaded HTTP/1.1 server for simulators: one `dispatch(method, target, headers, body)`.
+
+Standard library only. Keep-alive connections are tracked so `stop()` does not wait for idle
+clients; a handler that raises still answers (500), so a client never hangs on a simulator bug.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP answer, ready to write."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def json_reply(status: int, value: object, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return Reply(status, body, JSON_TYPE, headers)
+
+
+Dispatch = Callable[[str, str, Mapping[str, str], bytes], Reply]
+"""(method, request target, headers keyed by lower-case name, body) → the answer."""
+
+
+class SimulatorServer:
+    """Serve `dispatch` on host:port (0 picks a free port) in a daemon thread."""
+
+    def __init__(
+        self, dispatch: Dispatch, host: str, port: int, *, name: str, log_requests: bool = False
+    ) -> None:
+        self.host = host
+        self.name = name
+        self._server = _Server((host, port), dispatch, log_requests, name)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=self.name,
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.close_connections()
+        self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], dispatch: Dispatch, log_requests: bool, name: str
+    ) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.dispatch = dispatch
+        self.log_requests = log_requests
+        self.version = f"{name}/1"
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            for connection in list(self._connections):
+                with contextlib.suppress(OSError):  # already closed by the client
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client hung up mid-request: normal for keep-alive clients
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 120
+    disable_nagle_algorithm = True  # small answers must not wait out a delayed ACK
+    wbufsize = -1
+
+    server: _Server
+
+    def version_string(self) -> str:
+        return self.server.version
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.log_requests:
+            super().log_message(format, *args)
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        try:
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            reply = self.server.dispatch(method, self.path, headers, body)
+        except Exception:  # a simulator bug must still answer, or the client hangs
+            traceback.print_exc()
+            reply = json_reply(500, {"status": 500, "title": "Internal Server Error"})
+        self.send_response(reply.status)
+        if reply.content_type:
+            self.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)

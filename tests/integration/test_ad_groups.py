@@ -84,8 +84,8 @@ class Sync:
         after = accounts_after(
             accounts, {}, account_plan.changes, policy.person_id_attribute, AD_PROFILE
         )
-        groups, other_cns = self.target.read_groups(self.groups.ou)
-        names = NamesInUse(other_cns, frozenset(login.casefold() for login in logins))
+        groups, other_cns = self.target.read_groups(self.groups.naming.ou)
+        names = NamesInUse(other_cns, frozenset(login.casefold() for _, login in logins))
         changes = plan_groups(people, groups, after, self.groups, today=today, names=names)
         return Plan((*account_plan.changes, *changes))
 
@@ -97,7 +97,7 @@ class Sync:
         return [c for c in plan.changes if isinstance(c, GroupChange)]
 
     def read(self) -> dict[str, Group]:
-        return {g.name: g for g in self.target.read_groups(self.groups.ou)[0]}
+        return {g.name: g for g in self.target.read_groups(self.groups.naming.ou)[0]}
 
     def members(self, group: Group) -> set[str]:
         """The CNs of the group's members."""

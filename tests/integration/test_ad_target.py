@@ -89,14 +89,14 @@ def test_creates_enabled_and_disabled_users_and_reads_them_back(
     assert anna.attributes["sn"] == "Öberg"
     assert anna.attributes["title"] == "Ekonom"
     assert anna.attributes["employeeNumber"] == anna.attributes["sAMAccountName"]
-    assert anna.name == "Åsa Öberg-Ødegaard"
-    assert boss.name == HOSTILE_CN
+    assert anna.attributes["cn"] == "Åsa Öberg-Ødegaard"
+    assert boss.attributes["cn"] == HOSTILE_CN
     assert boss.attributes["displayName"] == HOSTILE_CN
     assert "mobile" not in boss.attributes
-    assert hashed.name == "#hash "
+    assert hashed.attributes["cn"] == "#hash "
     assert hashed.attributes["department"] == "*)(uid=*"
     for account in (anna, boss, hashed):
-        assert dn_key(account.parent_dn) == dn_key(ad_target.config.users_ou_dn)
+        assert dn_key(account.container) == dn_key(ad_target.config.users_ou_dn)
 
 
 def test_new_accounts_get_a_password_that_must_be_changed(
@@ -171,9 +171,9 @@ def test_renames_to_a_hostile_name_keeping_the_account(ad_target: ActiveDirector
 
     renamed = read_by_id(ad_target, account.account_id)
     assert renamed is not None
-    assert renamed.name == new_name
+    assert renamed.attributes["cn"] == new_name
     assert dn_key(renamed.ref) == dn_key(applied.ref)
-    assert dn_key(renamed.parent_dn) == dn_key(account.parent_dn)
+    assert dn_key(renamed.container) == dn_key(account.container)
 
 
 def test_moves_into_an_ou_created_on_demand(ad_target: ActiveDirectoryTarget) -> None:
@@ -186,7 +186,7 @@ def test_moves_into_an_ou_created_on_demand(ad_target: ActiveDirectoryTarget) ->
     moved = read_by_id(ad_target, account.account_id)
     assert moved is not None
     assert dn_key(moved.ref) == dn_key(applied.ref)
-    assert dn_key(moved.parent_dn) == dn_key(new_parent)
+    assert dn_key(moved.container) == dn_key(new_parent)
 
 
 def test_sets_and_clears_the_manager(ad_target: ActiveDirectoryTarget) -> None:

@@ -266,7 +266,7 @@ def test_the_mapping_test_shows_the_typed_override_its_value_and_the_fields_it_r
     assert "ToLower([given_name])" in mail  # the rule, and its steps
     sn = table.split("<code>sn</code>")[1].split("</tr>")[0]
     assert "Lund1" in sn and "default" in sn and "<td>family_name</td>" in sn
-    assert "<dt>CN</dt><dd><code>Greta Lund1</code>" in shown
+    assert "<dt>Name</dt><dd><code>Greta Lund1</code>" in shown
     assert "OU=Acme AB,OU=Staff,DC=example,DC=test" in shown
     assert "mapping" not in rules_of(connection)  # testing saves nothing
     assert not AuditEvent.objects.exists()

@@ -186,7 +186,7 @@ def test_a_restructure_moving_30_percent_is_held_approved_with_the_cli_and_appli
 
     approved = gate.cli.json("runs", "approve", str(held["run_id"]))
     failures = gate.cli.query(
-        f"SELECT kind, dn, error FROM hrsync_runchange WHERE run_id = {approved['run_id']} "
+        f"SELECT kind, ref, error FROM hrsync_runchange WHERE run_id = {approved['run_id']} "
         "AND status = 'failed'"
     )
     assert not failures, (failures, approved)

@@ -61,11 +61,15 @@ class GroupSettings(BaseModel):
 def check_groups(where: str, raw: object, profile: TargetProfile) -> dict[str, Any]:
     """The `groups` table as it is stored; ConfigError naming the key when it is wrong. A
     target with containers needs the one groups live in (`ou`)."""
+    table = raw if isinstance(raw, dict) else {}
+    needs_ou = profile.capabilities.hierarchy
+    if needs_ou and table.get("enabled") is True and not (table.get("levels") and table.get("ou")):
+        raise ConfigError(f"{where}.groups: groups need levels and an ou when enabled")
     try:
         settings = GroupSettings.model_validate(raw if raw is not None else {})
     except ValidationError as error:
         raise ConfigError(_explain(f"{where}.groups", error)) from error
-    if settings.enabled and profile.capabilities.hierarchy and not settings.ou:
+    if settings.enabled and needs_ou and not settings.ou:
         raise ConfigError(f"{where}.groups: groups need levels and an ou when enabled")
     if settings.enabled and not profile.capabilities.groups:
         raise ConfigError(f"{where}.groups: {profile.label} keeps no groups")

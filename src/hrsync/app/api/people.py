@@ -39,7 +39,7 @@ class LinkOut(Schema):
     connection: str
     connection_name: str
     account_id: str
-    dn: str
+    ref: str = Field(description="The account's ref in the target (AD: its DN).")
     updated: datetime
 
 

@@ -21,7 +21,9 @@ class AttributeChangeOut(Schema):
 
 class ChangeOut(Schema):
     kind: str = Field(description="create, update, move, rename, enable, disable, delete, …")
-    dn: str
+    ref: str = Field(
+        description="The account's ref in the target: AD: its DN; SCIM: the user's id."
+    )
     reason: str
     attributes: list[AttributeChangeOut] = Field(description="Per attribute: old → new.")
     status: str = Field(description="The outcome once applied; empty in a simulation.")

@@ -55,7 +55,7 @@ class FailedChangeOut(Schema):
     person_id: str | None
     name: str | None
     kind: str
-    dn: str
+    ref: str
     error: str
 
 

@@ -213,7 +213,7 @@ def test_groups_without_hrsync_marker_are_not_read_not_touched_and_their_names_a
 ) -> None:
     sync.run([person(1, ("Kiruna",), ("o-kir",))])
     client = DirectoryClient(sync.target.config)
-    foreign = f"CN=Luleå,{sync.groups.ou}"
+    foreign = f"CN=Luleå,{sync.groups.naming.ou}"
     client.add(
         foreign,
         {

@@ -19,11 +19,11 @@ from tests.sites import flex_simulator, stored_site, throwaway_ou
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
-from hrsync.app.connection_groups import groups_of
-from hrsync.app.imports import import_source
+from hrsync.app.connection_settings.groups import groups_of
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import AuditEvent, Connection, PersonnelChange
-from hrsync.app.plan_diff import plan_diff
-from hrsync.app.runs import RunSummary, run_connection
+from hrsync.app.runs.connection_run import RunSummary, run_connection
+from hrsync.app.runs.plan_diff import plan_diff
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.engine.groups import GroupPolicy
 from hrsync.engine.lifecycle_dates import takes_effect_at

@@ -7,7 +7,7 @@ import pytest
 from tests.integration.api_data import make_dataset
 
 from hrsync.app.models import Run, RunChange
-from hrsync.app.plan_diff import plan_diff
+from hrsync.app.runs.plan_diff import plan_diff
 from hrsync.domain.changes import UpdateAttributes, UpdateGroup
 from hrsync.domain.ids import AccountId, GroupId, PersonId
 from hrsync.domain.lineage import Lineage, derivations_to_json

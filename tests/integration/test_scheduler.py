@@ -20,9 +20,9 @@ from django.utils import timezone
 from tests.servers import database_url
 from tests.sites import OFFLINE_CONFIG, cli_env
 
-from hrsync.app import leases, scheduler
+from hrsync.app.jobs import leases, scheduler
 from hrsync.app.models import Connection, JobRun, Lease, Run, Source
-from hrsync.app.runs import run_connection
+from hrsync.app.runs.connection_run import run_connection
 
 START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
 EVERY_2 = "*/2 * * * *"
@@ -215,7 +215,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 call_command("migrate", interactive=False, verbosity=0)
-from hrsync.app import leases, models, scheduler
+from hrsync.app import models
+from hrsync.app.jobs import leases
+from hrsync.app.jobs import scheduler
 """
 """What each script run in its own process starts with: Django on the store of `store_env`."""
 

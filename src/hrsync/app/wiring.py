@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from hrsync.app.models import Connection, Source
-from hrsync.app.secrets import decrypt
+from hrsync.app.security.secrets import decrypt
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig

@@ -49,7 +49,7 @@ def mapping_test(connection: str, employee_number: str, as_json: bool) -> None:
     """Show what CONNECTION makes of the person with EMPLOYEE_NUMBER: each attribute's value,
     the rule it came from (default or override) and the HR fields it read."""
     setup_django()
-    from hrsync.app.mapping_test import explain_mapping
+    from hrsync.app.connections.mapping_trial import explain_mapping
     from hrsync.app.wiring import MissingSecretError
 
     try:

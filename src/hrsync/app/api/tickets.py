@@ -11,14 +11,14 @@ from django.http import HttpRequest
 from django.templatetags.static import static
 from ninja import Field, Query, Router, Schema
 
-from hrsync.app import audit
 from hrsync.app.api.auth import OPERATOR, VIEWER, actor, signed_in
 from hrsync.app.api.errors import ApiError, answers, conflict
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.models import Ticket, TicketEntry
-from hrsync.app.sources import describe_source
-from hrsync.app.ticket_listing import show_ticket
-from hrsync.app.tickets import add_comment, assign, close, set_priority
+from hrsync.app.security import audit
+from hrsync.app.sources.looks import describe_source
+from hrsync.app.tickets.desk import add_comment, assign, close, set_priority
+from hrsync.app.tickets.listing import show_ticket
 from hrsync.app.triggers import Dispatcher
 
 router = Router(tags=["tickets"])

@@ -13,14 +13,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from hrsync.app import audit
-from hrsync.app import tickets as service
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import render_page
 from hrsync.app.models import Ticket, TicketEntry
-from hrsync.app.roles import Role
-from hrsync.app.sources import describe_source
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
+from hrsync.app.sources.looks import describe_source
+from hrsync.app.tickets import desk as service
 from hrsync.app.triggers import Dispatcher
 
 MAX_COMMENT = 10_000

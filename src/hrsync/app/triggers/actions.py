@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from hrsync.app.models import Connection, Person, Ticket
 
 if TYPE_CHECKING:
-    from hrsync.app.runs import RunSummary
+    from hrsync.app.runs.connection_run import RunSummary
 
 # The services below are imported inside each method: runs, notify and tickets import the
 # dispatcher's module in turn (they fire events), and a lazy import keeps that cycle harmless.
@@ -42,7 +42,7 @@ class DefaultActions:
     """The actions as the product performs them: runs, notifications, ticket edits."""
 
     def provision(self, connection: str, person_pks: set[int]) -> str:
-        from hrsync.app.runs import run_connection  # noqa: PLC0415 (see the module comment)
+        from hrsync.app.runs.connection_run import run_connection  # noqa: PLC0415 (see the module comment)
 
         key = _existing_connection(connection)
         person_ids = set(
@@ -55,7 +55,7 @@ class DefaultActions:
         return _judge_run(f"provisioned {who} on {key}", summary)
 
     def run(self, connection: str) -> str:
-        from hrsync.app.runs import run_connection  # noqa: PLC0415
+        from hrsync.app.runs.connection_run import run_connection  # noqa: PLC0415
 
         key = _existing_connection(connection)
         return _judge_run(f"ran {key}", run_connection(key, started_by="trigger"))
@@ -72,18 +72,18 @@ class DefaultActions:
         return f"{template} sent through {channel}"
 
     def comment(self, ticket: Ticket, text: str) -> str:
-        from hrsync.app.tickets import add_comment  # noqa: PLC0415
+        from hrsync.app.tickets.desk import add_comment  # noqa: PLC0415
 
         add_comment(ticket, text)
         return f"comment added to ticket {ticket.pk}"
 
     def assign(self, ticket: Ticket, user: str | None, group: str | None) -> str:
-        from hrsync.app.tickets import assign  # noqa: PLC0415
+        from hrsync.app.tickets.desk import assign  # noqa: PLC0415
 
         return assign(ticket, user=user, group=group)
 
     def set_priority(self, ticket: Ticket, priority: str) -> str:
-        from hrsync.app.tickets import set_priority  # noqa: PLC0415
+        from hrsync.app.tickets.desk import set_priority  # noqa: PLC0415
 
         return set_priority(ticket, priority)
 

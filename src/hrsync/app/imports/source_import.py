@@ -19,10 +19,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hrsync.app import audit, models, wiring
-from hrsync.app.job_queue import queue_on_change
-from hrsync.app.sources import describe_source
-from hrsync.app.tickets import EventSink, batched_entries, open_tickets
+from hrsync.app import models, wiring
+from hrsync.app.jobs.queue import queue_on_change
+from hrsync.app.security import audit
+from hrsync.app.sources.looks import describe_source
+from hrsync.app.tickets.desk import EventSink, batched_entries, open_tickets
 from hrsync.app.triggers import Dispatcher
 from hrsync.domain.errors import SourceError
 from hrsync.domain.person import InvalidRecord, Person, hash_fields, person_from_fields

@@ -15,19 +15,19 @@ import structlog
 from django.utils import timezone
 
 from hrsync.app import models, wiring
-from hrsync.app.connection_policies import directory_policy, lifecycle_of, scope_of
-from hrsync.app.connection_steps import safety_of
-from hrsync.app.leases import holding
-from hrsync.app.run_groups import DirectoryRead, with_groups
-from hrsync.app.run_records import OutcomeRecorder, Progress, refresh_links
-from hrsync.app.run_reports import (
+from hrsync.app.connection_settings.policies import directory_policy, lifecycle_of, scope_of
+from hrsync.app.connection_settings.steps import safety_of
+from hrsync.app.jobs.leases import holding
+from hrsync.app.runs.groups import DirectoryRead, with_groups
+from hrsync.app.runs.records import OutcomeRecorder, Progress, refresh_links
+from hrsync.app.runs.reports import (
     failure_context,
     report_outcomes,
     report_run_failure,
     run_subject,
 )
-from hrsync.app.ticket_outcomes import RunContext
-from hrsync.app.tickets import EventSink
+from hrsync.app.tickets.desk import EventSink
+from hrsync.app.tickets.outcomes import RunContext
 from hrsync.app.triggers import Dispatcher
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account

@@ -7,7 +7,7 @@ ticks and scheduler instances may race; the loser's insert conflicts and it move
 a JobRun only while it holds the lease of that connection (or source); a crashed worker's lease
 expires, `sweep` puts its JobRun back in the queue, and another worker takes the lease over.
 
-When a slot is due is pure arithmetic (hrsync.jobs.schedules.due_slot).
+When a slot is due is pure arithmetic (hrsync.app.jobs.schedules.due_slot).
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from hrsync.app import models
-from hrsync.app.imports import import_source
-from hrsync.app.job_queue import insert_slots
-from hrsync.app.job_queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
-from hrsync.app.leases import acquire_lease, heartbeat, lease_ttl, release_lease
-from hrsync.app.runs import run_connection
+from hrsync.app.imports.source_import import import_source
+from hrsync.app.jobs.leases import acquire_lease, heartbeat, lease_ttl, release_lease
+from hrsync.app.jobs.queue import insert_slots
+from hrsync.app.jobs.queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
+from hrsync.app.jobs.schedules import OnChange, ScheduleError, due_slot, parse_schedule, zone_of
+from hrsync.app.runs.connection_run import run_connection
 from hrsync.domain.errors import SourceUnavailableError, TransientError
-from hrsync.jobs.schedules import OnChange, ScheduleError, due_slot, parse_schedule, zone_of
 
 log = structlog.get_logger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hrsync.app import models, wiring
-from hrsync.app.connection_policies import directory_policy
+from hrsync.app.connection_settings.policies import directory_policy
 from hrsync.domain.ids import PersonId
 from hrsync.domain.person import Person, person_from_fields
 from hrsync.engine.naming import TakenNames, login_names

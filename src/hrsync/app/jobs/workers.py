@@ -24,7 +24,9 @@ from django import db
 from django.utils import timezone
 from huey.consumer import Consumer
 
-from hrsync.app import job_queue, models, scheduler
+from hrsync.app import models
+from hrsync.app.jobs import queue as job_queue
+from hrsync.app.jobs import scheduler
 
 log = structlog.get_logger(__name__)
 

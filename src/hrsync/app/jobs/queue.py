@@ -24,7 +24,7 @@ from huey.api import TaskWrapper
 from psycopg.conninfo import make_conninfo
 
 from hrsync.app import models
-from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
+from hrsync.app.jobs.schedules import OnChange, ScheduleError, parse_schedule
 
 log = structlog.get_logger(__name__)
 
@@ -195,10 +195,10 @@ def _create_postgres_tables(huey: Huey) -> None:
 
 @functools.cache
 def _task_for(url: str, name: str) -> TaskWrapper:
-    # The worker side lives in hrsync.app.workers, which imports the scheduler, which imports
+    # The worker side lives in hrsync.app.jobs.workers, which imports the scheduler, which imports
     # this module: imported when the first message runs, not at import time.
     def run_job(job_id: int) -> None:
-        from hrsync.app.workers import execute  # noqa: PLC0415 (see above)
+        from hrsync.app.jobs.workers import execute  # noqa: PLC0415 (see above)
 
         execute(job_id)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from hrsync.app.connection_groups import groups_of
+from hrsync.app.connection_settings.groups import groups_of
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (

@@ -117,14 +117,14 @@ def scheduler_tick(as_json: bool) -> None:
 
     from django.utils import timezone
 
-    from hrsync.app.jobs import scheduler
+    from hrsync.app.jobs import scheduler, work
 
     now = timezone.now()
     requeued = scheduler.sweep(now)
     queued = scheduler.tick(now)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     ran = []
-    while (job := scheduler.claim_and_run(worker)) is not None:
+    while (job := work.claim_and_run(worker)) is not None:
         ran.append(job)
     rows = [job_row(job) for job in ran]
     if as_json:

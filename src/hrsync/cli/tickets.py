@@ -72,11 +72,12 @@ def tickets_close(ticket_id: int, text: str) -> None:
     """Close a ticket with a closing comment."""
     setup_django()
     from hrsync.app.models import Ticket
+    from hrsync.app.runs.connection_run import run_connection
     from hrsync.app.tickets import desk as service
-    from hrsync.app.triggers import Dispatcher
+    from hrsync.app.triggers import DefaultActions, Dispatcher
 
     ticket = known(lambda: Ticket.objects.get(pk=ticket_id))
-    events = Dispatcher.load()
+    events = Dispatcher.load(DefaultActions(run_connection))
     service.close(ticket, text, events=events)
     events.flush()
     click.echo(f"closed #{ticket_id}")

@@ -21,10 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app import models, wiring
 from hrsync.app.jobs.queue import queue_on_change
+from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.security import audit
 from hrsync.app.sources.looks import describe_source
 from hrsync.app.tickets.desk import EventSink, batched_entries, open_tickets
-from hrsync.app.triggers import Dispatcher
+from hrsync.app.triggers import DefaultActions, Dispatcher
 from hrsync.domain.errors import SourceError
 from hrsync.domain.person import InvalidRecord, Person, hash_fields, person_from_fields
 from hrsync.engine.personnel import classify_change
@@ -97,7 +98,7 @@ def import_source(
     """
     row = models.Source.objects.get(key=key)
     full = full or not row.imports.filter(status="succeeded").exists()
-    events = Dispatcher.load() if with_tickets else None
+    events = Dispatcher.load(DefaultActions(run_connection)) if with_tickets else None
     previous = _listed_last_time(row) if full else None
     guard = ShrinkGuard(is_on=False) if accepted_by else shrink_guard_of(row.settings)
     with wiring.build_source(row) as source:

@@ -28,7 +28,7 @@ from hrsync.app.runs.reports import (
 )
 from hrsync.app.tickets.desk import EventSink
 from hrsync.app.tickets.outcomes import RunContext
-from hrsync.app.triggers import Dispatcher
+from hrsync.app.triggers import DefaultActions, Dispatcher
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
@@ -105,7 +105,11 @@ def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
     bound = log.bind(run_id=run.pk, connection=key)
     depth = _DEPTH.set(_DEPTH.get() + 1)
     # Triggers may start runs, whose events may fire triggers: two levels, never a loop.
-    events = Dispatcher.load() if _DEPTH.get() <= MAX_TRIGGER_DEPTH and not simulate else None
+    events = (
+        Dispatcher.load(DefaultActions(run_connection))
+        if _DEPTH.get() <= MAX_TRIGGER_DEPTH and not simulate
+        else None
+    )
     try:
         summary = _run(connection, run, options, events)
     except (TargetError, wiring.MissingSecretError) as error:

@@ -19,7 +19,7 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command  # noqa: PLC0415 (after django.setup)
 
-    from hrsync.app.imports import import_source  # noqa: PLC0415
+    from hrsync.app.imports.source_import import import_source  # noqa: PLC0415
 
     call_command("migrate", interactive=False, verbosity=0)
     started = time.perf_counter()

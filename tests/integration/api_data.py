@@ -29,8 +29,8 @@ from hrsync.app.models import (
     TicketEntry,
     Trigger,
 )
-from hrsync.app.secrets import encrypt
-from hrsync.app.tokens import SHOWN_PREFIX, new_token, token_digest
+from hrsync.app.security.secrets import encrypt
+from hrsync.app.security.tokens import SHOWN_PREFIX, new_token, token_digest
 
 CLOSED_PORT = 9  # discard: nothing listens there on a test machine
 SOURCE_PASSWORD = "flex-Pa55word-for-tests"

@@ -26,8 +26,8 @@ from tests.integration.api_data import (
 
 from hrsync.app.api.auth import ROLE_KEY
 from hrsync.app.models import ApiToken, AuditEvent, Channel, Connection, Source
-from hrsync.app.secrets import decrypt
-from hrsync.app.tokens import SHOWN_PREFIX, token_digest
+from hrsync.app.security.secrets import decrypt
+from hrsync.app.security.tokens import SHOWN_PREFIX, token_digest
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 

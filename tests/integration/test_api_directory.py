@@ -13,9 +13,9 @@ import pytest
 from django.test import Client
 from tests.integration.api_data import client_for, make_users
 
-from hrsync.app.imports import import_source
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import Person, Source
-from hrsync.app.secrets import encrypt
+from hrsync.app.security.secrets import encrypt
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC

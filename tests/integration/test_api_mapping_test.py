@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from tests.integration.api_data import Dataset, client_for
 
-from hrsync.app.connection_rules import RULE_KEYS
-from hrsync.app.mapping_test import explain_mapping
+from hrsync.app.connection_settings.rules import RULE_KEYS
+from hrsync.app.connections.mapping_trial import explain_mapping
 from hrsync.app.models import AuditEvent, Connection
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]

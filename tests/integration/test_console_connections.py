@@ -12,8 +12,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from hrsync.app import secrets
 from hrsync.app.models import AuditEvent, Connection, Person, Run, RunChange, Source, Trigger
+from hrsync.app.security import secrets
 from hrsync.domain.changes import CreateAccount, DisableAccount, UpdateAttributes
 from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
 from hrsync.domain.person import Employment

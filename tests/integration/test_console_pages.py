@@ -33,7 +33,7 @@ from hrsync.app.models import (
     TicketEntry,
     Trigger,
 )
-from hrsync.app.secrets import decrypt, encrypt
+from hrsync.app.security.secrets import decrypt, encrypt
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 
 pytestmark = pytest.mark.django_db

@@ -14,10 +14,10 @@ import pytest
 from tests.integration.test_console_connections import TARGET, client_for, domain_person
 from tests.sites import OFFLINE_CONFIG
 
-from hrsync.app import secrets
 from hrsync.app.config_file import load_config
-from hrsync.app.connection_rules import RULE_KEYS
+from hrsync.app.connection_settings.rules import RULE_KEYS
 from hrsync.app.models import AuditEvent, Connection, Person, RunChange, Source
+from hrsync.app.security import secrets
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 

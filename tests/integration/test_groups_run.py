@@ -19,11 +19,11 @@ from tests.sites import flex_simulator, stored_site, throwaway_ou
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
-from hrsync.app.imports import import_source
+from hrsync.app.connection_settings.wiring import directory_groups
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import AuditEvent, Connection, PersonnelChange
-from hrsync.app.plan_diff import plan_diff
-from hrsync.app.runs import RunSummary, run_connection
-from hrsync.app.wiring import directory_groups
+from hrsync.app.runs.connection_run import RunSummary, run_connection
+from hrsync.app.runs.plan_diff import plan_diff
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
 from hrsync.engine.groups import GroupPolicy

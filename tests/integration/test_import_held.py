@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from tests.mail_sink import PASSWORD, USERNAME, MailSink, run_mail_sink
 
-from hrsync.app.imports import import_source
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import AuditEvent, Source, TriggerFiring
 from hrsync.app.notify import load_channels
 from hrsync.app.triggers.config import load_triggers

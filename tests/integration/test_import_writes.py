@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from hrsync.app.imports import import_source
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import Person, Source, Ticket, TriggerFiring
 from hrsync.app.triggers.config import load_triggers
 from hrsync.domain.person import hash_fields

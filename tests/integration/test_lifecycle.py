@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-from hrsync.app import lifecycle, secrets
-from hrsync.app.imports import import_source
-from hrsync.app.lifecycle import InvalidValuesError, LifecycleError
+from hrsync.app.connections import lifecycle
+from hrsync.app.connections.lifecycle import InvalidValuesError, LifecycleError
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import AuditEvent, Connection, Person, Run, Source
-from hrsync.app.plan_diff import safe_cell
-from hrsync.app.runs import run_connection
+from hrsync.app.runs.connection_run import run_connection
+from hrsync.app.runs.plan_diff import safe_cell
+from hrsync.app.security import secrets
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC

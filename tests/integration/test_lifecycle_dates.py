@@ -22,9 +22,9 @@ from tests.sites import OFFLINE_CONFIG, flex_simulator, stored_site, throwaway_o
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
-from hrsync.app.imports import import_source
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import Connection, Person, RunChange
-from hrsync.app.runs import RunSummary, run_connection
+from hrsync.app.runs.connection_run import RunSummary, run_connection
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.engine.lifecycle_dates import takes_effect_at
 from hrsync.simulators.flexhrm import FlexSimulator

@@ -6,7 +6,7 @@ import pytest
 
 from hrsync.app.models import Channel
 from hrsync.app.notify.config import read_secret
-from hrsync.app.secrets import encrypt
+from hrsync.app.security.secrets import encrypt
 
 
 @pytest.mark.django_db

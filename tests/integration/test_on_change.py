@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hrsync.app.imports import import_source
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import Connection, JobRun, Source
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 

@@ -7,7 +7,7 @@ import pytest
 from tests.integration.api_data import make_dataset
 
 from hrsync.app.models import Run, RunChange
-from hrsync.app.plan_diff import plan_diff
+from hrsync.app.runs.plan_diff import plan_diff
 from hrsync.connectors.active_directory.lineage import derivations
 from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.domain.changes import UpdateAttributes, UpdateGroup

@@ -20,9 +20,9 @@ from django.utils import timezone
 from tests.servers import database_url
 from tests.sites import OFFLINE_CONFIG, cli_env
 
-from hrsync.app import leases, scheduler
+from hrsync.app.jobs import leases, scheduler, work
 from hrsync.app.models import Connection, JobRun, Lease, Run, Source
-from hrsync.app.runs import run_connection
+from hrsync.app.runs.connection_run import run_connection
 
 START = datetime(2026, 5, 4, 8, 0, 30, tzinfo=UTC)
 EVERY_2 = "*/2 * * * *"
@@ -122,7 +122,7 @@ def test_sweep_requeues_a_crashed_workers_run_and_one_queued_too_long(source: So
     JobRun.objects.filter(pk=crashed.pk).update(
         state="running", worker="worker-a", started=at(2), attempts=1
     )
-    leases.acquire_lease(scheduler.lease_name(crashed), "worker-a", at(2), timedelta(minutes=5))
+    leases.acquire_lease(work.lease_name(crashed), "worker-a", at(2), timedelta(minutes=5))
     assert scheduler.sweep(at(5)) == []  # the lease is live, and nothing waited 15 minutes
     requeued = scheduler.sweep(at(20))
     assert {job.pk for job in requeued} == {crashed.pk, waiting.pk}
@@ -130,7 +130,7 @@ def test_sweep_requeues_a_crashed_workers_run_and_one_queued_too_long(source: So
     assert (crashed.state, crashed.worker, crashed.attempts) == ("queued", "", 1)
     assert "lease of worker worker-a expired" in crashed.error
     # Another worker takes the expired lease over.
-    assert leases.acquire_lease(scheduler.lease_name(crashed), "worker-b", at(20))
+    assert leases.acquire_lease(work.lease_name(crashed), "worker-b", at(20))
 
 
 @pytest.mark.django_db
@@ -186,20 +186,20 @@ def test_a_job_that_loses_its_worker_on_every_attempt_fails_instead_of_looping(
 def test_a_worker_records_a_failed_run_and_releases_the_lease(source: Source) -> None:
     add_connection(source, "ad", EVERY_2)
     JobRun.objects.create(kind="connection", key="gone", scheduled_for=at(1), queued=at(1))
-    job = scheduler.claim_and_run("worker-a", now=at(2))
+    job = work.claim_and_run("worker-a", now=at(2))
     assert job is not None
     job.refresh_from_db()
     assert (job.state, job.attempts, job.worker) == ("failed", 1, "worker-a")
     assert job.error
     assert not Lease.objects.exists()
-    assert scheduler.claim_and_run("worker-a", now=at(2)) is None
+    assert work.claim_and_run("worker-a", now=at(2)) is None
 
 
 @pytest.mark.django_db
 def test_a_worker_skips_a_connection_whose_lease_another_worker_holds(source: Source) -> None:
     JobRun.objects.create(kind="connection", key="busy", scheduled_for=at(1), queued=at(1))
     leases.acquire_lease("busy", "worker-a", at(1))
-    assert scheduler.claim_and_run("worker-b", now=at(2)) is None
+    assert work.claim_and_run("worker-b", now=at(2)) is None
     assert JobRun.objects.get(key="busy").state == "queued"
 
 
@@ -215,7 +215,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 call_command("migrate", interactive=False, verbosity=0)
-from hrsync.app import leases, models, scheduler
+from hrsync.app import models
+from hrsync.app.jobs import leases, scheduler
 """
 """What each script run in its own process starts with: Django on the store of `store_env`."""
 

@@ -14,10 +14,10 @@ from tests.sites import OFFLINE_CONFIG, stored_site
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
-from hrsync.app.connection_steps import apply_step
-from hrsync.app.imports import import_source
+from hrsync.app.connection_settings.steps import apply_step
+from hrsync.app.imports.source_import import import_source
 from hrsync.app.models import Connection, Person, RunChange, Source
-from hrsync.app.runs import run_connection
+from hrsync.app.runs.connection_run import run_connection
 from hrsync.connectors.active_directory.client import DirectoryClient
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
 from hrsync.testing.samba import SambaDC

@@ -8,8 +8,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.test import override_settings
 
-from hrsync.app import secrets
 from hrsync.app.models import Source
+from hrsync.app.security import secrets
 
 
 @pytest.fixture

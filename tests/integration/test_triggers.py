@@ -25,6 +25,7 @@ from hrsync.app.models import (
     Trigger,
     TriggerFiring,
 )
+from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.triggers.actions import ActionFailedError, DefaultActions
 from hrsync.app.triggers.config import load_triggers
 from hrsync.app.triggers.dispatch import MAX_DEPTH, Dispatcher
@@ -387,7 +388,7 @@ def test_the_default_actions_edit_the_ticket(source: Source) -> None:
         }
     )
     Connection.objects.filter(key="gone").delete()
-    dispatcher = Dispatcher.load(DefaultActions())
+    dispatcher = Dispatcher.load(DefaultActions(run_connection))
     opened = ticket(source, 1)
     dispatcher.fire("ticket.created", CREATED, ticket=opened)
     dispatcher.flush()
@@ -402,5 +403,5 @@ def test_the_default_actions_edit_the_ticket(source: Source) -> None:
 
 def test_provisioning_people_who_are_gone_never_widens_to_a_full_run(source: Source) -> None:
     with pytest.raises(ActionFailedError, match="no longer in the person store"):
-        DefaultActions().provision("ad", {987654})
+        DefaultActions(run_connection).provision("ad", {987654})
     assert not Run.objects.exists()

@@ -201,7 +201,7 @@ print(json.dumps({"start": start.isoformat(), "epoch": time.time() + 8}))
 IN_ONE_PROCESS = (
     FAST_CLOCK
     + """
-from hrsync.app.workers import Background
+from hrsync.app.jobs.workers import Background
 background = Background(workers=3, interval=0.2, clock=clock, schedulers=2)
 background.start()
 while clock() < END or models.JobRun.objects.exclude(state__in=["done", "failed"]).exists():
@@ -216,7 +216,7 @@ SCHEDULER_PROCESS = (
     FAST_CLOCK
     + """
 import signal
-from hrsync.app.workers import run_scheduler
+from hrsync.app.jobs.workers import run_scheduler
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
 run_scheduler(stop, 0.2, clock)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hrsync.jobs.schedules import Due, due_slot, is_clocked
+from hrsync.app.jobs.schedules import Due, due_slot, is_clocked
 
 ZONE = "Europe/Stockholm"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hrsync.app.scheduler import RetryPolicy, is_transient
+from hrsync.app.jobs.work import RetryPolicy, is_transient
 from hrsync.domain.errors import RejectedError, SourceError, SourceUnavailableError, TransientError
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

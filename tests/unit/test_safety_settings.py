@@ -1,10 +1,10 @@
-"""A connection's safety thresholds as stored (hrsync.app.connection_steps): the defaults, a
-table giving some kinds only, and step 4 saved from a form that does not show every kind. No
-database: the connection is never saved."""
+"""A connection's safety thresholds as stored (hrsync.app.connection_settings.steps): the
+defaults, a table giving some kinds only, and step 4 saved from a form that does not show every
+kind. No database: the connection is never saved."""
 
 from __future__ import annotations
 
-from hrsync.app.connection_steps import ScopeStep, apply_step, safety_of
+from hrsync.app.connection_settings.steps import ScopeStep, apply_step, safety_of
 from hrsync.app.models import Connection
 from hrsync.engine.safety import SafetyPolicy, Threshold
 

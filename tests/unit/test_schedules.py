@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hrsync.jobs.schedules import (
+from hrsync.app.jobs.schedules import (
     Cron,
     Interval,
     OnChange,

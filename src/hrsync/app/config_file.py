@@ -10,16 +10,16 @@ from typing import Any
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.connection_policies import check_rules
-from hrsync.app.connection_steps import SafetyStep, explain
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.policies import check_rules
+from hrsync.app.connection_settings.steps import SafetyStep, explain
 from hrsync.app.contracts.settings import load_integrations
-from hrsync.app.imports import ShrinkGuardSettings
+from hrsync.app.imports.source_import import ShrinkGuardSettings
+from hrsync.app.jobs.schedules import OnChange, ScheduleError, parse_schedule
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
 from hrsync.app.triggers.config import load_triggers
-from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
 
 
 class _Entry(BaseModel):

@@ -41,7 +41,7 @@ def keys() -> None:
 def keys_rotate() -> None:
     """Add a new encryption key and re-encrypt every stored secret with it."""
     setup_django()
-    from hrsync.app.secrets import SecretError, key_file, rotate
+    from hrsync.app.security.secrets import SecretError, key_file, rotate
 
     try:
         count = rotate()

@@ -49,8 +49,8 @@ def mapping_test(connection: str, employee_number: str, as_json: bool) -> None:
     """Show what CONNECTION makes of the person with EMPLOYEE_NUMBER: each attribute's value,
     the rule it came from (default or override) and the HR fields it read."""
     setup_django()
-    from hrsync.app.mapping_test import explain_mapping
-    from hrsync.app.wiring import MissingSecretError
+    from hrsync.app.connection_settings.wiring import MissingSecretError
+    from hrsync.app.connections.mapping_trial import explain_mapping
 
     try:
         found = known(lambda: explain_mapping(connection, employee_number))

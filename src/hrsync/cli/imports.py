@@ -27,7 +27,7 @@ def import_command(source: str, full: bool, accept_shrink: bool, as_json: bool) 
     A full import that lists markedly fewer people than the last full one is held by the
     shrink guard: nothing of it is recorded until it is run again with --accept-shrink."""
     setup_django()
-    from hrsync.app.imports import import_source
+    from hrsync.app.imports.source_import import import_source
     from hrsync.domain.errors import SourceError
 
     accepted_by, full = ("cli", True) if accept_shrink else ("", full)

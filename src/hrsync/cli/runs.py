@@ -31,8 +31,8 @@ def run_command(
         # Applying as of another day would act on dates that have not come (or long passed).
         raise click.UsageError("--as-of plans only: use it with --simulate")
     setup_django()
-    from hrsync.app.runs import run_connection
-    from hrsync.app.wiring import MissingSecretError
+    from hrsync.app.connection_settings.wiring import MissingSecretError
+    from hrsync.app.runs.connection_run import run_connection
     from hrsync.domain.errors import TargetError
 
     with progress("Applying", as_json, total=0) as advance:
@@ -112,7 +112,7 @@ def runs_approve(run_id: int, as_json: bool) -> None:
     Changes whose account changed since the plan was held are skipped, each with the reason;
     the next run plans them again."""
     setup_django()
-    from hrsync.app import lifecycle
+    from hrsync.app.connections import lifecycle
 
     held = _run_by_id(run_id)
     try:
@@ -147,7 +147,7 @@ def runs_approve(run_id: int, as_json: bool) -> None:
 def runs_reject(run_id: int, reason: str) -> None:
     """Refuse the plan of RUN, held by the safety gate: nothing of it is applied."""
     setup_django()
-    from hrsync.app import lifecycle
+    from hrsync.app.connections import lifecycle
 
     held = _run_by_id(run_id)
     try:
@@ -172,7 +172,7 @@ def runs_plan(run_id: int, kind: str | None, search: str | None, fmt: str) -> No
     """Show the plan of RUN per person: each change, old → new per attribute, and why — the
     rule that gave each value and the HR fields it read, as they were when the plan was made."""
     setup_django()
-    from hrsync.app import lifecycle
+    from hrsync.app.connections import lifecycle
 
     run = _run_by_id(run_id)
     if fmt != "text":

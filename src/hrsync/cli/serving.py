@@ -34,7 +34,7 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.wsgi import get_wsgi_application
 
-    from hrsync.app.workers import Background
+    from hrsync.app.jobs.workers import Background
 
     background = Background(workers) if workers else None
     # SIGTERM (systemd's stop) ends waitress like Ctrl-C, so the jobs running here may finish.
@@ -71,7 +71,7 @@ def scheduler_group(context: click.Context, interval: float) -> None:
     import signal
     import threading
 
-    from hrsync.app.workers import run_scheduler
+    from hrsync.app.jobs.workers import run_scheduler
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -89,7 +89,7 @@ def worker(workers: int, processes: bool) -> None:
     """Run queued imports and connection runs until stopped. SIGTERM (systemd's stop): no new
     jobs, running ones get up to a minute to finish. Ctrl-C (SIGINT): stop at once."""
     setup_django()
-    from hrsync.app.workers import consumer
+    from hrsync.app.jobs.workers import consumer
 
     kind = "process" if processes else "thread"
     click.echo(f"hrsync worker: {workers} {kind}(s) on {_queue_label()}")
@@ -100,7 +100,7 @@ def _queue_label() -> str:
     """The queue URL without a password, for a start-up line."""
     from urllib.parse import urlsplit
 
-    from hrsync.app.job_queue import queue_url
+    from hrsync.app.jobs.queue import queue_url
 
     parts = urlsplit(queue_url())
     host = parts.hostname or ""
@@ -117,14 +117,14 @@ def scheduler_tick(as_json: bool) -> None:
 
     from django.utils import timezone
 
-    from hrsync.app import scheduler
+    from hrsync.app.jobs import scheduler, work
 
     now = timezone.now()
     requeued = scheduler.sweep(now)
     queued = scheduler.tick(now)
     worker = f"{socket.gethostname()}:{os.getpid()}"
     ran = []
-    while (job := scheduler.claim_and_run(worker)) is not None:
+    while (job := work.claim_and_run(worker)) is not None:
         ran.append(job)
     rows = [job_row(job) for job in ran]
     if as_json:

@@ -48,7 +48,7 @@ def scim_check(connection: str) -> None:
 def scim_compliance(connection: str, with_writes: bool, as_json: bool) -> None:
     """Run scim2-tester's checks against the app; exit 1 when a check fails."""
     setup_django()
-    from hrsync.app import wiring
+    from hrsync.app.connection_settings import wiring
     from hrsync.connectors.scim.client import build_http_client
     from hrsync.connectors.scim.compliance import check_compliance
     from hrsync.connectors.scim.config import ScimConfig
@@ -88,7 +88,7 @@ def _connection(key: str, kind: str | None = None) -> Connection:
 
 def _check(key: str, kind: str | None = None) -> str:
     setup_django()
-    from hrsync.app import wiring
+    from hrsync.app.connection_settings import wiring
     from hrsync.domain.errors import TargetError
 
     row = _connection(key, kind)

@@ -20,7 +20,7 @@ def tickets() -> None:
 def tickets_list(open_only: bool, as_json: bool) -> None:
     """List tickets, newest first."""
     setup_django()
-    from hrsync.app.ticket_listing import list_tickets
+    from hrsync.app.tickets.listing import list_tickets
 
     rows = list_tickets(open_only=open_only)
     if as_json:
@@ -39,7 +39,7 @@ def tickets_list(open_only: bool, as_json: bool) -> None:
 def tickets_show(ticket_id: int, as_json: bool) -> None:
     """Show one ticket with its timeline."""
     setup_django()
-    from hrsync.app.ticket_listing import show_ticket
+    from hrsync.app.tickets.listing import show_ticket
 
     ticket = known(lambda: show_ticket(ticket_id))
     if as_json:
@@ -57,8 +57,8 @@ def tickets_show(ticket_id: int, as_json: bool) -> None:
 def tickets_comment(ticket_id: int, text: str) -> None:
     """Add a comment to a ticket (as the system user until the console brings sign-in)."""
     setup_django()
-    from hrsync.app import tickets as service
     from hrsync.app.models import Ticket
+    from hrsync.app.tickets import desk as service
 
     ticket = known(lambda: Ticket.objects.get(pk=ticket_id))
     service.add_comment(ticket, text)
@@ -71,12 +71,13 @@ def tickets_comment(ticket_id: int, text: str) -> None:
 def tickets_close(ticket_id: int, text: str) -> None:
     """Close a ticket with a closing comment."""
     setup_django()
-    from hrsync.app import tickets as service
     from hrsync.app.models import Ticket
-    from hrsync.app.triggers import Dispatcher
+    from hrsync.app.runs.connection_run import run_connection
+    from hrsync.app.tickets import desk as service
+    from hrsync.app.triggers import DefaultActions, Dispatcher
 
     ticket = known(lambda: Ticket.objects.get(pk=ticket_id))
-    events = Dispatcher.load()
+    events = Dispatcher.load(DefaultActions(run_connection))
     service.close(ticket, text, events=events)
     events.flush()
     click.echo(f"closed #{ticket_id}")

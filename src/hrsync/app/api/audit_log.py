@@ -21,7 +21,7 @@ from hrsync.app.api.csv_export import CSV_OPENAPI, csv_response
 from hrsync.app.api.errors import answers, failures
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.models import AuditEvent
-from hrsync.app.roles import Role
+from hrsync.app.security.roles import Role
 
 router = Router(tags=["audit"])
 COLUMNS = (

@@ -21,8 +21,8 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from hrsync.app.models import ApiToken
-from hrsync.app.roles import Role, has_role
-from hrsync.app.tokens import TOKEN_PREFIX, token_digest
+from hrsync.app.security.roles import Role, has_role
+from hrsync.app.security.tokens import TOKEN_PREFIX, token_digest
 
 LAST_USED_EVERY = timedelta(minutes=1)
 """`last_used` is written at most this often per token: not one write per request."""

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from hrsync.app import audit
 from hrsync.app.api.auth import ADMIN, OPERATOR, VIEWER, actor
 from hrsync.app.api.errors import ApiError, answers, conflict
 from hrsync.app.api.paging import Paged, PageQuery
@@ -23,7 +22,8 @@ from hrsync.app.console.channel_secrets import (
 from hrsync.app.models import Channel
 from hrsync.app.notify import DEFAULT_TEMPLATES, channel_status, reset_channel, send_notification
 from hrsync.app.notify.config import validate_entry
-from hrsync.app.secrets import encrypt
+from hrsync.app.security import audit
+from hrsync.app.security.secrets import encrypt
 
 router = Router(tags=["channels"])
 PENDING = "HRSYNC_CHANNEL_NEW_SECRET"

@@ -9,7 +9,6 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from hrsync.app import audit, lifecycle
 from hrsync.app.api.auth import ADMIN, OPERATOR, VIEWER, actor, needs
 from hrsync.app.api.connections import ConnectionDetailOut, TargetStepIn, connection_detail
 from hrsync.app.api.errors import ApiError, answers, conflict, failures
@@ -24,9 +23,11 @@ from hrsync.app.api.plans import (
 from hrsync.app.api.running import run_active
 from hrsync.app.api.runs import RunOut, run_out
 from hrsync.app.api.schemas import CheckOut
-from hrsync.app.mapping_test import explain_mapping
+from hrsync.app.connections import lifecycle
+from hrsync.app.connections.mapping_trial import explain_mapping
 from hrsync.app.models import Connection, Run
-from hrsync.app.roles import Role
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
 
 router = Router(tags=["connections"])
 

@@ -1,8 +1,8 @@
 """Connections: the table (search, state, source, target, last and next sync), one connection
 with its step progress, creating one and saving its configuration steps, deleting one.
 
-Every change goes through hrsync.app.lifecycle, which validates, resets the progress when an
-earlier step is edited, and writes the audit event.
+Every change goes through hrsync.app.connections.lifecycle, which validates, resets the progress
+when an earlier step is edited, and writes the audit event.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from hrsync.app import lifecycle, wiring
 from hrsync.app.api.auth import ADMIN, VIEWER, actor
 from hrsync.app.api.errors import answers
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.api.schemas import KEY_PATTERN
-from hrsync.app.connection_policies import person_id_attribute
-from hrsync.app.connection_runs import RunTimes, run_times
-from hrsync.app.connection_steps import STEPS, ScopeStep, SourceStep, default_mapping
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.policies import person_id_attribute
+from hrsync.app.connection_settings.steps import STEPS, ScopeStep, SourceStep, default_mapping
+from hrsync.app.connections import lifecycle
+from hrsync.app.connections.run_times import RunTimes, run_times
 from hrsync.app.models import Connection
-from hrsync.app.sources import describe_source
+from hrsync.app.sources.looks import describe_source
 
 router = Router(tags=["connections"])
 ORDERS = {

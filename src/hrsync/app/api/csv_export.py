@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from hrsync.app.plan_diff import safe_cell
+from hrsync.app.runs.plan_diff import safe_cell
 
 
 class _Echo:

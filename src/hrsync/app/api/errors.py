@@ -34,10 +34,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.lifecycle import InvalidValuesError, LifecycleError, RunError
-from hrsync.app.secrets import SecretError
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connections.lifecycle import InvalidValuesError, LifecycleError, RunError
+from hrsync.app.security.secrets import SecretError
 from hrsync.domain.errors import SourceError, TargetError
 
 STANDARD = (400, 401, 403, 404, 422)

@@ -10,13 +10,13 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from hrsync.app import audit
 from hrsync.app.api.auth import OPERATOR, VIEWER, actor
 from hrsync.app.api.errors import answers, conflict
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.api.running import run_active
 from hrsync.app.api.runs import RunOut, run_out
 from hrsync.app.models import Connection, Link, Person, Ticket
+from hrsync.app.security import audit
 
 router = Router(tags=["people"])
 SHOWN_TICKETS = 50

@@ -1,4 +1,4 @@
-"""A run's plan as a per-person diff (hrsync.app.plan_diff), paged, and its CSV/JSON export."""
+"""A run's plan as a per-person diff (hrsync.app.runs.plan_diff), paged, and its CSV/JSON export."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from ninja import Field, Schema
 
 from hrsync.app.api.paging import Paged, PageQuery
-from hrsync.app.lifecycle import export_plan, plan_diff
+from hrsync.app.connections.lifecycle import export_plan, plan_diff
 from hrsync.app.models import Run
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from hrsync.app import wiring
 from hrsync.app.api.errors import ApiError, conflict
-from hrsync.app.leases import ConnectionBusyError
+from hrsync.app.connection_settings import wiring
+from hrsync.app.jobs.leases import ConnectionBusyError
 from hrsync.app.models import Connection, Run
-from hrsync.app.runs import run_connection
+from hrsync.app.runs.connection_run import run_connection
 from hrsync.domain.errors import TargetError
 
 

@@ -10,7 +10,6 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from hrsync.app import lifecycle
 from hrsync.app.api.auth import OPERATOR, VIEWER, actor, needs
 from hrsync.app.api.errors import answers, failures
 from hrsync.app.api.paging import Paged, PageQuery, page
@@ -22,8 +21,9 @@ from hrsync.app.api.plans import (
     export_response,
     plan_page,
 )
+from hrsync.app.connections import lifecycle
 from hrsync.app.models import Connection, Run, RunChange
-from hrsync.app.roles import Role
+from hrsync.app.security.roles import Role
 
 router = Router(tags=["runs"])
 SHOWN_ERRORS = 20

@@ -11,15 +11,17 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from hrsync.app import audit, lifecycle, wiring
 from hrsync.app.api.auth import ADMIN, OPERATOR, VIEWER, actor
 from hrsync.app.api.errors import ApiError, answers, conflict, settings_error
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.api.schemas import KEY_PATTERN, CheckOut
-from hrsync.app.imports import ShrinkGuardSettings, import_source
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connections import lifecycle
+from hrsync.app.imports.source_import import ShrinkGuardSettings, import_source
 from hrsync.app.models import Import, Source
-from hrsync.app.secrets import SecretError, encrypt
-from hrsync.app.sources import describe_source
+from hrsync.app.security import audit
+from hrsync.app.security.secrets import SecretError, encrypt
+from hrsync.app.sources.looks import describe_source
 from hrsync.connectors.flexhrm.client import FlexHrmClient
 from hrsync.connectors.flexhrm.parse import read_company
 from hrsync.domain.errors import SourceError

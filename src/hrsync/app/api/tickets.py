@@ -11,15 +11,16 @@ from django.http import HttpRequest
 from django.templatetags.static import static
 from ninja import Field, Query, Router, Schema
 
-from hrsync.app import audit
 from hrsync.app.api.auth import OPERATOR, VIEWER, actor, signed_in
 from hrsync.app.api.errors import ApiError, answers, conflict
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.models import Ticket, TicketEntry
-from hrsync.app.sources import describe_source
-from hrsync.app.ticket_listing import show_ticket
-from hrsync.app.tickets import add_comment, assign, close, set_priority
-from hrsync.app.triggers import Dispatcher
+from hrsync.app.runs.connection_run import run_connection
+from hrsync.app.security import audit
+from hrsync.app.sources.looks import describe_source
+from hrsync.app.tickets.desk import add_comment, assign, close, set_priority
+from hrsync.app.tickets.listing import show_ticket
+from hrsync.app.triggers import DefaultActions, Dispatcher
 
 router = Router(tags=["tickets"])
 LIST_FIELDS = (
@@ -114,7 +115,7 @@ def close_ticket(request: HttpRequest, ticket_id: int, body: TextIn) -> dict[str
     if not ticket.is_open:
         raise conflict(f"ticket #{ticket_id} is {ticket.status} already", code="not_open")
     before = {"status": ticket.status}
-    events = Dispatcher.load()
+    events = Dispatcher.load(DefaultActions(run_connection))
     close(ticket, body.text, author=signed_in(request), events=events)
     events.flush()
     _audit(request, "ticket.closed", ticket, {"status": ticket.status}, before=before)

@@ -9,13 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from hrsync.app import audit
 from hrsync.app.api.auth import VIEWER, actor, signed_in
 from hrsync.app.api.errors import ApiError, answers
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.models import ApiToken
-from hrsync.app.roles import Role, has_role, role_of
-from hrsync.app.tokens import SHOWN_PREFIX, new_token, token_digest
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role, has_role, role_of
+from hrsync.app.security.tokens import SHOWN_PREFIX, new_token, token_digest
 
 router = Router(tags=["tokens"])
 

@@ -15,13 +15,13 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from hrsync.app import audit
 from hrsync.app.api.auth import ADMIN, VIEWER, actor
 from hrsync.app.api.errors import ApiError, answers, conflict
 from hrsync.app.api.paging import Paged, PageQuery, page
 from hrsync.app.api.schemas import KEY_PATTERN
 from hrsync.app.models import Channel, Connection, Trigger
 from hrsync.app.notify import DEFAULT_TEMPLATES
+from hrsync.app.security import audit
 from hrsync.app.triggers.config import TriggerEntry
 from hrsync.engine.rules import rule_from_json, validate_rule
 

@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from hrsync.app.roles import Role, has_role
+from hrsync.app.security.roles import Role, has_role
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 

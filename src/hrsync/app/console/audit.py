@@ -22,7 +22,7 @@ from hrsync.app.console.access import role_required
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import query_with, render_page
 from hrsync.app.models import AuditEvent, Person
-from hrsync.app.roles import Role
+from hrsync.app.security.roles import Role
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 """A cell starting with one of these is run as a formula by spreadsheets (CSV injection)."""

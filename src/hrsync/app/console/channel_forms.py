@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from hrsync.app.console.channel_secrets import SECRET_SETTING, is_stored_in_console, reserved_name
 from hrsync.app.models import Channel
 from hrsync.app.notify.config import NAME_PATTERN, check_url, explain, parse_settings
-from hrsync.app.secrets import encrypt
+from hrsync.app.security.secrets import encrypt
 
 PENDING = "HRSYNC_CHANNEL_NEW_SECRET"
 """Stands in for a new channel's reserved variable until the row (and its pk) exists."""

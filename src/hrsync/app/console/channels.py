@@ -11,13 +11,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hrsync.app import audit
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.channel_forms import ChannelForm, finish_new, initial_values, secret_note
 from hrsync.app.console.responses import is_htmx, render_page
 from hrsync.app.models import Channel, Delivery, Trigger
 from hrsync.app.notify import DEFAULT_TEMPLATES, channel_status, reset_channel, send_notification
-from hrsync.app.roles import Role
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
 
 RECENT_DELIVERIES = 20
 MASK = "••••••"

@@ -11,14 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from hrsync.app import lifecycle
-from hrsync.app.connection_steps import STEPS
+from hrsync.app.connection_settings.steps import STEPS
+from hrsync.app.connections import lifecycle
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.connection_forms import ScheduleForm, put_errors
 from hrsync.app.console.connections import connection_or_404, progress
 from hrsync.app.console.responses import by_method, is_htmx, query_with, render_page
 from hrsync.app.models import Connection, Run, Trigger
-from hrsync.app.roles import Role
+from hrsync.app.security.roles import Role
 from hrsync.domain.plan import CHANGE_TYPES
 
 PEOPLE_PER_PAGE = 100

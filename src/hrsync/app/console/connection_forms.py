@@ -1,5 +1,5 @@
 """The forms of a connection's steps and its schedule. They render fields and coerce types; the
-rules live in hrsync.app.lifecycle, whose per-field errors are put back on the form."""
+rules live in hrsync.app.connections.lifecycle, whose per-field errors are put back on the form."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
-from hrsync.app.connection_steps import DEFAULT_THRESHOLD, InvalidValuesError, safety_of
+from hrsync.app.connection_settings.steps import DEFAULT_THRESHOLD, InvalidValuesError, safety_of
 from hrsync.app.models import Connection, Source
 
 ZONES = sorted(available_timezones())

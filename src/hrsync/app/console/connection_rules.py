@@ -2,7 +2,8 @@
 and placement rules, groups, lifecycle, and the scope's conditions; and "Test the mapping".
 
 The form coerces types and leaves out what equals a default, so the stored tables read as a
-config file giving the same rules would (hrsync.app.connection_rules checks and stores them).
+config file giving the same rules would (hrsync.app.connection_settings.rules checks and stores
+them).
 Override rows are named `map-<i>-attribute|expression`; the scope's conditions use the trigger
 form's rows (`cond-<i>-field|op|value`). An empty row is ignored, so blank rows can be offered.
 """
@@ -15,16 +16,16 @@ from django import forms
 from django.http import HttpRequest, HttpResponse, QueryDict
 from pydantic import BaseModel
 
-from hrsync.app import wiring
-from hrsync.app.connection_groups import GroupSettings
-from hrsync.app.connection_policies import ON_RENAME, LifecycleSettings, ScopeSettings
-from hrsync.app.connection_rules import rule_problems, with_rules
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.groups import GroupSettings
+from hrsync.app.connection_settings.policies import ON_RENAME, LifecycleSettings, ScopeSettings
+from hrsync.app.connection_settings.rules import rule_problems, with_rules
+from hrsync.app.connections.mapping_trial import explain_mapping
 from hrsync.app.console.access import role_required
 from hrsync.app.console.responses import render_page
 from hrsync.app.console.trigger_forms import condition_rows, read_conditions
-from hrsync.app.mapping_test import explain_mapping
 from hrsync.app.models import Connection
-from hrsync.app.roles import Role
+from hrsync.app.security.roles import Role
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.conditions import MATCHES, OPERATORS
 from hrsync.engine.scope import PERSON_FIELDS, OutOfScope

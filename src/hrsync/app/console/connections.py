@@ -1,6 +1,7 @@
 """Connection pages: the table, a connection's details and progress, and its configuration steps.
 
-Viewers read; admins create connections and save steps (hrsync.app.lifecycle does the rest).
+Viewers read; admins create connections and save steps (hrsync.app.connections.lifecycle does the
+rest).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
-from hrsync.app import lifecycle, wiring
-from hrsync.app.connection_policies import person_id_attribute
-from hrsync.app.connection_runs import run_times
-from hrsync.app.connection_steps import SCHEDULE, SIMULATE, STEPS, Step, default_mapping
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.policies import person_id_attribute
+from hrsync.app.connection_settings.steps import SCHEDULE, SIMULATE, STEPS, Step, default_mapping
+from hrsync.app.connections import lifecycle
+from hrsync.app.connections.run_times import run_times
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.connection_forms import (
     ScheduleForm,
@@ -29,8 +31,8 @@ from hrsync.app.console.connection_forms import (
 from hrsync.app.console.connection_rules import RulesForm, rules_context, run_mapping_test
 from hrsync.app.console.responses import by_method, is_htmx, render_page
 from hrsync.app.models import Connection
-from hrsync.app.roles import Role
-from hrsync.app.sources import describe_source
+from hrsync.app.security.roles import Role
+from hrsync.app.sources.looks import describe_source
 
 TARGET_LABELS = {"active_directory": "Active Directory"}
 RUNNABLE = (Connection.State.SIMULATION, Connection.State.ACTIVE)

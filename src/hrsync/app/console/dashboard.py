@@ -13,8 +13,8 @@ from django.utils import timezone
 from hrsync.app.console.access import role_required
 from hrsync.app.console.responses import render_page
 from hrsync.app.models import Connection, Run, Ticket
-from hrsync.app.roles import Role
-from hrsync.app.sources import describe_source
+from hrsync.app.security.roles import Role
+from hrsync.app.sources.looks import describe_source
 
 DAYS = 14
 CHARTED = (Run.Status.SUCCEEDED, Run.Status.FAILED, Run.Status.HELD)

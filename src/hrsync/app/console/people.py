@@ -12,16 +12,17 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from hrsync.app import audit, wiring
+from hrsync.app.connection_settings import wiring
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import is_htmx, render_page
 from hrsync.app.console.tickets import field_label
 from hrsync.app.models import Connection, Link, Person
-from hrsync.app.roles import Role
-from hrsync.app.runs import run_connection
-from hrsync.app.secrets import SecretError
-from hrsync.app.sources import describe_source
+from hrsync.app.runs.connection_run import run_connection
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
+from hrsync.app.security.secrets import SecretError
+from hrsync.app.sources.looks import describe_source
 from hrsync.domain.errors import TargetError
 
 TICKET_HISTORY = 50

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import render
 
-from hrsync.app.roles import Role, role_of
+from hrsync.app.security.roles import Role, role_of
 
 ViewFunction = Callable[..., HttpResponse]
 

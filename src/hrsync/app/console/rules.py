@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from hrsync.app import audit
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.responses import render_page
 from hrsync.app.console.trigger_forms import (
@@ -28,7 +27,8 @@ from hrsync.app.console.trigger_forms import (
     stored_values,
 )
 from hrsync.app.models import Trigger, TriggerFiring
-from hrsync.app.roles import Role
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
 
 RECENT_FIRINGS = 20
 

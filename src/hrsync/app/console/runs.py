@@ -11,13 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from hrsync.app import lifecycle
+from hrsync.app.connections import lifecycle
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.connection_actions import export_response, plan_context
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import is_htmx, render_page
 from hrsync.app.models import Connection, Run
-from hrsync.app.roles import Role
+from hrsync.app.security.roles import Role
 
 
 @role_required(Role.VIEWER)

@@ -1,7 +1,7 @@
 """The Flex HRM settings form: the seed's Service URL, Username, Password, Instance Id, Companies.
 
 The password is write-only: the field is never filled in, an empty field keeps the stored one,
-and a new one is stored encrypted in `Source.secret` (hrsync.app.secrets).
+and a new one is stored encrypted in `Source.secret` (hrsync.app.security.secrets).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from django import forms
 from django.http import QueryDict
 from pydantic import ValidationError
 
-from hrsync.app import wiring
+from hrsync.app.connection_settings import wiring
 from hrsync.app.models import Source
-from hrsync.app.secrets import encrypt
+from hrsync.app.security.secrets import encrypt
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 
 KIND = "flexhrm"

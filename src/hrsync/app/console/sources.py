@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
-from hrsync.app import audit, wiring
+from hrsync.app.connection_settings import wiring
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.responses import render_page
 from hrsync.app.console.source_forms import (
@@ -21,11 +21,12 @@ from hrsync.app.console.source_forms import (
     password_note,
     probe_source,
 )
-from hrsync.app.imports import ImportSummary, import_source
+from hrsync.app.imports.source_import import ImportSummary, import_source
 from hrsync.app.models import Import, Source
-from hrsync.app.roles import Role
-from hrsync.app.secrets import SecretError
-from hrsync.app.sources import describe_source
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
+from hrsync.app.security.secrets import SecretError
+from hrsync.app.sources.looks import describe_source
 from hrsync.connectors.flexhrm.parse import Company
 from hrsync.domain.errors import SourceError
 

@@ -13,15 +13,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from hrsync.app import audit
-from hrsync.app import tickets as service
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import render_page
 from hrsync.app.models import Ticket, TicketEntry
-from hrsync.app.roles import Role
-from hrsync.app.sources import describe_source
-from hrsync.app.triggers import Dispatcher
+from hrsync.app.runs.connection_run import run_connection
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
+from hrsync.app.sources.looks import describe_source
+from hrsync.app.tickets import desk as service
+from hrsync.app.triggers import DefaultActions, Dispatcher
 
 MAX_COMMENT = 10_000
 
@@ -150,7 +151,7 @@ def ticket_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, f"Ticket {pk} was closed already.")
         return _back(pk)
     before = {"status": ticket.status}
-    events = Dispatcher.load()
+    events = Dispatcher.load(DefaultActions(run_connection))
     service.close(ticket, text, author=_user(request), events=events)
     events.flush()
     _audit(request, ticket, "ticket.closed", before, {"status": ticket.status})

@@ -17,12 +17,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hrsync.app import audit
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.responses import render_page
 from hrsync.app.models import ApiToken
-from hrsync.app.roles import Role
-from hrsync.app.tokens import SHOWN_PREFIX, new_token, token_digest
+from hrsync.app.security import audit
+from hrsync.app.security.roles import Role
+from hrsync.app.security.tokens import SHOWN_PREFIX, new_token, token_digest
 
 MAX_DAYS = 3650
 

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from hrsync.app import audit, job_queue
+from hrsync.app.connection_settings.wiring import MissingSecretError
 from hrsync.app.contracts.settings import sign_key
+from hrsync.app.jobs import queue as job_queue
 from hrsync.app.models import ContractDelivery, Integration, JobRun
-from hrsync.app.wiring import MissingSecretError
+from hrsync.app.security import audit
 from hrsync.connectors.oneflow.webhooks import MalformedDeliveryError, is_signed, parse_delivery
 
 log = structlog.get_logger(__name__)

@@ -12,10 +12,13 @@ import structlog
 from django.db import transaction
 from django.utils import timezone
 
-from hrsync.app import audit
 from hrsync.app.contracts.settings import clients, oneflow_config
 from hrsync.app.contracts.steps import StepContext, Subject, run_step
+from hrsync.app.jobs.work import retry_policy
 from hrsync.app.models import Contract, ContractDelivery, ContractStep, Integration, JobRun
+from hrsync.app.runs.connection_run import run_connection
+from hrsync.app.security import audit
+from hrsync.app.triggers import DefaultActions
 from hrsync.app.triggers.dispatch import Dispatcher
 from hrsync.domain.errors import SourceUnavailableError, TransientError
 from hrsync.workflows.contracts.steps import STATE_OF_EVENT, WHAT_TO_DO, Status, Step, steps_for
@@ -39,7 +42,7 @@ def run_contract_job(job: JobRun, *, is_last_attempt: bool) -> None:
         integration=integration, contract_id=int(contract_id)
     )
     oneflow, flex = clients(integration)
-    events = Dispatcher.load()
+    events = Dispatcher.load(DefaultActions(run_connection))
     try:
         with oneflow, flex:
             context = StepContext(
@@ -185,3 +188,9 @@ def _subject_fields(contract: Contract, error: str) -> dict[str, object]:
         "person_name": contract.employee_name,
         "error": error,
     }
+
+
+def run_contract_step(job: JobRun) -> None:
+    """The contract job as the worker step runs every kind (hrsync.app.jobs.work): the last
+    attempt under the retry policy gives up visibly instead of raising to be retried."""
+    run_contract_job(job, is_last_attempt=job.attempts >= retry_policy().max_attempts)

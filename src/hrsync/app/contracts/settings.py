@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
+from hrsync.app.connection_settings import wiring
 from hrsync.app.models import Integration, Source
 from hrsync.connectors.flexhrm.client import FlexHrmClient
 from hrsync.connectors.flexhrm.config import FlexHrmConfig

@@ -9,7 +9,7 @@ from django.db import models
 
 class Source(models.Model):
     """An HR system hrsync reads. `settings` holds no secrets: the password is either named by
-    `password_env` or kept encrypted in `secret` (hrsync.app.secrets)."""
+    `password_env` or kept encrypted in `secret` (hrsync.app.security.secrets)."""
 
     key = models.SlugField(max_length=64, unique=True)
     kind = models.CharField(max_length=32)

@@ -25,7 +25,7 @@ from pydantic import (
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.models import Channel
 from hrsync.app.notify.templates import RenderError, check_syntax
-from hrsync.app.secrets import decrypt
+from hrsync.app.security.secrets import decrypt
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)]
 """The name of an environment variable holding a secret."""

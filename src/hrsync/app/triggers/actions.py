@@ -6,16 +6,12 @@ dispatcher turns the exception into a failed result, so nothing here needs to ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
 
 from hrsync.app.models import Connection, Person, Ticket
-
-if TYPE_CHECKING:
-    from hrsync.app.runs import RunSummary
-
-# The services below are imported inside each method: runs, notify and tickets import the
-# dispatcher's module in turn (they fire events), and a lazy import keeps that cycle harmless.
+from hrsync.app.notify import send_notification
+from hrsync.app.tickets.desk import add_comment, assign, set_priority
 
 
 class ActionFailedError(Exception):
@@ -38,33 +34,55 @@ class Actions(Protocol):
     def set_priority(self, ticket: Ticket, priority: str) -> str: ...
 
 
+class RunResult(Protocol):
+    """What the actions read of a finished run (hrsync.app.runs' RunSummary)."""
+
+    @property
+    def run_id(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def applied(self) -> int: ...
+
+    @property
+    def failed(self) -> int: ...
+
+
+class StartRun(Protocol):
+    """Runs a connection: hrsync.app.runs' run_connection, which fires events through this
+    package and so is passed in rather than imported."""
+
+    def __call__(
+        self, key: str, *, only: Collection[str] = ..., started_by: str = ...
+    ) -> RunResult: ...
+
+
 class DefaultActions:
     """The actions as the product performs them: runs, notifications, ticket edits."""
 
-    def provision(self, connection: str, person_pks: set[int]) -> str:
-        from hrsync.app.runs import run_connection  # noqa: PLC0415 (see the module comment)
+    def __init__(self, start_run: StartRun) -> None:
+        self._start_run = start_run
 
+    def provision(self, connection: str, person_pks: set[int]) -> str:
         key = _existing_connection(connection)
         person_ids = set(
             Person.objects.filter(pk__in=person_pks).values_list("person_id", flat=True)
         )
         if not person_ids:  # an empty `only` means everyone: never widen a focused run
             raise ActionFailedError("the people to provision are no longer in the person store")
-        summary = run_connection(key, only=person_ids, started_by="trigger")
+        summary = self._start_run(key, only=person_ids, started_by="trigger")
         who = "1 person" if len(person_ids) == 1 else f"{len(person_ids)} people"
         return _judge_run(f"provisioned {who} on {key}", summary)
 
     def run(self, connection: str) -> str:
-        from hrsync.app.runs import run_connection  # noqa: PLC0415
-
         key = _existing_connection(connection)
-        return _judge_run(f"ran {key}", run_connection(key, started_by="trigger"))
+        return _judge_run(f"ran {key}", self._start_run(key, started_by="trigger"))
 
     def notify(
         self, channel: str, template: str, context: Mapping[str, Any], to: list[str] | None
     ) -> str:
-        from hrsync.app.notify import send_notification  # noqa: PLC0415
-
         delivery = send_notification(channel=channel, template=template, context=context, to=to)
         if delivery.status != "sent":
             reason = delivery.error or str(delivery.status)
@@ -72,19 +90,13 @@ class DefaultActions:
         return f"{template} sent through {channel}"
 
     def comment(self, ticket: Ticket, text: str) -> str:
-        from hrsync.app.tickets import add_comment  # noqa: PLC0415
-
         add_comment(ticket, text)
         return f"comment added to ticket {ticket.pk}"
 
     def assign(self, ticket: Ticket, user: str | None, group: str | None) -> str:
-        from hrsync.app.tickets import assign  # noqa: PLC0415
-
         return assign(ticket, user=user, group=group)
 
     def set_priority(self, ticket: Ticket, priority: str) -> str:
-        from hrsync.app.tickets import set_priority  # noqa: PLC0415
-
         return set_priority(ticket, priority)
 
 
@@ -94,7 +106,7 @@ def _existing_connection(key: str) -> str:
     return key
 
 
-def _judge_run(what: str, summary: RunSummary) -> str:
+def _judge_run(what: str, summary: RunResult) -> str:
     """Say how the run went ("provisioned 1 person on ad: run 12 succeeded (1 applied)").
 
     Raises when it did not succeed: failed changes, a failed run, a plan held by the safety gate.

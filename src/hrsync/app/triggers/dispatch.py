@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from hrsync.app.models import Person, Ticket, Trigger, TriggerFiring
-from hrsync.app.triggers.actions import Actions, DefaultActions
+from hrsync.app.triggers.actions import Actions
 from hrsync.engine.rules import Action, Rule, render_text, rule_from_json, rule_matches
 
 log = structlog.get_logger(__name__)
@@ -75,7 +75,7 @@ class Dispatcher:
         self._awaiting: list[TriggerFiring] = []
 
     @classmethod
-    def load(cls, actions: Actions | None = None) -> Dispatcher:
+    def load(cls, actions: Actions) -> Dispatcher:
         """The enabled triggers, in order, read once; a row that cannot be read is skipped."""
         loaded = []
         for row in Trigger.objects.filter(is_enabled=True).order_by("order", "name"):
@@ -85,7 +85,7 @@ class Dispatcher:
                 log.warning("trigger skipped: unreadable", trigger=row.name, error=str(error))
                 continue
             loaded.append(LoadedTrigger(row.pk, rule))
-        return cls(loaded, actions if actions is not None else DefaultActions())
+        return cls(loaded, actions)
 
     @property
     def has_pending(self) -> bool:

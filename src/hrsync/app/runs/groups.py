@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from hrsync.app.wiring import Binding
+from hrsync.app.connection_settings.wiring import Binding
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (
     CHANGE_KINDS,

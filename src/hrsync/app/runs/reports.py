@@ -6,8 +6,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from hrsync.app import models
-from hrsync.app.ticket_outcomes import PersonOutcomes, RunContext, tell_tickets
-from hrsync.app.tickets import EventSink, person_context
+from hrsync.app.tickets.desk import EventSink, person_context
+from hrsync.app.tickets.outcomes import PersonOutcomes, RunContext, tell_tickets
 from hrsync.domain.account import Account
 from hrsync.domain.changes import CreateAccount, ManualStep, kind_of
 from hrsync.domain.plan import Outcome, Status

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hrsync.app import models, wiring
-from hrsync.app.connection_steps import safety_of
-from hrsync.app.run_groups import diff_entry, diff_rows
+from hrsync.app import models
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.steps import safety_of
+from hrsync.app.runs.groups import diff_entry, diff_rows
 from hrsync.domain.changes import CHANGE_KINDS
 from hrsync.domain.lineage import (
     Derivations,

@@ -12,24 +12,32 @@ file in the data directory (one process: `hrsync serve`).
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+import os
+import socket
+import threading
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
+from django import db
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
 from psycopg.conninfo import make_conninfo
 
 from hrsync.app import models
-from hrsync.jobs.schedules import OnChange, ScheduleError, parse_schedule
+from hrsync.app.jobs import work
+from hrsync.app.jobs.schedules import OnChange, ScheduleError, parse_schedule
 
 log = structlog.get_logger(__name__)
 
 Kind = models.JobRun.Kind
 TASK_NAME = "hrsync.run_job"
+BUSY_DELAY = timedelta(seconds=5)
+"""How long a JobRun waits when another worker runs its connection, before it asks again."""
 
 
 class QueueConfigError(ValueError):
@@ -134,6 +142,29 @@ def _log_unsent(job_id: int, error: Exception) -> None:
     )
 
 
+def worker_name() -> str:
+    """host:pid:thread — who ran a JobRun, recorded on it and on its lease."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+
+
+def execute(job_id: int) -> None:
+    """The task behind a queue message: run JobRun `job_id`, or send it again for later when its
+    connection is busy or its retry is not due yet."""
+    db.close_old_connections()
+    try:
+        attempt = work.run_job(job_id, worker_name())
+        job = attempt.job
+        match attempt.outcome:
+            case work.Outcome.BUSY:
+                send([job_id], eta=timezone.now() + BUSY_DELAY)
+            case work.Outcome.EARLY if job is not None:
+                send([job_id], eta=job.queued)
+            case work.Outcome.RAN if job is not None and job.state == models.JobRun.State.QUEUED:
+                send([job_id], eta=job.queued)  # a transient failure: the retry
+    finally:
+        db.close_old_connections()
+
+
 def queue_url() -> str:
     """The configured queue URL, or the default for this database."""
     if settings.HRSYNC_QUEUE_URL:
@@ -195,11 +226,7 @@ def _create_postgres_tables(huey: Huey) -> None:
 
 @functools.cache
 def _task_for(url: str, name: str) -> TaskWrapper:
-    # The worker side lives in hrsync.app.workers, which imports the scheduler, which imports
-    # this module: imported when the first message runs, not at import time.
     def run_job(job_id: int) -> None:
-        from hrsync.app.workers import execute  # noqa: PLC0415 (see above)
-
         execute(job_id)
 
     wrapper: TaskWrapper = _huey_for(url, name).task(name=TASK_NAME, retries=0)(run_job)

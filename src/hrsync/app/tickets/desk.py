@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from hrsync.app.models import Person, PersonnelChange, Source, Ticket, TicketEntry
-from hrsync.app.sources import describe_source
+from hrsync.app.sources.looks import describe_source
 
 FIELD_LABELS = {
     "given_name": "given name",

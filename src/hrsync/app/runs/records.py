@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hrsync.app import models
-from hrsync.app.run_groups import audit_after, audit_kind
+from hrsync.app.runs.groups import audit_after, audit_kind
 from hrsync.domain.account import Account
 from hrsync.domain.ids import AccountId, PersonId
 from hrsync.domain.plan import Outcome, Plan, Status, serialise_changes

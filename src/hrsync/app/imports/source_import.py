@@ -19,11 +19,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hrsync.app import audit, models, wiring
-from hrsync.app.job_queue import queue_on_change
-from hrsync.app.sources import describe_source
-from hrsync.app.tickets import EventSink, batched_entries, open_tickets
-from hrsync.app.triggers import Dispatcher
+from hrsync.app import models
+from hrsync.app.connection_settings import wiring
+from hrsync.app.jobs.queue import queue_on_change
+from hrsync.app.runs.connection_run import run_connection
+from hrsync.app.security import audit
+from hrsync.app.sources.looks import describe_source
+from hrsync.app.tickets.desk import EventSink, batched_entries, open_tickets
+from hrsync.app.triggers import DefaultActions, Dispatcher
 from hrsync.domain.errors import SourceError
 from hrsync.domain.person import InvalidRecord, Person, hash_fields, person_from_fields
 from hrsync.engine.personnel import classify_change
@@ -96,7 +99,7 @@ def import_source(
     """
     row = models.Source.objects.get(key=key)
     full = full or not row.imports.filter(status="succeeded").exists()
-    events = Dispatcher.load() if with_tickets else None
+    events = Dispatcher.load(DefaultActions(run_connection)) if with_tickets else None
     previous = _listed_last_time(row) if full else None
     guard = ShrinkGuard(is_on=False) if accepted_by else shrink_guard_of(row.settings)
     with wiring.build_source(row) as source:

@@ -8,7 +8,7 @@ goes back to draft (or to simulation when only step 4 was edited).
 
 Errors (both ValueErrors):
 - LifecycleError: the action does not fit the connection's state (the API answers 409);
-- InvalidValuesError (hrsync.app.connection_steps): values that do not validate, with an
+- InvalidValuesError (hrsync.app.connection_settings.steps): values that do not validate, with an
   error per field (the API answers 422). A bad schedule is one too, on the field "schedule".
 Every mutation writes one audit event with before and after; secrets never appear in them.
 """
@@ -23,8 +23,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from hrsync.app import audit, models, wiring
-from hrsync.app.connection_steps import (
+from hrsync.app import models
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.steps import (
     DONE,
     SCHEDULE,
     SIMULATE,
@@ -36,13 +37,14 @@ from hrsync.app.connection_steps import (
     validate_source_step,
     validate_target_step,
 )
-from hrsync.app.leases import ConnectionBusyError
-from hrsync.app.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff, stored_plan
-from hrsync.app.runs import run_connection
+from hrsync.app.jobs.leases import ConnectionBusyError
+from hrsync.app.jobs.schedules import OnChange, ScheduleError, format_schedule, next_run_times
+from hrsync.app.jobs.schedules import parse_schedule as _parse_schedule
+from hrsync.app.runs.connection_run import run_connection
+from hrsync.app.runs.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff, stored_plan
+from hrsync.app.security import audit
 from hrsync.domain.errors import TargetError
 from hrsync.domain.plan import Plan, Status
-from hrsync.jobs.schedules import OnChange, ScheduleError, format_schedule, next_run_times
-from hrsync.jobs.schedules import parse_schedule as _parse_schedule
 
 __all__ = [
     "CheckResult",

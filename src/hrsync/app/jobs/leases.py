@@ -3,7 +3,7 @@
 A lease is a row (name, owner, expiry, heartbeat). A free, expired or already-owned lease can be
 taken; a live lease of another owner cannot. While the work lasts a heartbeat thread renews it,
 so only a crashed owner's lease runs out. Workers take a connection's lease before a scheduled
-run (hrsync.app.scheduler); runs started by hand — the CLI, the console, the API, triggers —
+run (hrsync.app.jobs.scheduler); runs started by hand — the CLI, the console, the API, triggers —
 take it in `run_connection`, and say plainly when the connection is busy.
 """
 

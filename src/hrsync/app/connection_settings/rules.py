@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hrsync.app import wiring
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.connection_groups import check_groups
-from hrsync.app.connection_policies import (
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.groups import check_groups
+from hrsync.app.connection_settings.policies import (
     check_lifecycle,
     check_mapping,
     check_naming,

@@ -18,8 +18,8 @@ from typing import TypeVar
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from hrsync.app.jobs.schedules import ON_CHANGE, ScheduleError, is_clocked, next_run_times
 from hrsync.app.models import Connection, JobRun, Run
-from hrsync.jobs.schedules import ON_CHANGE, ScheduleError, is_clocked, next_run_times
 
 JOB_FIELDS = ("state", "started_by", "queued", "started", "finished", "attempts", "worker", "run")
 RUN_FIELDS = ("status", "started_by", "finished")

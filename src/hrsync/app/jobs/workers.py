@@ -11,25 +11,23 @@ Three ways to run them, one code path:
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 from django import db
 from django.utils import timezone
 from huey.consumer import Consumer
 
-from hrsync.app import job_queue, models, scheduler
+from hrsync.app import models
+from hrsync.app.jobs import queue as job_queue
+from hrsync.app.jobs import scheduler
 
 log = structlog.get_logger(__name__)
 
-BUSY_DELAY = timedelta(seconds=5)
-"""How long a JobRun waits when another worker runs its connection, before it asks again."""
 SCHEDULER_INTERVAL = 5.0
 """Seconds between scheduler steps: a one-minute schedule starts within this of its slot."""
 SHUTDOWN_TIMEOUT = 60.0
@@ -37,31 +35,6 @@ SHUTDOWN_TIMEOUT = 60.0
 lease expires and the sweeper gives it to another worker."""
 POLL_MAX_DELAY = 1.0
 """The longest a worker sleeps between looks at an empty queue (Huey backs off up to this)."""
-
-
-def worker_name() -> str:
-    """host:pid:thread — who ran a JobRun, recorded on it and on its lease."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
-
-
-def execute(job_id: int) -> None:
-    """The task behind a queue message: run JobRun `job_id`, or send it again for later when its
-    connection is busy or its retry is not due yet."""
-    db.close_old_connections()
-    try:
-        attempt = scheduler.run_job(job_id, worker_name())
-        job = attempt.job
-        match attempt.outcome:
-            case scheduler.Outcome.BUSY:
-                job_queue.send([job_id], eta=timezone.now() + BUSY_DELAY)
-            case scheduler.Outcome.EARLY if job is not None:
-                job_queue.send([job_id], eta=job.queued)
-            case scheduler.Outcome.RAN if (
-                job is not None and job.state == models.JobRun.State.QUEUED
-            ):
-                job_queue.send([job_id], eta=job.queued)  # a transient failure: the retry
-    finally:
-        db.close_old_connections()
 
 
 # --- the scheduler loop ------------------------------------------------------------------------

@@ -14,21 +14,22 @@ from zoneinfo import ZoneInfo
 import structlog
 from django.utils import timezone
 
-from hrsync.app import models, wiring
-from hrsync.app.connection_policies import scope_of
-from hrsync.app.connection_steps import safety_of
-from hrsync.app.leases import holding
-from hrsync.app.run_groups import TargetRead, with_groups
-from hrsync.app.run_records import OutcomeRecorder, Progress, refresh_links
-from hrsync.app.run_reports import (
+from hrsync.app import models
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.policies import scope_of
+from hrsync.app.connection_settings.steps import safety_of
+from hrsync.app.jobs.leases import holding
+from hrsync.app.runs.groups import TargetRead, with_groups
+from hrsync.app.runs.records import OutcomeRecorder, Progress, refresh_links
+from hrsync.app.runs.reports import (
     failure_context,
     report_outcomes,
     report_run_failure,
     run_subject,
 )
-from hrsync.app.ticket_outcomes import RunContext
-from hrsync.app.tickets import EventSink
-from hrsync.app.triggers import Dispatcher
+from hrsync.app.tickets.desk import EventSink
+from hrsync.app.tickets.outcomes import RunContext
+from hrsync.app.triggers import DefaultActions, Dispatcher
 from hrsync.domain.account import Account
 from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.ids import PersonId
@@ -104,7 +105,11 @@ def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
     bound = log.bind(run_id=run.pk, connection=key)
     depth = _DEPTH.set(_DEPTH.get() + 1)
     # Triggers may start runs, whose events may fire triggers: two levels, never a loop.
-    events = Dispatcher.load() if _DEPTH.get() <= MAX_TRIGGER_DEPTH and not simulate else None
+    events = (
+        Dispatcher.load(DefaultActions(run_connection))
+        if _DEPTH.get() <= MAX_TRIGGER_DEPTH and not simulate
+        else None
+    )
     try:
         summary = _run(connection, run, options, events)
     except (TargetError, wiring.MissingSecretError) as error:

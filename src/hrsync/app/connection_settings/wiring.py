@@ -14,15 +14,15 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from hrsync.app.connection_groups import GroupSettings
-from hrsync.app.connection_policies import (
+from hrsync.app.connection_settings.groups import GroupSettings
+from hrsync.app.connection_settings.policies import (
     directory_policy,
     lifecycle_of,
     mapping_of,
     person_id_attribute,
 )
 from hrsync.app.models import Connection, Source
-from hrsync.app.secrets import decrypt
+from hrsync.app.security.secrets import decrypt
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.escaping import is_within
 from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app.config_errors import ConfigError
-from hrsync.app.connection_groups import check_groups
+from hrsync.app.connection_settings.groups import check_groups
 from hrsync.app.models import Connection
 from hrsync.app.triggers.config import ConditionEntry
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
@@ -154,7 +154,7 @@ def check_naming(where: str, raw: object) -> None:
 def check_rules(where: str, settings: dict[str, Any], profile: TargetProfile) -> None:
     """The checks `hrsync config load` makes of a connection's rules (ConfigError for the first
     table that cannot be used); the console and the API check them table by table with the same
-    functions (hrsync.app.connection_rules)."""
+    functions (hrsync.app.connection_settings.rules)."""
     check_lifecycle(where, settings.get("lifecycle"))
     check_scope(where, settings.get("scope"))
     check_mapping(where, settings.get("mapping"), person_id_attribute(settings, profile), profile)

@@ -9,9 +9,9 @@ from itertools import islice
 
 from django.db import transaction
 
-from hrsync.app import tickets
 from hrsync.app.models import Connection, Person, Ticket, TicketConnectionState
-from hrsync.app.tickets import EventSink
+from hrsync.app.tickets import desk as tickets
+from hrsync.app.tickets.desk import EventSink
 from hrsync.domain.changes import ManualStep, kind_of
 from hrsync.domain.plan import Outcome, Status
 from hrsync.domain.profile import TargetProfile

@@ -1,7 +1,8 @@
 """The six configuration steps of a connection and the values each step accepts.
 
 Steps 1 to 4 are forms validated here; step 5 is a simulation and step 6 a schedule
-(hrsync.app.lifecycle). Target settings are validated by the connector's own config model.
+(hrsync.app.connections.lifecycle). Target settings are validated by the connector's own config
+model.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hrsync.app import secrets, wiring
-from hrsync.app.connection_rules import rule_problems, with_rules
+from hrsync.app.connection_settings import wiring
+from hrsync.app.connection_settings.rules import rule_problems, with_rules
 from hrsync.app.models import Connection, Source
+from hrsync.app.security import secrets
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.safety import SafetyPolicy, Threshold
 
@@ -224,7 +226,8 @@ def _save_target(connection: Connection, values: dict[str, Any]) -> None:
 
 
 def _save_rules(connection: Connection, values: dict[str, Any]) -> None:
-    """Step 3: the rules (hrsync.app.connection_rules); those left out of `values` are kept."""
+    """Step 3: the rules (hrsync.app.connection_settings.rules); those left out of `values` are
+    kept."""
     settings = with_rules(connection.settings, values)
     problems = rule_problems(connection.kind, settings)
     if problems:

@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import Count, Q
 
 from hrsync.app.models import Ticket, TicketEntry
-from hrsync.app.sources import describe_source
-from hrsync.app.tickets import opening_text
+from hrsync.app.sources.looks import describe_source
+from hrsync.app.tickets.desk import opening_text
 
 
 def list_tickets(*, open_only: bool = False, limit: int = 1000) -> list[dict[str, Any]]:

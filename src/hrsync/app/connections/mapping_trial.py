@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hrsync.app import models, wiring
+from hrsync.app import models
+from hrsync.app.connection_settings import wiring
 from hrsync.domain.account import DesiredAccount
 from hrsync.domain.ids import PersonId
 from hrsync.domain.lineage import Derivations

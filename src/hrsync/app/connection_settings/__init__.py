@@ -1,0 +1,1 @@
+"""A connection's settings: the configuration steps, policies, rules and groups, validated."""

@@ -1,0 +1,1 @@
+"""HR sources as the shell presents them."""

@@ -1,1 +1,0 @@
-"""Scheduling and task-queue glue (issue 5)."""

@@ -74,6 +74,7 @@ def samba_rig(target: ActiveDirectoryTarget, config: ActiveDirectoryConfig) -> R
         lambda: target.read_groups(groups_ou),
         AD_NAMES,
         by_hand,
+        is_own=lambda account: policy.is_within(account.container, users),
     )
 
 

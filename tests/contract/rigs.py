@@ -37,6 +37,11 @@ class Rig:
     """Make an account as an admin would, without hrsync's person id: (given, family, email)."""
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     links: dict[PersonId, AccountId] = field(default_factory=dict)
+    is_own: Callable[[Account], bool] = lambda account: True
+    """Whether an account is the test's (AD reads the whole domain, Administrator included)."""
+
+    def own_accounts(self) -> list[Account]:
+        return [account for account in self.accounts() if self.is_own(account)]
 
     def value(self, account: Account, what: str) -> str | None:
         return account.attributes.get(self.names[what])

@@ -143,7 +143,7 @@ def test_an_apply_killed_half_way_converges_on_the_next_run(rig: Rig) -> None:
     rig.apply(plan, limit=len(plan.changes) // 2)
     rig.sync(people, TODAY)
     assert_settled(rig, people)
-    assert len(rig.accounts()) == 5
+    assert len(rig.own_accounts()) == 5
 
 
 def test_an_account_made_by_hand_is_linked_not_duplicated(rig: Rig) -> None:
@@ -152,7 +152,7 @@ def test_an_account_made_by_hand_is_linked_not_duplicated(rig: Rig) -> None:
     rig.make_by_hand("Hanna", "Hand", anna.email)
     plan, _ = rig.sync([anna], TODAY)
     assert not any(isinstance(c, CreateAccount) for c in plan.changes)
-    assert len(rig.accounts()) == 1
+    assert len(rig.own_accounts()) == 1
     assert_settled(rig, [anna])
 
 
@@ -192,5 +192,5 @@ def test_a_new_account_without_its_unique_name_is_a_manual_step(rig: Rig) -> Non
     needs_mail = "userName" in rig.policy.profile.unique_names
     manual = [c for c in plan.changes if isinstance(c, ManualStep)]
     assert bool(manual and manual[0].reason == NAME_UNAVAILABLE) == needs_mail
-    assert (len(rig.accounts()) == 0) == needs_mail
+    assert (len(rig.own_accounts()) == 0) == needs_mail
     assert not any(isinstance(c, RenameAccount) for c in plan.changes)

@@ -304,8 +304,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         fault = self.proxy._take_fault(method, path)
         if fault is not None and fault.kind == "fail":
-            self._answer_fault(fault)
+            # Logged before the answer: a client that has its answer finds it in the log.
             self.proxy._record(method, path, fault.status, fault)
+            self._answer_fault(fault)
             return
         if fault is not None:
             self.proxy._wait(fault.seconds)

@@ -251,6 +251,21 @@ def test_a_held_plan_is_rejected_with_a_reason_and_nothing_is_applied(gate: Gate
     assert len(gate.users("OU=Reorganised,OU=Staff")) == len(moving)
 
 
+def test_a_draft_connections_held_run_is_approved_as_the_readme_runs_it(gate: Gate) -> None:
+    """`hrsync config load` leaves a connection a draft, and `hrsync run` applies on it: when the
+    gate holds such a run, `hrsync runs approve` applies it as well, no dead end."""
+    gate.cli.query("UPDATE hrsync_connection SET state = 'draft' WHERE key = 'ad'")
+    try:
+        moving = gate.restructure(0.3, "Drafted")
+        held = gate.cli.json("run", "ad")
+        assert held["status"] == "held"
+        approved = gate.cli.json("runs", "approve", str(held["run_id"]))
+        assert (approved["status"], approved["failed"]) == ("succeeded", 0)
+        assert len(gate.users("OU=Drafted,OU=Staff")) == len(moving)
+    finally:
+        gate.cli.query("UPDATE hrsync_connection SET state = 'active' WHERE key = 'ad'")
+
+
 # --- the shrink guard ---------------------------------------------------------------------------
 
 

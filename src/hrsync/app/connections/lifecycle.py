@@ -68,6 +68,10 @@ __all__ = [
 
 State = models.Connection.State
 RUNNABLE = (State.SIMULATION, State.ACTIVE)
+APPROVABLE = (State.DRAFT, *RUNNABLE)
+"""An approval follows the run it approves: a draft connection's run applied from the command
+line (`hrsync run`, as the README shows) and held by the gate can be approved too; only a
+deactivated connection's held runs cannot (activate it first, or reject them)."""
 KEY = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 """A slug: the key appears in URLs, the API, triggers and the audit log."""
 
@@ -210,7 +214,7 @@ def approve_run(run: models.Run, actor: str) -> models.Run:
     the plan was held is skipped with the reason (hrsync.engine.recheck), the rest are applied.
     Returns the new run that applied it; the held run records the decision."""
     connection = _held(run)
-    _require_state(connection, RUNNABLE, "approve a run of")
+    _require_state(connection, APPROVABLE, "approve a run of")
     plan = stored_plan(run)
     if plan.fingerprint() != run.fingerprint:
         raise LifecycleError(

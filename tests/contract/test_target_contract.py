@@ -185,12 +185,16 @@ def test_a_renamed_department_keeps_its_group_and_a_mover_changes_group(rig: Rig
 
 
 def test_a_new_account_without_its_unique_name_is_a_manual_step(rig: Rig) -> None:
-    """SCIM makes userName from the e-mail: a person without one cannot get a user there; AD
-    names accounts from the person's names and needs no e-mail."""
-    nobody = person(31, "Utan", "Epost", email=None)
+    """SCIM makes userName from the e-mail: a person whose e-mail HR gave unusable (dropped on
+    import with a warning) cannot get a user there, and the manual step says why; AD names
+    accounts from the person's names and needs no e-mail."""
+    warning = "emailWork left out: email 'utan@' is not a valid address"
+    nobody = person(31, "Utan", "Epost", email=None, warnings=(warning,))
     plan, _ = rig.sync([nobody], TODAY)
     needs_mail = "userName" in rig.policy.profile.unique_names
     manual = [c for c in plan.changes if isinstance(c, ManualStep)]
     assert bool(manual and manual[0].reason == NAME_UNAVAILABLE) == needs_mail
+    if needs_mail:
+        assert warning in manual[0].detail["userName"]
     assert (len(rig.own_accounts()) == 0) == needs_mail
     assert not any(isinstance(c, RenameAccount) for c in plan.changes)

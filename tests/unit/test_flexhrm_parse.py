@@ -44,7 +44,7 @@ from hrsync.connectors.flexhrm.parse import (
     select_distributions,
 )
 from hrsync.connectors.retry_after import retry_after_seconds
-from hrsync.domain.person import InvalidRecord, Person
+from hrsync.domain.person import InvalidRecord, Person, person_from_fields
 
 TODAY = date(2026, 11, 28)
 ACME = Company("c-1", "1", "Acme AB")
@@ -216,6 +216,41 @@ def test_both_casings_give_the_same_person() -> None:
 
 
 @pytest.mark.parametrize(
+    ("changes", "warning"),
+    [
+        ({"emailWork": "x@"}, "emailWork left out: email 'x@' is not a valid address"),
+        ({"emailWork": "anna lindstrom@acme.example"}, "is not a valid address"),
+        ({"emailWork": "a" * 89 + "@acme.example"}, "is not a valid address"),
+        ({"emailWork": "anna@localhost"}, "email 'anna@localhost' is not a valid address"),
+        ({"dateOfBirth": "12/03/1990"}, "dateOfBirth '12/03/1990' is not a date"),
+        ({"dateOfBirth": "1990-13-12"}, "dateOfBirth '1990-13-12' is not a date"),
+        ({"phone1": {"number": "1"}}, "phone1 left out: phone1 is not text"),
+        ({"city": "x" * 300}, "city left out: city longer than 256 characters"),
+    ],
+)
+def test_an_unusable_optional_field_is_left_out_with_a_warning_and_the_person_kept(
+    changes: dict[str, Any], warning: str
+) -> None:
+    """Only what identifies a person makes a record invalid: a person whose e-mail (say) cannot
+    be used still gets accounts where it is not needed (a SCIM app that makes userName from it
+    asks for a manual step instead)."""
+    person = parse(employee(**changes))
+    (found,) = person.warnings
+    assert warning in found
+    field = next(iter(changes))
+    values = {"emailWork": person.email, "dateOfBirth": person.birth_date}
+    values |= {"phone1": person.phone, "city": person.city}
+    assert values[field] is None
+    assert person_from_fields(person.person_id, person.fields()) == person
+
+
+def test_a_person_without_warnings_keeps_the_content_hash_it_had() -> None:
+    person = parse(employee())
+    assert person.warnings == ()
+    assert "warnings" not in person.fields()
+
+
+@pytest.mark.parametrize(
     ("changes", "reason"),
     [
         ({"firstName": ...}, "missing firstName"),
@@ -224,11 +259,6 @@ def test_both_casings_give_the_same_person() -> None:
         ({"lastName": "x" * 257}, "lastName longer than 256 characters"),
         ({"employment": []}, "employment number missing"),
         ({"employment": [{"employmentNumber": " "}]}, "employment number missing"),
-        ({"emailWork": "x@"}, "email 'x@' is not a valid address"),
-        ({"emailWork": "anna lindstrom@acme.example"}, "is not a valid address"),
-        ({"emailWork": "anna@localhost"}, "email 'anna@localhost' is not a valid address"),
-        ({"dateOfBirth": "12/03/1990"}, "dateOfBirth '12/03/1990' is not a date"),
-        ({"dateOfBirth": "1990-13-12"}, "dateOfBirth '1990-13-12' is not a date"),
         ({"firstName": {"value": "Anna"}}, "firstName is not text"),
         ({"id": ...}, "missing id"),
     ],

@@ -60,6 +60,9 @@ class Person:
     """The source's stable id of each level's value, where it has one (Flex HRM: the account's
     id), e.g. (("Office", "5d0c…"),): a renamed unit keeps its id, so its groups keep theirs."""
     custom: tuple[tuple[str, str], ...] = field(default=())
+    warnings: tuple[str, ...] = ()
+    """Optional fields the source gave but hrsync could not use, each with the reason; the field
+    is left out (e.g. "emailWork left out: email 'x' is not a valid address")."""
 
     @property
     def display_name(self) -> str:
@@ -99,6 +102,8 @@ class Person:
         flat.update({f"org.{name}": value for name, value in self.organisation})
         flat.update({f"orgid.{name}": value for name, value in self.organisation_ids})
         flat.update({f"custom.{name}": value for name, value in self.custom})
+        if self.warnings:  # only when there are any: the content hash of everyone else holds
+            flat["warnings"] = "\n".join(self.warnings)
         return flat
 
     def content_hash(self) -> str:
@@ -171,4 +176,5 @@ def person_from_fields(person_id: PersonId, flat: dict[str, str | None]) -> Pers
         organisation=tuple((k[4:], v) for k, v in prefixed if k.startswith("org.")),
         organisation_ids=tuple((k[6:], v) for k, v in prefixed if k.startswith("orgid.")),
         custom=tuple((k[7:], v) for k, v in prefixed if k.startswith("custom.")),
+        warnings=tuple(w for w in (text("warnings") or "").split("\n") if w),
     )

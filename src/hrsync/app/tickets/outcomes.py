@@ -15,7 +15,7 @@ from hrsync.app.tickets.desk import EventSink
 from hrsync.domain.changes import ManualStep, kind_of
 from hrsync.domain.plan import Outcome, Status
 from hrsync.domain.profile import TargetProfile
-from hrsync.engine.plan import MANAGER_UNRESOLVED, MAPPING_FAILED
+from hrsync.engine.plan import MANAGER_UNRESOLVED, MAPPING_FAILED, NAME_UNAVAILABLE
 
 TARGET_LABELS = {"active_directory": "Active Directory"}
 VERBS = {
@@ -152,6 +152,13 @@ def _deferred_text(target: str, outcome: Outcome) -> str:
             f"they are:\n{failed}\nWhat to do: correct the person's data in HR or the "
             "connection's mapping rule (`hrsync mapping test` shows how each value is computed); "
             "the other attributes are kept up to date meanwhile."
+        )
+    if isinstance(change, ManualStep) and change.reason == NAME_UNAVAILABLE:
+        why = "\n".join(f"- {name}: {message}" for name, message in change.detail.items())
+        return (
+            f"{target}: the account cannot be made yet, a name it needs is missing or taken:\n"
+            f"{why}\nWhat to do: correct the person's data in HR (or the user in the app); "
+            "hrsync makes the account on the next run once it can."
         )
     return f"{target}: waiting: {outcome.error}. hrsync tries again on the next run."
 

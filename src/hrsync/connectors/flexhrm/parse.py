@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -193,28 +193,39 @@ def _build_person(
         raise RefusedError("employment number missing")
     given_name = _required(employee, "firstName", "missing firstName")
     family_name = _required(employee, "lastName", "missing lastName")
-    email = _email(employee)
     period = current_period(parse_periods(raw_periods), today)
     if period is None:
         raise RefusedError("no employment period")
+    # Only what identifies a person makes a record invalid; an optional field that cannot be
+    # used is dropped with a warning, and a target that needs it says so for this person.
+    warnings: list[str] = []
+
+    def optional(key: str, read: Callable[[Mapping[str, Any], str], Any]) -> Any:
+        try:
+            return read(employee, key)
+        except RefusedError as refusal:
+            warnings.append(f"{key} left out: {refusal}")
+            return None
+
     return Person(
         person_id=PersonId(person_id),
         employee_number=EmployeeNumber(number),
         given_name=given_name,
         family_name=family_name,
         employment=_employment(period, lookups),
-        email=email,
-        phone=text_field(employee, "phone1"),
-        mobile=text_field(employee, "phone4"),
-        street=text_field(employee, "addressRow1"),
-        postal_code=text_field(employee, "postalCode"),
-        city=text_field(employee, "city"),
-        country=text_field(employee, "country"),
-        birth_date=date_field(employee, "dateOfBirth"),
+        email=optional("emailWork", _email),
+        phone=optional("phone1", text_field),
+        mobile=optional("phone4", text_field),
+        street=optional("addressRow1", text_field),
+        postal_code=optional("postalCode", text_field),
+        city=optional("city", text_field),
+        country=optional("country", text_field),
+        birth_date=optional("dateOfBirth", date_field),
         manager_id=_manager(employee, person_id),
         organisation=organisation(period, lookups.levels),
         organisation_ids=organisation_ids(period, lookups.levels),
-        custom=_custom(employee),
+        custom=optional("custom", lambda record, _: _custom(record)) or (),
+        warnings=tuple(warnings),
     )
 
 
@@ -356,8 +367,8 @@ def _required(record: Mapping[str, Any], key: str, reason: str) -> str:
     return text
 
 
-def _email(employee: Mapping[str, Any]) -> str | None:
-    email = text_field(employee, "emailWork", MAX_EMAIL + 1)
+def _email(employee: Mapping[str, Any], key: str = "emailWork") -> str | None:
+    email = text_field(employee, key, MAX_EMAIL + 1)
     if email is not None and (len(email) > MAX_EMAIL or not EMAIL.match(email)):
         raise RefusedError(f"email {email!r} is not a valid address")
     return email

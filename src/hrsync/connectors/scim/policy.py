@@ -102,8 +102,10 @@ class ScimPolicy:
         user_name = desired.attributes.get(USER_NAME)
         if not user_name:
             rule = next((r.text for r in self.all_rules if r.attribute == USER_NAME), "")
+            dropped = "".join(f"; {warning}" for warning in person.warnings)
             raise NameUnavailableError(
-                USER_NAME, f"userName is empty: its rule {rule} gives nothing for this person"
+                USER_NAME,
+                f"userName is empty: its rule {rule} gives nothing for this person{dropped}",
             )
         if taken.is_taken(USER_NAME, user_name):
             raise NameUnavailableError(

@@ -11,10 +11,10 @@ from typing import Any
 
 from hrsync.connectors.scim.client import build_http_client
 from hrsync.connectors.scim.config import ScimConfig
-from hrsync.connectors.scim.paths import write_path
+from hrsync.connectors.scim.patch import MANAGER_PATH
 from hrsync.connectors.scim.policy import ScimPolicy
 from hrsync.connectors.scim.profile import scim_profile
-from hrsync.connectors.scim.target import USER_SCHEMA, ScimTarget
+from hrsync.connectors.scim.target import ScimTarget, user_resource
 from hrsync.domain.changes import CreateAccount
 from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
@@ -68,12 +68,8 @@ def _raw_payloads(persons: list[Person]) -> list[dict[str, Any]]:
     bodies = []
     for change in plan.changes:
         if isinstance(change, CreateAccount):
-            body: dict[str, Any] = {"schemas": [USER_SCHEMA], "active": True}
-            for path, value in change.attributes.items():
-                if not path.endswith(":manager"):
-                    write_path(body, path, value, is_boolean=False)
-            body["schemas"] += [key for key in body if key.startswith("urn:")]
-            bodies.append(body)
+            paths = [p for p, v in change.attributes.items() if v and p != MANAGER_PATH]
+            bodies.append(user_resource(change.attributes, paths) | {"active": True})
     return bodies
 
 

@@ -113,6 +113,9 @@ class TargetKind:
     the target cannot be used."""
     secret_key: Callable[[dict[str, Any]], str] = lambda settings: "password"
     """Which config field the connection's secret fills."""
+    where_key: str = "url"
+    """The setting that says where the accounts live (AD: base_dn; SCIM: url), named on
+    tickets also when a run fails before its target is bound."""
 
 
 def _scim_secret(settings: dict[str, Any]) -> str:
@@ -222,7 +225,7 @@ def _check_ad(config: BaseModel) -> str:
 
 TARGETS: dict[str, TargetKind] = {
     "active_directory": TargetKind(
-        ActiveDirectoryConfig, lambda _: AD_PROFILE, _bind_ad, _check_ad
+        ActiveDirectoryConfig, lambda _: AD_PROFILE, _bind_ad, _check_ad, where_key="base_dn"
     ),
     "scim": TargetKind(
         ScimConfig,
@@ -239,6 +242,11 @@ TARGET_MODELS: dict[str, type[BaseModel]] = {kind: t.config for kind, t in TARGE
 
 def target_model(kind: str) -> type[BaseModel]:
     return TARGETS[kind].config
+
+
+def where_of(connection: Connection) -> str:
+    """Where the connection's accounts live, from its settings alone (no secret needed)."""
+    return str(connection.settings.get(TARGETS[connection.kind].where_key) or "")
 
 
 def profile_of(kind: str, settings: dict[str, Any] | None = None) -> TargetProfile:

@@ -115,7 +115,9 @@ def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
     except (TargetError, wiring.MissingSecretError) as error:
         bound.warning("run failed", error=str(error))
         _finish(run, models.Run.Status.FAILED, error=str(error))
-        report_run_failure(RunContext(connection, run.pk, _where(connection)), str(error), only)
+        profile = wiring.profile_of(connection.kind, connection.settings)
+        context = RunContext(connection, run.pk, wiring.where_of(connection), profile)
+        report_run_failure(context, str(error), only)
         if events is not None:
             events.fire(
                 "run.failed",
@@ -229,11 +231,6 @@ def _read_target(
         if not simulate:
             raise
         return [], [], [f"the target could not be reached ({error}); planned as if empty"]
-
-
-def _where(connection: models.Connection) -> str:
-    """Where accounts live, for a failure comment when the target could not even be bound."""
-    return str(connection.settings.get("base_dn") or connection.settings.get("url") or "")
 
 
 def _apply_approved(

@@ -24,7 +24,7 @@ def report_outcomes(
     events: EventSink | None,
 ) -> None:
     """`accounts`: the accounts read at the start of the run, by person id."""
-    username = context.profile.username_attribute if context.profile else None
+    username = context.profile.username_attribute
     results = _per_person(records, outcomes, accounts, username)
     tell_tickets(context, results, _open_tickets(context, focus).iterator(500), events)
     if events is not None:

@@ -48,8 +48,8 @@ class RunContext:
     run_id: int
     where: str
     """Where the connection's accounts live (AD: the base DN; SCIM: the app's URL)."""
-    profile: TargetProfile | None = None
-    """The target's profile; None when the run failed before its target was bound."""
+    profile: TargetProfile
+    """The target's profile: what refs, the place accounts live and sign-in names are called."""
 
 
 def tell_tickets(
@@ -107,11 +107,10 @@ def _success_text(context: RunContext, result: PersonOutcomes, applied: list[Out
         f"{_target(context.connection)} ({context.connection.key}): done ({done}).",
     ]
     profile = context.profile
-    where_label = profile.where_label if profile else "Target"
-    lines.append(f"{where_label}: {context.where}")
+    lines.append(f"{profile.where_label}: {context.where}")
     if result.ref:
-        lines.append(f"{profile.ref_label if profile else 'Account'}: {result.ref}")
-    if result.username and profile and profile.username_attribute:
+        lines.append(f"{profile.ref_label}: {result.ref}")
+    if result.username and profile.username_attribute:
         lines.append(f"Username ({profile.username_attribute}): {result.username}")
     return "\n".join(lines)
 

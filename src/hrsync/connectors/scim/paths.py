@@ -11,7 +11,7 @@ booleans go on the wire as JSON booleans, as the schema types them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from hrsync.connectors.scim.patch import MANAGER_PATH
@@ -80,11 +80,6 @@ def wire_value(value: str | None, *, is_boolean: bool) -> Any:
     if value is None or not is_boolean:
         return value
     return value == "true"
-
-
-def extension_urns(paths: Iterable[str]) -> list[str]:
-    """The extension schemas that `paths` write into, in order of first use."""
-    return list(dict.fromkeys(urn for path in paths if (urn := split_path(path)[0])))
 
 
 def _get(node: Mapping[str, Any], name: str) -> Any:

@@ -189,10 +189,7 @@ class ScimTarget:
 
     def _create(self, change: CreateAccount) -> Applied:
         attributes = dict(change.attributes)
-        resource: Resource = {"schemas": [USER_SCHEMA]}
-        for path in self._writable(attributes):
-            write_path(resource, path, attributes[path], is_boolean=path in BOOLEAN_PATHS)
-        resource["schemas"] += [key for key in resource if key.startswith("urn:")]
+        resource = user_resource(attributes, self._writable(attributes))
         resource["active"] = change.is_enabled
         created = self._client.create_user(resource)
         user_id = str(created.get("id") or "")
@@ -253,10 +250,7 @@ class ScimTarget:
         paths = self._paths
         attributes = {path: read_path(current, path) for path in paths}
         attributes |= {path: after for path, (_, after) in values.items()}
-        resource: Resource = {"schemas": [USER_SCHEMA], "id": user_id}
-        for path in self._writable(attributes):
-            write_path(resource, path, attributes[path], is_boolean=path in BOOLEAN_PATHS)
-        resource["schemas"] += [key for key in resource if key.startswith("urn:")]
+        resource = user_resource(attributes, self._writable(attributes)) | {"id": user_id}
         resource["userName"] = resource.get("userName") or current.get("userName")
         resource["active"] = current.get("active", True)
         for operation in operations:
@@ -313,6 +307,15 @@ class ScimTarget:
         if not self.info.supports_patch:
             full = _patched_group(self._client.get_group(group_id), operations)
         self._client.update_group(group_id, operations, full)
+
+
+def user_resource(attributes: Attributes, paths: Iterable[str]) -> Resource:
+    """A User resource with the values of `paths`, each extension it writes into declared."""
+    resource: Resource = {"schemas": [USER_SCHEMA]}
+    for path in paths:
+        write_path(resource, path, attributes[path], is_boolean=path in BOOLEAN_PATHS)
+    resource["schemas"] += [key for key in resource if key.startswith("urn:")]
+    return resource
 
 
 def _patched_group(group: Resource, operations: list[PatchOp]) -> Resource:

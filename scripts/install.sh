@@ -205,6 +205,17 @@ ensure_scimmy_packages() {
   touch "$SCIMMY_DIR/node_modules"
 }
 
+# The packages --system installs: all of APT_PACKAGES, except npm where an npm is already there.
+# NodeSource's nodejs bundles npm and conflicts with Debian's npm package, so asking for both
+# would fail the whole install on a machine that has everything it needs.
+system_packages() {
+  local package
+  for package in "${APT_PACKAGES[@]}"; do
+    [[ "$package" == npm ]] && command -v npm >/dev/null && continue
+    printf '%s\n' "$package"
+  done
+}
+
 # --- entry point ---------------------------------------------------------------------------------
 
 main() {
@@ -214,7 +225,9 @@ main() {
       ;;
     --system)
       can_be_root || fail "--system needs root (or passwordless sudo)"
-      apt_install "${APT_PACKAGES[@]}"
+      local -a packages
+      mapfile -t packages < <(system_packages)
+      apt_install "${packages[@]}"
       ensure_scimmy_packages
       ;;
     "")

@@ -456,3 +456,30 @@ def test_a_suspended_channel_is_reset(world: World) -> None:
     row = Channel.objects.get(name="mail")
     assert (row.consecutive_failures, row.suspended_reason) == (0, "")
     assert AuditEvent.objects.filter(action="channel.reset", object_key="mail").exists()
+
+
+def test_a_ticket_names_the_manager_and_the_office_as_people_read_them(world: World) -> None:
+    """The ticket's diff and its opening line: the manager by name (not the person id), the
+    office by its level's name, the unit's id not repeated beside it."""
+    Person.objects.create(
+        source=world.source, person_id="p-boss", employee_number="1040",
+        display_name="Per Ek", fields={}, content_hash="y",
+    )  # fmt: skip
+    world.ticket.changed = {
+        "manager_id": [None, "p-boss"],
+        "org.Office": ["Stockholm", "Göteborg"],
+        "orgid.Office": ["5d0c-1", "5d0c-2"],
+    }
+    world.ticket.save()
+    more = {"manager_id": "p-boss", "org.Office": "Göteborg", "orgid.Office": "5d0c-2"}
+    world.person.fields = {**world.person.fields, **more}
+    world.person.save()
+
+    viewer = signed_in("viewer")
+    page = text(viewer.get(f"/tickets/{world.ticket.pk}/"))
+    person_page = text(viewer.get(f"/people/{world.person.pk}/"))
+
+    assert "Manager: (empty) → Per Ek (1040)" in page
+    assert "Office: Stockholm → Göteborg" in page
+    assert "p-boss" not in page and "5d0c" not in page and "orgid" not in page
+    assert "Per Ek (1040)" in person_page and "p-boss" not in person_page

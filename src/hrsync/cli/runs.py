@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hrsync.cli.django_setup import known, setup_django
 from hrsync.cli.progress import progress
+
+if TYPE_CHECKING:
+    from hrsync.app.runs.plan_diff import AttributeChange
 
 
 @click.command("run")
@@ -189,7 +192,7 @@ def runs_plan(run_id: int, kind: str | None, search: str | None, fmt: str) -> No
             for attribute in change.attributes:
                 old = "—" if attribute.old is None else attribute.old
                 new = "—" if attribute.new is None else attribute.new
-                click.echo(f"    {attribute.name}: {old} → {new}")
+                click.echo(f"    {_attribute_shown(attribute)}: {old} → {new}")
                 if attribute.rule:
                     reads = f" reads {attribute.fields_text()}" if attribute.fields_read else ""
                     click.echo(f"      why: {attribute.rule_source} {attribute.rule}{reads}")
@@ -258,3 +261,9 @@ def job_row(job: Any) -> dict[str, Any]:
         "run": job.run_id,
         "import": job.source_import_id,
     }
+
+
+def _attribute_shown(attribute: AttributeChange) -> str:
+    """`mail (E-mail)`: the name to script and search by, the label people know."""
+    label = attribute.label
+    return f"{attribute.name} ({label})" if label and label != attribute.name else attribute.name

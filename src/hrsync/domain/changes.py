@@ -140,7 +140,7 @@ class UpdateGroup:
 
 @dataclass(frozen=True, slots=True)
 class AddMembers:
-    """Accounts and child groups (by DN) added to one group, in one batch."""
+    """Accounts and child groups (by ref) added to one group, in one batch."""
 
     group_id: GroupId
     ref: str

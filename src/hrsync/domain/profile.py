@@ -90,6 +90,9 @@ class TargetProfile:
     """What a ref is called in diffs and comments (AD: "Distinguished name"; SCIM: "SCIM id")."""
     where_label: str = "Target"
     """What the place accounts live in is called in comments (AD: "Base DN")."""
+    container_label: str = "Container"
+    """What an account's container is called in diffs, for targets with hierarchy (AD: "OU")."""
+    """What the place accounts live in is called in comments (AD: "Base DN")."""
     username_attribute: str | None = None
     """The attribute people sign in with, named on tickets (AD: sAMAccountName)."""
     ref_key: Callable[[str], str] = same_text

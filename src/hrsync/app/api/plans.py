@@ -14,8 +14,11 @@ from hrsync.app.models import Run
 
 
 class AttributeChangeOut(Schema):
-    name: str
-    old: str | None
+    name: str = Field(description="The attribute as the target names it: mail, name.givenName.")
+    label: str = Field(description="As the target's admin knows it: E-mail, First name.")
+    old: str | None = Field(
+        description="A manager or group member by name where hrsync knows them."
+    )
     new: str | None
 
 

@@ -16,14 +16,15 @@ from hrsync.app.connection_settings import wiring
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.keyset import pager_context, read_page
 from hrsync.app.console.responses import is_htmx, render_page
-from hrsync.app.console.tickets import field_label
 from hrsync.app.models import Connection, Link, Person
 from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.security.secrets import SecretError
 from hrsync.app.sources.looks import describe_source
+from hrsync.app.sources.names import person_names
 from hrsync.domain.errors import TargetError
+from hrsync.domain.person_fields import people_referenced, readable_changes
 
 TICKET_HISTORY = 50
 ALL = "all"
@@ -88,12 +89,11 @@ def _detail_context(person: Person, results: list[ProvisionResult] | None = None
 
 
 def hr_fields(fields: dict[str, str | None]) -> list[tuple[str, str]]:
-    """The person's fields with readable labels, empty ones left out."""
-    return [
-        (field_label(name), value)
-        for name, value in sorted(fields.items())
-        if value not in (None, "")
-    ]
+    """The person's fields with readable labels, empty ones left out: the manager by name, an
+    id beside its named value (`orgid.Office` beside `org.Office`) not shown twice."""
+    shown = {name: (None, value) for name, value in sorted(fields.items()) if value}
+    names = person_names(people_referenced(shown))
+    return [(row.label, row.new or "") for row in readable_changes(shown, names)]
 
 
 @role_required(Role.OPERATOR)

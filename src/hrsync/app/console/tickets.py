@@ -21,8 +21,10 @@ from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.sources.looks import describe_source
+from hrsync.app.sources.names import person_names
 from hrsync.app.tickets import desk as service
 from hrsync.app.triggers import DefaultActions, Dispatcher
+from hrsync.domain.person_fields import people_referenced, readable_changes
 
 MAX_COMMENT = 10_000
 
@@ -81,7 +83,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "ticket": ticket,
         "look": describe_source(ticket.source),
-        "changes": _changed_rows(ticket.changed),
+        "changes": _changed_rows(ticket),
         "timeline": timeline(ticket),
         "states": list(states),
         "priorities": Ticket.Priority.choices,
@@ -107,13 +109,11 @@ def timeline(ticket: Ticket) -> list[TimelineItem]:
     ]
 
 
-def _changed_rows(changed: dict[str, list[str | None]]) -> list[tuple[str, str, str]]:
-    return [(field_label(field), old or "", new or "") for field, (old, new) in changed.items()]
-
-
-def field_label(field: str) -> str:
-    """A person field as tickets name it: "start date", "Department" (from "org.Department")."""
-    return service.FIELD_LABELS.get(field, field.removeprefix("org.").removeprefix("custom."))
+def _changed_rows(ticket: Ticket) -> list[tuple[str, str, str]]:
+    """Label, old, new per changed field; a manager by name, not by id."""
+    names = person_names(people_referenced(ticket.changed), ticket.source_id)
+    rows = readable_changes(ticket.changed, names)
+    return [(row.label, row.old or "", row.new or "") for row in rows]
 
 
 def _ticket(pk: int) -> Ticket:

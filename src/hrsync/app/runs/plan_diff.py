@@ -7,7 +7,7 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,6 +15,7 @@ from hrsync.app import models
 from hrsync.app.connection_settings import wiring
 from hrsync.app.connection_settings.steps import safety_of
 from hrsync.app.runs.groups import diff_entry, diff_rows
+from hrsync.app.sources.names import person_names
 from hrsync.domain.changes import CHANGE_KINDS
 from hrsync.domain.lineage import (
     Derivations,
@@ -22,6 +23,7 @@ from hrsync.domain.lineage import (
     explain,
     lineage_from_json,
 )
+from hrsync.domain.person_fields import PERSON_REFERENCES, field_label
 from hrsync.domain.plan import Plan, deserialise_change
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.lineage import PARENT
@@ -30,11 +32,17 @@ from hrsync.engine.safety import Verdict, judge_plan
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """Spreadsheets run a cell starting with these as a formula (CSV injection): quote them."""
 CSV_COLUMNS = (
-    "employee_number", "name", "person_id", "kind", "ref", "attribute", "old", "new", "reason",
+    "employee_number", "name", "person_id", "kind", "ref", "attribute", "label", "old", "new",
+    "reason",
     "status", "error", "rule", "rule_source", "fields_read",
 )  # fmt: skip
 
 
+MEMBER = "member"
+"""The diff row of a group's member (hrsync.app.runs.groups.diff_rows): shown by name."""
+MAX_REFS_ASKED = 500
+"""More refs than this (a first load's groups) and every link is read instead: an IN list of
+50,000 refs is slower than the scan, and SQLite limits its parameters."""
 EXPLAINED_KINDS = frozenset({"create", "update", "move", "rename", "set_manager"})
 """The changes that carry lineage (hrsync.domain.lineage); groups and account states do not."""
 
@@ -50,10 +58,16 @@ class AttributeChange:
     """"default", "override", "naming", "placement" or "hrsync"."""
     fields_read: dict[str, str | None] = field(default_factory=dict)
     """The HR fields the rule reads, with the values the plan was made from."""
+    label: str = ""
+    """What the target's admin calls the attribute ("Work e-mail" for
+    `emails[type eq "work"].value`); the name itself where the profile has no label."""
 
     def fields_text(self) -> str:
-        """`name = "value"` pairs, for a cell of the CSV and the diff view."""
-        return "; ".join(f"{name} = {_quoted(value)}" for name, value in self.fields_read.items())
+        """`Office = "Stockholm"` pairs, fields by their labels, for a cell of the CSV and
+        the diff view."""
+        return "; ".join(
+            f"{field_label(name)} = {_quoted(value)}" for name, value in self.fields_read.items()
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +114,8 @@ def plan_diff(run: models.Run, *, kind: str | None = None, search: str | None = 
     rows = list(run.changes.select_related("person").order_by("pk"))
     verdict = _verdict(run, rows)
     profile = wiring.profile_of(run.connection.kind, run.connection.settings)
-    people = _people(rows, derivations_from_json(run.derivations), profile)
+    names = _names(run, rows, profile)
+    people = _people(rows, derivations_from_json(run.derivations), _Shown(profile, names))
     needle = (search or "").strip().lower()
     shown = [
         narrowed
@@ -139,12 +154,81 @@ def _csv_rows(people: Iterable[PersonDiff]) -> Iterator[tuple[str | None, ...]]:
             attributes = change.attributes or (AttributeChange("", None, None),)
             for a in attributes:
                 why = (a.rule, a.rule_source, a.fields_text())
-                yield (*head, a.name, a.old, a.new, *tail, *why)
+                yield (*head, a.name, a.label, a.old, a.new, *tail, *why)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """How a plan's values are shown: the target's labels, and people by name."""
+
+    profile: TargetProfile
+    names: Mapping[str, str]
+    """Ref key or person id → "Anna Berg (1002)": managers, group members, `manager_id`."""
+
+    def label(self, attribute: str) -> str:
+        if attribute == PARENT:
+            return self.profile.container_label
+        if attribute == "enabled":
+            return "Enabled"
+        return self.profile.label_of(attribute)
+
+    def person(self, ref: str | None) -> str | None:
+        """A manager's ref (or a person id) as the manager's name, where hrsync knows them."""
+        if not ref:
+            return ref
+        return self.names.get(self.profile.ref_key(ref)) or self.names.get(ref, ref)
+
+    def attribute(self, name: str, old: str | None, new: str | None) -> AttributeChange:
+        if name in (self.profile.manager_attribute, MEMBER):
+            old, new = self.person(old), self.person(new)
+        return AttributeChange(name, old, new, label=self.label(name))
+
+
+def _names(run: models.Run, rows: list[models.RunChange], profile: TargetProfile) -> dict[str, str]:
+    """The people a plan's values name: managers and group members by their account's ref
+    (linked now, or created by this plan: a provisional ref too) and by person id (the HR
+    field `manager_id` a rule reads). Two queries, whatever the plan's size."""
+    created: dict[str, str] = {}
+    wanted_refs: set[str] = set()
+    wanted_ids: set[str] = set()
+    manager = profile.manager_attribute
+    for row in rows:
+        payload = row.payload
+        if row.kind == "create":
+            created[profile.ref_key(row.ref)] = str(payload.get("person_id") or "")
+        if row.kind == "set_manager":
+            wanted_refs.update(str(v) for v in (payload.get("before"), payload.get("after")) if v)
+        if row.kind in ("add_members", "remove_members"):
+            wanted_refs.update(str(member) for member in payload.get("members") or ())
+        for key in ("attributes", "before", "after"):
+            value = payload.get(key)
+            if isinstance(value, dict) and value.get(manager):
+                wanted_refs.add(str(value[manager]))
+        lineage = payload.get("lineage")
+        read = lineage.get("values") if isinstance(lineage, dict) else None
+        if isinstance(read, dict):
+            wanted_ids.update(str(read[f]) for f in PERSON_REFERENCES & set(read) if read[f])
+    by_ref: dict[str, str] = {}
+    missing = {profile.ref_key(ref) for ref in wanted_refs}
+    for key in list(missing):
+        if key in created:
+            by_ref[key] = created[key]
+            missing.discard(key)
+    if missing:
+        links = run.connection.links.exclude(ref="")
+        if len(wanted_refs) <= MAX_REFS_ASKED:
+            links = links.filter(ref__in=wanted_refs)
+        pairs = links.values_list("ref", "person__person_id").iterator()
+        by_ref.update((key, pid) for ref, pid in pairs if (key := profile.ref_key(ref)) in missing)
+    names = person_names({*by_ref.values(), *wanted_ids}, run.connection.source_id)
+    shown = {key: names[pid] for key, pid in by_ref.items() if pid in names}
+    return shown | {pid: name for pid, name in names.items() if pid in wanted_ids}
 
 
 def _people(
-    rows: Iterable[models.RunChange], derivations: Derivations, profile: TargetProfile
+    rows: Iterable[models.RunChange], derivations: Derivations, shown: _Shown
 ) -> list[PersonDiff]:
+    profile = shown.profile
     people: dict[str, PersonDiff] = {}
     for row in rows:
         pid = str(row.payload.get("person_id", ""))
@@ -154,7 +238,7 @@ def _people(
         person = people.get(pid)
         if person is None:
             person = people[pid] = PersonDiff(pid, group[1], "") if group else _person(pid, row)
-        person.changes.append(_change_view(row, derivations, profile))
+        person.changes.append(_change_view(row, derivations, shown))
     return sorted(people.values(), key=lambda p: (p.employee_number, p.person_id))
 
 
@@ -166,85 +250,88 @@ def _person(pid: str, row: models.RunChange) -> PersonDiff:
     return PersonDiff(pid, pid, number)
 
 
-def _change_view(
-    row: models.RunChange, derivations: Derivations, profile: TargetProfile
-) -> ChangeView:
+def _change_view(row: models.RunChange, derivations: Derivations, shown: _Shown) -> ChangeView:
     payload = row.payload
+    attributes = _attributes(row.kind, payload, shown)
     return ChangeView(
         kind=row.kind,
         ref=row.ref,
         reason=str(payload.get("reason") or ""),
         attributes=tuple(
-            _explained(_attributes(row.kind, payload, profile), payload.get("lineage"), derivations)
+            _explained(attributes, payload.get("lineage"), derivations, shown)
             if row.kind in EXPLAINED_KINDS
-            else _attributes(row.kind, payload, profile)
+            else attributes
         ),
         status=row.status,
         error=row.error,
     )
 
 
-def _attributes(
-    kind: str, payload: dict[str, Any], profile: TargetProfile
-) -> Iterator[AttributeChange]:
-    """Per attribute, what it is and what it becomes. The name and container rows come from
-    the ref where the profile's refs spell them out (AD's DNs)."""
+def _attributes(kind: str, payload: dict[str, Any], shown: _Shown) -> list[AttributeChange]:
+    """Per attribute, what it is and what it becomes, labelled as the target's admin knows it.
+    The name and container rows come from the ref where the profile's refs spell them out
+    (AD's DNs); a manager is shown by name."""
+    profile = shown.profile
     ref = str(payload.get("ref") or "")
     split = profile.split_ref
     naming = profile.naming_attribute or "name"
-    manager = profile.manager_attribute
     match kind:
         case "create":
-            yield from _created(payload, profile)
+            return list(_created(payload, shown))
         case "update":
             before, after = _dict(payload.get("before")), _dict(payload.get("after"))
-            for name in sorted(set(before) | set(after)):
-                yield AttributeChange(name, before.get(name), after.get(name))
+            names = sorted(set(before) | set(after))
+            return [shown.attribute(name, before.get(name), after.get(name)) for name in names]
         case "move":
             old = split(ref)[1] if split is not None else None
-            yield AttributeChange(PARENT, old, str(payload.get("new_container")))
+            return [shown.attribute(PARENT, old, str(payload.get("new_container")))]
         case "rename":
             old = split(ref)[0] if split is not None else None
-            yield AttributeChange(naming, old, str(payload.get("new_name")))
+            return [shown.attribute(naming, old, str(payload.get("new_name")))]
         case "enable" | "disable":
-            yield AttributeChange("enabled", _flag(kind == "disable"), _flag(kind == "enable"))
+            return [shown.attribute("enabled", _flag(kind == "disable"), _flag(kind == "enable"))]
         case "set_manager":
-            yield AttributeChange(
-                manager, _text(payload.get("before")), _text(payload.get("after"))
-            )
+            old, new = _text(payload.get("before")), _text(payload.get("after"))
+            return [shown.attribute(profile.manager_attribute, old, new)]
         case "manual":
-            for name, value in sorted(_dict(payload.get("detail")).items()):
-                yield AttributeChange(name, None, value)
+            detail = sorted(_dict(payload.get("detail")).items())
+            return [shown.attribute(name, None, value) for name, value in detail]
         case _:
-            yield from (AttributeChange(*row) for row in diff_rows(kind, payload, profile))
+            return [shown.attribute(*row) for row in diff_rows(kind, payload, profile)]
 
 
-def _created(payload: dict[str, Any], profile: TargetProfile) -> Iterator[AttributeChange]:
-    yield AttributeChange("enabled", None, _flag(bool(payload.get("is_enabled"))))
+def _created(payload: dict[str, Any], shown: _Shown) -> Iterator[AttributeChange]:
+    profile = shown.profile
+    yield shown.attribute("enabled", None, _flag(bool(payload.get("is_enabled"))))
     if profile.split_ref is not None:
         name, container = profile.split_ref(str(payload.get("ref") or ""))
-        yield AttributeChange(profile.naming_attribute or "name", None, name)
-        yield AttributeChange(PARENT, None, container)
+        yield shown.attribute(profile.naming_attribute or "name", None, name)
+        yield shown.attribute(PARENT, None, container)
     for name, value in sorted(_dict(payload.get("attributes")).items()):
         if value is not None:
-            yield AttributeChange(name, None, value)
+            yield shown.attribute(name, None, value)
 
 
 def _explained(
-    attributes: Iterable[AttributeChange], raw_lineage: object, derivations: Derivations
+    attributes: Iterable[AttributeChange],
+    raw_lineage: object,
+    derivations: Derivations,
+    shown: _Shown,
 ) -> Iterator[AttributeChange]:
-    """Each attribute with its lineage: the run's rules joined with the change's values."""
+    """Each attribute with its lineage: the run's rules joined with the change's values (a
+    manager's person id read by a rule shown as the manager's name)."""
     lineage = lineage_from_json(raw_lineage)
     for attribute in attributes:
         explained = explain(attribute.name, derivations, lineage)
         if explained is None:
             yield attribute
         else:
+            read = {
+                name: shown.person(value) if name in PERSON_REFERENCES else value
+                for name, value in explained.fields.items()
+            }
             yield dataclasses.replace(
-                attribute,
-                rule=explained.rule,
-                rule_source=explained.source,
-                fields_read=explained.fields,
+                attribute, rule=explained.rule, rule_source=explained.source, fields_read=read
             )
 
 

@@ -14,20 +14,8 @@ from django.utils import timezone
 
 from hrsync.app.models import Person, PersonnelChange, Source, Ticket, TicketEntry
 from hrsync.app.sources.looks import describe_source
-
-FIELD_LABELS = {
-    "given_name": "given name",
-    "family_name": "family name",
-    "employee_number": "employee number",
-    "manager_id": "manager",
-    "company_name": "company",
-    "employment_type": "employment type",
-    "start_date": "start date",
-    "end_date": "end date",
-    "postal_code": "postal code",
-    "birth_date": "birth date",
-    "is_external": "external personnel",
-}
+from hrsync.app.sources.names import person_names
+from hrsync.domain.person_fields import people_referenced, readable_changes
 
 
 class EventSink(Protocol):
@@ -66,12 +54,10 @@ def open_tickets(
     created = Ticket.objects.bulk_create([_new_ticket(change) for change in fresh])
     # The opening is not stored as an entry: the ticket itself holds when, what and the diff
     # (see `opening_text`), which spares a row per change on a large import.
+    again = [c for c in changes if c.person_id in open_by_person]
+    names = person_names(set().union(*(people_referenced(c.changed) for c in again)))
     TicketEntry.objects.bulk_create(
-        [
-            _changed_again_entry(open_by_person[c.person_id], c)
-            for c in changes
-            if c.person_id in open_by_person
-        ]
+        [_changed_again_entry(open_by_person[c.person_id], c, names) for c in again]
     )
     if events is not None:
         for ticket, change in zip(created, fresh, strict=True):
@@ -109,23 +95,30 @@ def _new_ticket(change: PersonnelChange) -> Ticket:
 def opening_text(ticket: Ticket) -> str:
     """The first line of a ticket's timeline: who reported what, with the diff."""
     label = describe_source(ticket.source).label
-    return f"{ticket.kind.capitalize()} reported by {label}.\n{describe_diff(ticket.changed)}"
+    names = person_names(people_referenced(ticket.changed), ticket.source_id)
+    diff = describe_diff(ticket.changed, names)
+    return f"{ticket.kind.capitalize()} reported by {label}.\n{diff}"
 
 
-def _changed_again_entry(ticket: Ticket, change: PersonnelChange) -> TicketEntry:
-    text = f"The information changed in HR ({change.kind}).\n{describe_diff(change.changed)}"
+def _changed_again_entry(
+    ticket: Ticket, change: PersonnelChange, names: Mapping[str, str]
+) -> TicketEntry:
+    diff = describe_diff(change.changed, names)
+    text = f"The information changed in HR ({change.kind}).\n{diff}"
     return TicketEntry(
         ticket=ticket, text=text, details={"changed": change.changed, "change_id": change.pk}
     )
 
 
-def describe_diff(changed: Mapping[str, list[str | None]]) -> str:
-    """One line per field: "title: Ekonom → Controller"."""
-    lines = []
-    for field, (old, new) in changed.items():
-        label = FIELD_LABELS.get(field, field.removeprefix("org.").removeprefix("custom."))
-        lines.append(f"{label}: {old or '(empty)'} → {new or '(empty)'}")
-    return "\n".join(lines)
+def describe_diff(
+    changed: Mapping[str, list[str | None]], names: Mapping[str, str] | None = None
+) -> str:
+    """One line per field, as people read it: "Title: Ekonom → Controller", "Manager: Anna
+    Berg (1002) → Per Ek (1040)" (`names`: person id → name), "Office" for `org.Office`."""
+    return "\n".join(
+        f"{row.label}: {row.old or '(empty)'} → {row.new or '(empty)'}"
+        for row in readable_changes(changed, names)
+    )
 
 
 def add_comment(

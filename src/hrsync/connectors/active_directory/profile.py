@@ -48,6 +48,7 @@ AD_PROFILE = TargetProfile(
     manager_attribute="manager",
     ref_label="Distinguished name",
     where_label="Base DN",
+    container_label="OU",
     username_attribute="sAMAccountName",
     ref_key=normalise_dn,
     split_ref=lambda dn: (first_rdn_value(dn), parent_of(dn)),

@@ -13,7 +13,7 @@ from bench import ad_load, console_lists, plan_scale, scheduling, scim_load, tic
 from hrsync.testing.samba import samba_available
 
 GOALS = {
-    "ratio": 1.5,
+    "ratio": 1.25,
     "run_rss_mb": 300.0,
     "plan_only_seconds": 10.0,
     "tickets_overhead_pct": 30.0,

@@ -400,7 +400,7 @@ def test_names_avoid_other_objects_and_login_names_and_fit_their_limits() -> Non
     people = [person(1, "Stockholm", long_name, "Team Ett"), person(2, "Stockholm", "IT")]
     accounts_plan = plan_changes(people, [], {}, POLICY, TODAY)
     after = accounts_after([], {}, accounts_plan.changes, POLICY.person_id_attribute, AD_PROFILE)
-    names = NamesInUse(cns=frozenset({"stockholm - it"}), logins=frozenset({"stockholm"}))
+    names = NamesInUse(names=frozenset({"stockholm - it"}), logins=frozenset({"stockholm"}))
     changes = plan_groups(people, [], after, GROUPS, today=TODAY, names=names)
     creates = {c.attributes["displayName"]: c for c in changes if isinstance(c, CreateGroup)}
     it = creates["IT"]

@@ -17,7 +17,6 @@ the groups OU and renames it when the path changes; SCIM names it by its display
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -37,13 +36,9 @@ from hrsync.domain.ids import GroupId
 from hrsync.domain.person import Person
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.accounts_after import AccountsAfter
+from hrsync.engine.group_names import PathNames
 from hrsync.engine.group_tree import GroupNode, group_tree
 
-CN_MAX = 64
-PATH_SEPARATOR = " - "
-"""Between the units' names in a group's CN: "Stockholm - Finance - Payable"."""
-MIN_SHOWN = 8
-"""Of the units above, at least this many characters are shown in a shortened CN."""
 DEFAULT_GRACE_DAYS = 30
 
 
@@ -54,9 +49,9 @@ class GroupNaming(Protocol):
     def profile(self) -> TargetProfile: ...
 
     @property
-    def renames(self) -> bool:
-        """Whether a group is named by its unit's path and renamed when the path changes (AD's
-        CN); otherwise its name is an attribute kept in step by updates."""
+    def path_names(self) -> PathNames | None:
+        """How a group is named by its unit's path and renamed when the path changes (AD: the
+        CN, 64 characters); None where the name is an attribute kept in step by updates."""
         ...
 
     @property
@@ -103,7 +98,7 @@ class NamesInUse:
     live (AD: CNs in the groups OU), and the unique names in use in the target (AD: the
     sAMAccountNames and UPNs of the domain)."""
 
-    cns: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
     logins: frozenset[str] = frozenset()
 
 
@@ -154,7 +149,7 @@ class _Planner:
     """Ref keys of groups whose unit is gone: left nested where they are until retired."""
     gone: dict[str, GroupId] = field(default_factory=dict)
     """Ref key now → id, for every group that stands for no unit."""
-    taken_cns: set[str] = field(default_factory=set)
+    taken_names: set[str] = field(default_factory=set)
     taken_logins: set[str] = field(default_factory=set)
     updates: list[Change] = field(default_factory=list)
     creates: list[Change] = field(default_factory=list)
@@ -181,7 +176,9 @@ class _Planner:
         )
         # Renames come first in a plan, while every group still has its name: a rename takes
         # no name another group has now (two swapping names would collide either way round).
-        self.taken_cns = set(self.names.cns) | {g.name.casefold() for g in self.existing.values()}
+        self.taken_names = set(self.names.names) | {
+            g.name.casefold() for g in self.existing.values()
+        }
 
     def name_and_diff(self, tree: Mapping[GroupId, GroupNode]) -> None:
         ordered = _top_down(tree)
@@ -189,34 +186,39 @@ class _Planner:
             if (group := self.matched.get(node.group_id)) is not None:
                 self._update(node, group)
         # Creates come after the renames: the names those gave up are free by then.
-        for unit, group in self.matched.items():
-            if self._renames and not _is_cn_for(group.name, tree[unit]):
-                self.taken_cns.discard(group.name.casefold())
+        if (path_names := self._path_names) is not None:
+            for unit, group in self.matched.items():
+                if not path_names.is_name_for(group.name, tree[unit]):
+                    self.taken_names.discard(group.name.casefold())
         for node in ordered:
             if node.group_id not in self.matched:
                 self._create(node)
 
     @property
-    def _renames(self) -> bool:
-        return self.policy.naming.renames
+    def _path_names(self) -> PathNames | None:
+        return self.policy.naming.path_names
 
     def _key(self, ref: str) -> str:
         return self.policy.naming.profile.ref_key(ref)
 
     def _create(self, node: GroupNode) -> None:
         naming = self.policy.naming
-        name = self._choose_cn(node) if self._renames else node.name
+        path_names = self._path_names
+        name = path_names.choose(node, self.taken_names) if path_names else node.name
         ref = naming.ref_for(node.group_id, name)
         attributes: Attributes = dict(naming.new_attributes(node, self.taken_logins))
         attributes |= naming.attributes(node)
-        reason = f"new organisation unit: {_shown(node)}"
+        reason = f"new organisation unit: {shown_path(node)}"
         self.creates.append(CreateGroup(node.group_id, ref, attributes, naming.scope, reason))
         self.final_refs[node.group_id] = ref
 
     def _update(self, node: GroupNode, group: Group) -> None:
         naming = self.policy.naming
-        keeps = not self._renames or _is_cn_for(group.name, node)
-        new_name = None if keeps else self._choose_cn(node)
+        path_names = self._path_names
+        keeps = path_names is None or path_names.is_name_for(group.name, node)
+        new_name = (
+            None if keeps or path_names is None else path_names.choose(node, self.taken_names)
+        )
         before: Attributes = {}
         after: Attributes = {}
         for name, value in naming.attributes(node).items():
@@ -311,17 +313,6 @@ class _Planner:
             reason = "no longer in the unit in HR, or the account is disabled"
             self.removes.append(RemoveMembers(group_id, ref, tuple(removed), reason))
 
-    def _choose_cn(self, node: GroupNode) -> str:
-        for candidate in _cn_candidates(node):
-            if candidate.casefold() not in self.taken_cns:
-                self.taken_cns.add(candidate.casefold())
-                return candidate
-        number = 2
-        while (candidate := _numbered_cn(node, number)).casefold() in self.taken_cns:
-            number += 1
-        self.taken_cns.add(candidate.casefold())
-        return candidate
-
     def ordered(self) -> tuple[Change, ...]:
         """Renames first (a new group may take a name given up), then creates, then members
         (adds before removes: someone moving is never in no group), retirements last."""
@@ -338,10 +329,6 @@ def shown_path(node: GroupNode) -> str:
     return " > ".join(node.path)
 
 
-def _shown(node: GroupNode) -> str:
-    return " > ".join(node.path)
-
-
 def _mark_empty(group: Group, today: date, grace_days: int) -> UpdateGroup:
     retire_on = (today + timedelta(days=grace_days)).isoformat()
     return UpdateGroup(
@@ -352,39 +339,3 @@ def _mark_empty(group: Group, today: date, grace_days: int) -> UpdateGroup:
         {HRSYNC_ID: group.group_id, EMPTY_SINCE: today.isoformat()},
         f"no one is left in the unit: retired on {retire_on} unless someone joins it",
     )
-
-
-# --- names -------------------------------------------------------------------------------------
-
-
-def _cn_candidates(node: GroupNode) -> tuple[str, str]:
-    """The path as the CN, cut to 64 characters; then with the id's start for a collision."""
-    return _fit(node.path, ""), _fit(node.path, f" ({node.group_id[:6]})")
-
-
-def _numbered_cn(node: GroupNode, number: int) -> str:
-    return _fit(node.path, f" ({node.group_id[:6]}-{number})")
-
-
-def _fit(path: tuple[str, ...], tail: str) -> str:
-    """The path joined, with `tail`, in 64 characters: the units above are cut short first, so
-    the unit's own name stays whole where it can ("Stockholm - Avdelning… - Payable")."""
-    whole = PATH_SEPARATOR.join(path)
-    if len(whole) + len(tail) <= CN_MAX:
-        return whole + tail
-    own = PATH_SEPARATOR + path[-1] + tail
-    above = PATH_SEPARATOR.join(path[:-1])
-    room = CN_MAX - len(own) - 1
-    if len(path) > 1 and room >= MIN_SHOWN:
-        return above[:room].rstrip() + "…" + own
-    return whole[: CN_MAX - len(tail) - 1].rstrip() + "…" + tail
-
-
-def _is_cn_for(cn: str, node: GroupNode) -> bool:
-    """True when `cn` is a name `_choose_cn` could give the unit: then it is kept (the
-    collision that made it may still stand), else the group is renamed."""
-    if cn in _cn_candidates(node):
-        return True
-    numbered = _numbered_cn(node, 2)
-    head, tail = re.escape(numbered[: -len(f"{node.group_id[:6]}-2)")]), node.group_id[:6]
-    return re.fullmatch(rf"{head}{tail}-\d+\)", cn) is not None

@@ -11,11 +11,14 @@ from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.domain.account import Attributes
 from hrsync.domain.ids import GroupId
 from hrsync.domain.profile import TargetProfile
+from hrsync.engine.group_names import PathNames
 from hrsync.engine.group_tree import GroupNode
 from hrsync.engine.groups import shown_path
 from hrsync.mapping.names import login_part
 
 SAM_MAX = 20
+CN_NAMES = PathNames(64)
+"""A group's CN is its unit's path, in AD's 64 characters (rangeUpper of cn)."""
 SCOPES = ("global", "universal")
 
 
@@ -32,8 +35,8 @@ class DirectoryGroupNaming:
         return AD_PROFILE
 
     @property
-    def renames(self) -> bool:
-        return True
+    def path_names(self) -> PathNames | None:
+        return CN_NAMES
 
     @property
     def nests(self) -> bool:

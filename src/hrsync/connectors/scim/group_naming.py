@@ -11,6 +11,7 @@ from hrsync.connectors.scim.policy import NEW_GROUP
 from hrsync.domain.account import Attributes
 from hrsync.domain.ids import GroupId
 from hrsync.domain.profile import TargetProfile
+from hrsync.engine.group_names import PathNames
 from hrsync.engine.group_tree import GroupNode
 
 
@@ -21,8 +22,8 @@ class ScimGroupNaming:
     """Whether child groups are members of their parent's group (an app that nests groups)."""
 
     @property
-    def renames(self) -> bool:
-        return False
+    def path_names(self) -> PathNames | None:
+        return None
 
     @property
     def scope(self) -> str:

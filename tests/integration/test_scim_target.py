@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx2
+import pytest
 from tests.contract.rigs import Rig
 from tests.contract.test_target_contract import TODAY, person
 
@@ -21,6 +22,7 @@ from hrsync.connectors.scim.profile import (
     EXCLUDE_FROM_SURVEYS,
     GENDER,
     WINNINGTEMP_USER_URN,
+    custom_field_path,
     scim_profile,
 )
 from hrsync.connectors.scim.target import ScimTarget
@@ -111,6 +113,39 @@ def test_winningtemp_gets_gender_birthday_and_exclude_from_surveys(
     )
     assert account.attributes[BIRTHDAY] == "1990-05-17"
     assert rig.plan([external], TODAY).is_empty
+
+
+def test_winningtemp_gets_the_custom_fields_named_in_its_extension(
+    scim2_server: ScimServer,
+) -> None:
+    """`custom_fields = ["costCenter"]`: the HR custom field lands in the user extension as it
+    is, a second run plans nothing, and a changed value is one update."""
+    config = ScimConfig(url=scim2_server.url, token=scim2_server.token, profile="winningtemp")
+    profile = scim_profile("winningtemp")
+    policy = ScimPolicy(profile, custom_fields=("costCenter",))
+    rig = dataclasses.replace(scim_rig(scim2_server.url, scim2_server.token, "winningtemp"),
+                              target=ScimTarget(config, policy), policy=policy)  # fmt: skip
+    anna = person(1, "Anna", "Berg", custom=(("costCenter", "4711"),))
+
+    rig.sync([anna], TODAY)
+    user = httpx2.get(
+        f"{scim2_server.url}Users", headers={"Authorization": f"Bearer {scim2_server.token}"}
+    ).json()["Resources"][0]
+    assert user[WINNINGTEMP_USER_URN]["costCenter"] == "4711"
+    assert rig.plan([anna], TODAY).is_empty
+
+    moved = dataclasses.replace(anna, custom=(("costCenter", "4712"),))
+    plan, _ = rig.sync([moved], TODAY)
+    assert plan.counts()["update"] == 1
+    assert rig.find("c0001").attributes[custom_field_path("costCenter")] == "4712"
+
+
+def test_custom_fields_need_an_app_with_an_extension_for_them() -> None:
+    with pytest.raises(ValueError, match="Winningtemp's user extension"):
+        ScimConfig(url="https://app.example/scim", token="t", custom_fields=["costCenter"])
+    with pytest.raises(ValueError, match="cannot be a SCIM attribute name"):
+        ScimConfig(url="https://a.example/scim", token="t", profile="winningtemp",
+                   custom_fields=["cost center"])  # fmt: skip
 
 
 def test_a_refused_create_is_told_with_the_scim_type_and_the_rest_goes_on(

@@ -160,6 +160,7 @@ def _bind_scim(connection: Connection, config: BaseModel) -> Binding:
         connection.time_zone,
         tuple(config.attributes),
         owner,
+        custom_fields=tuple(config.custom_fields),
     )
     target = ScimTarget(config, policy, marks=StoredMarks(connection))
     stored = GroupSettings.model_validate(connection.settings.get("groups") or {})

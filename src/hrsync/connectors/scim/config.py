@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 Profile = Literal["generic", "winningtemp", "flexwhere"]
 
+CUSTOM_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
@@ -44,6 +46,23 @@ class ScimConfig(BaseModel):
         default_factory=list,
         description="The attributes synchronised (SCIM paths); empty: all of the profile's.",
     )
+    custom_fields: list[str] = Field(
+        default_factory=list,
+        description="HR custom fields (custom.NAME) sent as NAME in the preset's user "
+        "extension (winningtemp), each as it is; for the other presets, map them instead.",
+    )
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _check_custom_fields(cls, value: list[str]) -> list[str]:
+        names = [name.strip().removeprefix("custom.") for name in value]
+        bad = [name for name in names if not CUSTOM_FIELD_NAME.fullmatch(name)]
+        if bad:
+            raise ValueError(
+                f"custom_fields: {', '.join(map(repr, bad))} cannot be a SCIM attribute name "
+                "(letters, digits, _ and -, from a letter)"
+            )
+        return list(dict.fromkeys(names))
 
     @field_validator("url")
     @classmethod
@@ -82,6 +101,11 @@ class ScimConfig(BaseModel):
                 raise ValueError("auth 'basic' needs a username and a password")
             if self.token is not None:
                 raise ValueError("auth 'basic' takes a username and password, not a token")
+        if self.custom_fields and self.profile != "winningtemp":
+            raise ValueError(
+                "custom_fields go into Winningtemp's user extension (profile winningtemp); "
+                "for another app, map each field to its attribute in the mapping instead"
+            )
         if self.ca_file and not self.tls_verify:
             raise ValueError("ca_file is only read when tls_verify is on")
         return self

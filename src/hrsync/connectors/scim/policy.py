@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+from hrsync.connectors.scim.profile import custom_field_path
 from hrsync.domain.account import Account, Attributes, DesiredAccount
 from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person
@@ -35,6 +36,8 @@ class ScimPolicy:
     synchronised: tuple[str, ...] = ()
     owner_attribute: str = "externalId"
     home: str = ""
+    custom_fields: tuple[str, ...] = ()
+    """HR custom fields sent into the profile's custom extension (Winningtemp's), by name."""
 
     @cached_property
     def all_rules(self) -> tuple[Rule, ...]:
@@ -46,6 +49,12 @@ class ScimPolicy:
             for name, text in self.profile.default_mapping.items()
         ]
         chosen = [*defaults, *overrides.values()]
+        taken = {rule.attribute for rule in chosen}
+        chosen += [
+            parse_rule(path, f"[custom.{name}]")
+            for name in self.custom_fields
+            if (path := custom_field_path(name)) not in taken
+        ]
         if self.synchronised:
             keep = set(self.synchronised) | {USER_NAME}
             chosen = [rule for rule in chosen if rule.attribute in keep]

@@ -42,6 +42,13 @@ _ATTRIBUTES = (
     AttributeSpec(BIRTHDAY, "Birthday", allowed=r"^\d{4}-\d{2}-\d{2}$"),
     AttributeSpec(EXCLUDE_FROM_SURVEYS, "Exclude from surveys", allowed="^(true|false)$"),
 )
+
+
+def custom_field_path(name: str) -> str:
+    """Where an HR custom field goes in Winningtemp's user extension: its name, as it is."""
+    return f"{WINNINGTEMP_USER_URN}:{name}"
+
+
 BOOLEAN_PATHS = frozenset({EXCLUDE_FROM_SURVEYS})
 
 _NAMES = {

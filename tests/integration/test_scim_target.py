@@ -16,6 +16,7 @@ from tests.contract.test_target_contract import TODAY, person
 
 from hrsync.connectors.scim.config import ScimConfig
 from hrsync.connectors.scim.group_naming import ScimGroupNaming
+from hrsync.connectors.scim.patch import MANAGER_PATH
 from hrsync.connectors.scim.policy import ScimPolicy
 from hrsync.connectors.scim.profile import (
     BIRTHDAY,
@@ -27,7 +28,7 @@ from hrsync.connectors.scim.profile import (
 )
 from hrsync.connectors.scim.target import ScimTarget
 from hrsync.domain.changes import CreateAccount, CreateGroup
-from hrsync.domain.ids import PersonId
+from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Status
 from hrsync.engine.groups import GroupPolicy
@@ -213,3 +214,34 @@ def test_429_and_503_from_the_app_are_retried_and_nothing_is_lost(
     assert {429, 503} <= {r.status for r in proxy.requests}
     assert rig.plan(people, TODAY).is_empty
     assert sum(isinstance(c, CreateGroup) for c in plan.changes) > 0
+
+
+def test_creates_go_by_bulk_where_the_app_supports_it_and_fail_one_by_one(
+    scim2_server: ScimServer, fault_proxy: Callable[[str], FaultProxy]
+) -> None:
+    """250 joiners in a few /Bulk requests, not 250 POSTs: a batch ends before a report whose
+    manager it creates (every tenth person here), so the report gets the manager's real id; a
+    userName the app refuses fails that create alone, with its scimType."""
+    proxy = fault_proxy(scim2_server.url)
+    rig = scim_rig(proxy.url, scim2_server.token)
+    people = company(250)
+    plan = rig.plan(people, TODAY)
+    # Behind hrsync's back, between plan and apply, someone takes a joiner's userName.
+    taken = {"userName": people[4].email or ""}
+    rig.target.apply(CreateAccount(PersonId("-"), EmployeeNumber("-"), "new", taken, True, ""))
+    proxy.reset()
+
+    outcomes = rig.apply(plan)
+
+    bulk = [r for r in proxy.requests if r.method == "POST" and r.path.endswith("/Bulk")]
+    single = [r for r in proxy.requests if r.method == "POST" and r.path.endswith("/Users")]
+    assert bulk and len(bulk) + len(single) <= 30  # a lone create goes by POST /Users
+    failed = [o for o in outcomes if o.status is not Status.APPLIED]
+    assert [o.change.person_id for o in failed] == [people[4].person_id]
+    assert "409 uniqueness" in (failed[0].error or "")
+    assert len(rig.accounts()) == 250  # 249 joiners and the one made by hand
+    report = rig.find(people[1].person_id)
+    boss = rig.find(people[0].person_id)
+    assert report.attributes[MANAGER_PATH] == boss.ref
+    # The next run links the refused joiner to the user that took their userName.
+    assert rig.plan(people, TODAY).counts()["create"] == 0

@@ -32,7 +32,7 @@ from hrsync.domain.changes import (
 from hrsync.domain.errors import TargetError, TransientError
 from hrsync.domain.plan import Outcome, Status
 from hrsync.engine.recheck import resulting_ref
-from hrsync.ports import Target
+from hrsync.ports import Applied, BatchTarget, Target
 
 OutcomeSink = Callable[[Outcome], None]
 GIVE_UP_AFTER_TRANSIENT = 3
@@ -49,36 +49,110 @@ def apply_changes(
     then the remaining changes are deferred to the next run, not dropped. `skipped`: changes not
     to apply, by index, with the reason (an approved plan's stale changes, hrsync.engine.recheck).
     A report whose manager's account was not created, or not moved or renamed where the plan
-    expected it, is created without the manager (set on the next run)."""
-    profile = target.profile
-    key = profile.ref_key
-    outcomes: list[Outcome] = []
-    missing: set[str] = set()
-    resolved: dict[str, str] = {}
-    transient_streak = 0
-    for index, original in enumerate(changes):
-        change = _with_refs(original, resolved, key, profile.manager_attribute)
-        reason = (skipped or {}).get(index)
+    expected it, is created without the manager (set on the next run).
+
+    A target with the batch capability (hrsync.ports.BatchTarget) gets runs of consecutive
+    creates in one request each; a create that names the manager created in the same run of
+    creates starts the next batch, so it gets the manager's real ref. Outcomes are the same as
+    one change at a time, in the plan's order."""
+    applier = _Applier(target, skipped or {}, on_outcome)
+    pending = list(enumerate(changes))
+    position = 0
+    while position < len(pending):
+        batch = applier.batch_from(pending, position)
+        if batch:
+            applier.apply_batch(batch)
+            position += len(batch)
+        else:
+            applier.apply_one(*pending[position])
+            position += 1
+    return applier.outcomes
+
+
+class _Applier:
+    def __init__(
+        self, target: Target, skipped: Mapping[int, str], on_outcome: OutcomeSink | None
+    ) -> None:
+        self.target = target
+        self.skipped = skipped
+        self.on_outcome = on_outcome
+        self.profile = target.profile
+        self.key = self.profile.ref_key
+        self.manager = self.profile.manager_attribute
+        self.outcomes: list[Outcome] = []
+        self.missing: set[str] = set()
+        self.resolved: dict[str, str] = {}
+        self.transient_streak = 0
+        size = target.batch_size() if isinstance(target, BatchTarget) else 0
+        self.batch_size = size if self.profile.capabilities.batch else 0
+
+    def apply_one(self, index: int, original: Change) -> None:
+        change = _with_refs(original, self.resolved, self.key, self.manager)
+        reason = self.skipped.get(index)
         if reason is not None:
             outcome = Outcome(change, Status.SKIPPED, reason, ref=change.ref)
-        elif transient_streak >= GIVE_UP_AFTER_TRANSIENT:
-            outcome = Outcome(change, Status.DEFERRED, "target unreachable; retried next run", True)
+        elif self._is_down:
+            outcome = _deferred(change)
         else:
-            change = _without_missing_manager(change, missing, key, profile.manager_attribute)
-            outcome = _apply_one(change, target)
-        transient_streak = transient_streak + 1 if outcome.is_transient else 0
+            change = _without_missing_manager(change, self.missing, self.key, self.manager)
+            outcome = _apply_one(change, self.target)
+        self._record(original, outcome)
+
+    def batch_from(self, pending: list[tuple[int, Change]], start: int) -> list[CreateAccount]:
+        """The creates from `start` on that go in one batch (none: apply one by one)."""
+        if self.batch_size < 2 or self._is_down:
+            return []
+        batch: list[CreateAccount] = []
+        planned: set[str] = set()
+        for index, original in pending[start : start + self.batch_size]:
+            if not isinstance(original, CreateAccount) or index in self.skipped:
+                break
+            boss = original.attributes.get(self.manager)
+            if boss is not None and self.key(boss) in planned:
+                break
+            batch.append(original)
+            planned.add(self.key(original.ref))
+        return batch if len(batch) > 1 else []
+
+    def apply_batch(self, originals: list[CreateAccount]) -> None:
+        assert isinstance(self.target, BatchTarget)
+        changes = [self._prepared(create) for create in originals]
+        try:
+            results = self.target.apply_batch(changes)
+        except TargetError as error:
+            results = [error] * len(changes)
+        for original, change, result in zip(originals, changes, results, strict=True):
+            self._record(original, _outcome_of(change, result))
+
+    def _prepared(self, create: CreateAccount) -> CreateAccount:
+        """The create with real refs, and without a manager whose create failed."""
+        change = _with_refs(create, self.resolved, self.key, self.manager)
+        change = _without_missing_manager(change, self.missing, self.key, self.manager)
+        assert isinstance(change, CreateAccount)
+        return change
+
+    @property
+    def _is_down(self) -> bool:
+        return self.transient_streak >= GIVE_UP_AFTER_TRANSIENT
+
+    def _record(self, original: Change, outcome: Outcome) -> None:
+        self.transient_streak = self.transient_streak + 1 if outcome.is_transient else 0
+        change = outcome.change
         planned = resulting_ref(original)
         is_gone = outcome.status is Status.SKIPPED or (
             outcome.status is Status.FAILED and isinstance(change, CreateAccount | CreateGroup)
         )
         if is_gone and planned:
-            missing.add(key(planned))
+            self.missing.add(self.key(planned))
         elif outcome.status is Status.APPLIED and planned and outcome.ref:
-            _resolve(resolved, key, planned, outcome.ref)
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
-    return outcomes
+            _resolve(self.resolved, self.key, planned, outcome.ref)
+        self.outcomes.append(outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+
+def _deferred(change: Change) -> Outcome:
+    return Outcome(change, Status.DEFERRED, "target unreachable; retried next run", True)
 
 
 def _resolve(resolved: dict[str, str], key: Callable[[str], str], planned: str, ref: str) -> None:
@@ -91,12 +165,18 @@ def _apply_one(change: Change, target: Target) -> Outcome:
     if isinstance(change, ManualStep):
         return Outcome(change, Status.DEFERRED, change.reason, ref=change.ref)
     try:
-        applied = target.apply(change)
-    except TransientError as error:
-        return Outcome(change, Status.FAILED, str(error), is_transient=True, ref=change.ref)
+        applied: Applied | TargetError = target.apply(change)
     except TargetError as error:
-        return Outcome(change, Status.FAILED, str(error), ref=change.ref)
-    return Outcome(change, Status.APPLIED, account_id=applied.account_id, ref=applied.ref)
+        applied = error
+    return _outcome_of(change, applied)
+
+
+def _outcome_of(change: Change, result: Applied | TargetError) -> Outcome:
+    if isinstance(result, TransientError):
+        return Outcome(change, Status.FAILED, str(result), is_transient=True, ref=change.ref)
+    if isinstance(result, TargetError):
+        return Outcome(change, Status.FAILED, str(result), ref=change.ref)
+    return Outcome(change, Status.APPLIED, account_id=result.account_id, ref=result.ref)
 
 
 def _without_missing_manager(

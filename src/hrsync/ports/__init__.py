@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hrsync.domain.account import Account
-from hrsync.domain.changes import Change
+from hrsync.domain.changes import Change, CreateAccount
+from hrsync.domain.errors import TargetError
 from hrsync.domain.ids import AccountId
 from hrsync.domain.person import InvalidRecord, Person
 from hrsync.domain.profile import TargetProfile
@@ -55,6 +56,22 @@ class Target(Protocol):
 
     def apply(self, change: Change) -> Applied:
         """Carry out one change; raise a TargetError subclass on failure."""
+        ...
+
+
+@runtime_checkable
+class BatchTarget(Protocol):
+    """A target that can create many accounts in one request (SCIM: /Bulk), for targets whose
+    profile has the batch capability. The engine sends runs of consecutive creates."""
+
+    def batch_size(self) -> int:
+        """How many creates one batch may hold now; 0 or 1: the target batches nothing (a SCIM
+        app without bulk support), and every change goes through `apply`."""
+        ...
+
+    def apply_batch(self, changes: Sequence[CreateAccount]) -> list[Applied | TargetError]:
+        """Carry out every create; per change, in order, what it became or why it failed.
+        Raise a TransientError when the batch as a whole did not reach the target."""
         ...
 
 

@@ -12,6 +12,7 @@ SCIMExceptions carrying status, scimType and detail).
 
 from __future__ import annotations
 
+import json
 import random
 import ssl
 import time
@@ -98,6 +99,10 @@ class _Retry:
     status: int | None = None
     scim_type: str | None = None
     detail: str | None = None
+
+
+BULK_ENVELOPE_BYTES = 256
+"""Bytes of a bulk request besides its operations (schemas, the Operations key), rounded up."""
 
 
 class ScimClient:
@@ -244,20 +249,35 @@ class ScimClient:
 
     def bulk(self, operations: Sequence[Resource]) -> list[Resource]:
         """Send RFC 7644 §3.7 bulk operations (each with method, path, bulkId, data), in as many
-        requests as the service's maxOperations asks; the per-operation results in order."""
-        info = self.info
-        if not info.supports_bulk:
+        requests as the service's maxOperations and maxPayloadSize ask; the per-operation
+        results in order."""
+        if not self.info.supports_bulk:
             raise ScimRejectedError("POST /Bulk: the service does not support bulk operations")
-        size = info.bulk_max_operations or max(1, len(operations))
         results: list[Resource] = []
-        for start in range(0, len(operations), size):
-            body = {
-                "schemas": [BULK_REQUEST_URN],
-                "Operations": list(operations[start : start + size]),
-            }
+        for chunk in self._bulk_chunks(operations):
+            body = {"schemas": [BULK_REQUEST_URN], "Operations": chunk}
             answer = self._resource(self._exchange("POST", "/Bulk", [200], body))
             results.extend(op for op in answer.get("Operations") or [] if isinstance(op, dict))
         return results
+
+    def _bulk_chunks(self, operations: Sequence[Resource]) -> Iterator[list[Resource]]:
+        """The operations in requests of at most maxOperations, and of at most maxPayloadSize
+        bytes (less a margin for the envelope); one operation too large alone is sent alone,
+        for the server to refuse by itself."""
+        info = self.info
+        most = info.bulk_max_operations or max(1, len(operations))
+        room = (info.bulk_max_payload_size or 0) - BULK_ENVELOPE_BYTES
+        chunk: list[Resource] = []
+        size = 0
+        for operation in operations:
+            length = len(json.dumps(operation, ensure_ascii=False).encode()) + 1
+            if chunk and (len(chunk) >= most or (room > 0 and size + length > room)):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(operation)
+            size += length
+        if chunk:
+            yield chunk
 
     def _update(self, url: str, operations: list[PatchOp], full: Resource) -> Resource | None:
         if self.info.supports_patch:

@@ -109,7 +109,13 @@ def scim_profile(preset: str = "generic") -> TargetProfile:
         label=f"SCIM ({preset})",
         attributes=_ATTRIBUTES,
         capabilities=Capabilities(
-            hierarchy=False, rename=False, groups=True, manager=True, disable=True, delete=True
+            hierarchy=False,
+            rename=False,
+            groups=True,
+            manager=True,
+            disable=True,
+            delete=True,
+            batch=True,  # creates go by /Bulk where the app supports it (ScimTarget.batch_size)
         ),
         # After the link and externalId: a user made by hand in the app is linked by its
         # userName or work e-mail, not duplicated.

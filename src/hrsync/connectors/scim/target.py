@@ -13,7 +13,7 @@ app has nowhere to keep hrsync's "empty since" mark, so hrsync keeps it (`GroupM
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from typing import assert_never
 
 import structlog
@@ -21,6 +21,7 @@ import structlog
 from hrsync.connectors.scim.client import ScimClient
 from hrsync.connectors.scim.config import ScimConfig
 from hrsync.connectors.scim.discovery import ServiceInfo
+from hrsync.connectors.scim.errors import ScimUnavailableError, translate_failure
 from hrsync.connectors.scim.patch import MANAGER_PATH, PatchOp, build_member_patch, build_patch
 from hrsync.connectors.scim.paths import (
     Resource,
@@ -50,7 +51,7 @@ from hrsync.domain.changes import (
     UpdateGroup,
     kind_of,
 )
-from hrsync.domain.errors import RejectedError
+from hrsync.domain.errors import RejectedError, TargetError
 from hrsync.domain.groups import EMPTY_SINCE, HRSYNC_ID, Group
 from hrsync.domain.ids import AccountId, GroupId
 from hrsync.domain.profile import TargetProfile
@@ -61,6 +62,9 @@ log = structlog.get_logger(__name__)
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 GROUP_MARKER = "hrsync-group:"
+BULK_BATCH = 100
+"""Creates per /Bulk request at most, whatever more the app allows: a refused or lost request
+costs at most this many retries."""
 GroupMarks = MutableMapping[str, str]
 """Group id → the ISO day hrsync found the group empty, kept by hrsync for the app."""
 
@@ -188,14 +192,35 @@ class ScimTarget:
         return Applied(ref=change.ref)
 
     def _create(self, change: CreateAccount) -> Applied:
+        created = self._client.create_user(self._new_user(change))
+        return _created(change, str(created.get("id") or ""))
+
+    def _new_user(self, change: CreateAccount) -> Resource:
         attributes = dict(change.attributes)
         resource = user_resource(attributes, self._writable(attributes))
         resource["active"] = change.is_enabled
-        created = self._client.create_user(resource)
-        user_id = str(created.get("id") or "")
-        if not user_id:
-            raise RejectedError(f"create {attributes.get('userName')}: the app returned no id")
-        return Applied(ref=user_id, account_id=AccountId(user_id))
+        return resource
+
+    # --- batches (hrsync.ports.BatchTarget) ----------------------------------------------------
+
+    def batch_size(self) -> int:
+        """Creates per /Bulk request: none where the app has no bulk support."""
+        info = self.info
+        if not info.supports_bulk:
+            return 0
+        return min(info.bulk_max_operations or BULK_BATCH, BULK_BATCH)
+
+    def apply_batch(self, changes: Sequence[CreateAccount]) -> list[Applied | TargetError]:
+        """The creates as POST operations of /Bulk requests; per create, the user's id from
+        its location, or the app's refusal worded as a single POST's would be."""
+        operations = [
+            {"method": "POST", "path": "/Users", "bulkId": str(n), "data": self._new_user(c)}
+            for n, c in enumerate(changes)
+        ]
+        answers = {str(a.get("bulkId")): a for a in self._client.bulk(operations)}
+        results = [_bulk_result(c, answers.get(str(n))) for n, c in enumerate(changes)]
+        log.debug("scim.bulk_applied", creates=len(changes))
+        return results
 
     def _writable(self, attributes: Attributes) -> list[str]:
         """The paths with a value whose extension (if any) the app has."""
@@ -307,6 +332,51 @@ class ScimTarget:
         if not self.info.supports_patch:
             full = _patched_group(self._client.get_group(group_id), operations)
         self._client.update_group(group_id, operations, full)
+
+
+def _created(change: CreateAccount, user_id: str) -> Applied:
+    if not user_id:
+        name = change.attributes.get("userName")
+        raise RejectedError(f"create {name}: the app returned no id")
+    return Applied(ref=user_id, account_id=AccountId(user_id))
+
+
+def _bulk_result(change: CreateAccount, answer: Resource | None) -> Applied | TargetError:
+    """One create's result in a /Bulk answer (RFC 7644 §3.7.3): 201 with the new user's
+    location, or an error response with its status, scimType and detail."""
+    name = change.attributes.get("userName")
+    if answer is None:
+        # Whether the user exists is unknown: the next run finds it by externalId if it does.
+        return ScimUnavailableError(f"POST /Bulk: the app's answer left out the user {name}")
+    status = _status(answer.get("status"))
+    if 200 <= status < 300:
+        location = str(answer.get("location") or "")
+        response = answer.get("response")
+        user_id = location.rstrip("/").rpartition("/")[2] if location else ""
+        if not user_id and isinstance(response, dict):
+            user_id = str(response.get("id") or "")
+        try:
+            return _created(change, user_id)
+        except TargetError as refused:
+            return refused
+    response = answer.get("response")
+    problem = response if isinstance(response, dict) else {}
+    scim_type = problem.get("scimType")
+    detail = problem.get("detail")
+    return translate_failure(
+        f"POST /Users {name} (in /Bulk)",
+        status,
+        str(scim_type) if scim_type else None,
+        str(detail) if detail else None,
+    )
+
+
+def _status(value: object) -> int:
+    """A bulk operation's status: a string ("201") by the RFC, a number from some servers."""
+    try:
+        return int(str(value).strip()[:3])
+    except ValueError:
+        return 500
 
 
 def user_resource(attributes: Attributes, paths: Iterable[str]) -> Resource:

@@ -25,6 +25,7 @@ GOALS = {
     "plan_50k_seconds": plan_scale.GOAL_SECONDS,
     "plan_50k_rss_mb": plan_scale.GOAL_RSS_MB,
     "scim_ratio": scim_load.GOAL_RATIO,
+    "scim_bulk_ratio": scim_load.GOAL_BULK_RATIO,
     "scim_incremental_s": scim_load.GOAL_INCREMENTAL_SECONDS,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")

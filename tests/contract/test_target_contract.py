@@ -22,6 +22,7 @@ from hrsync.domain.changes import (
 from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Status
+from hrsync.engine.lifecycle_dates import LifecyclePolicy
 from hrsync.engine.plan import MANAGER_UNRESOLVED, NAME_UNAVAILABLE
 from tests.contract.rigs import Rig
 
@@ -113,6 +114,24 @@ def test_a_leaver_is_disabled_and_a_rehire_enabled(rig: Rig) -> None:
     assert any(isinstance(c, EnableAccount) for c in plan.changes)
     assert rig.find("c0003").is_enabled
     assert_settled(rig, people)
+
+
+def test_a_leaver_is_deleted_after_the_retention_and_stays_gone(rig: Rig) -> None:
+    """`delete_after_days = 30`: disabled after the last day, deleted 30 days on (from the
+    target and from the groups), and nothing more to do once they are gone."""
+    rig.lifecycle = LifecyclePolicy(delete_after_days=30)
+    people = staff()
+    rig.sync(people, TODAY)
+    gone = dataclasses.replace(people[3].employment, end_date=TODAY - timedelta(days=3))
+    left = [*people[:3], dataclasses.replace(people[3], employment=gone), people[4]]
+    rig.sync(left, TODAY)
+    assert not rig.find("c0004").is_enabled
+
+    later = TODAY + timedelta(days=28)
+    plan, _ = rig.sync(left, later)
+    assert [kind_of(c) for c in plan.changes].count("delete") == 1
+    assert all(a.attributes.get(rig.policy.owner_attribute) != "c0004" for a in rig.accounts())
+    assert rig.plan(left, later).is_empty
 
 
 def test_a_manager_arriving_late_is_set_once_they_have_an_account(rig: Rig) -> None:

@@ -17,7 +17,6 @@ from hrsync.domain.plan import Outcome, Status
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.plan import MANAGER_UNRESOLVED, MAPPING_FAILED, NAME_UNAVAILABLE
 
-TARGET_LABELS = {"active_directory": "Active Directory"}
 VERBS = {
     "create": "create the account",
     "update": "update the account",
@@ -79,7 +78,7 @@ def _tell(
     by_status: dict[Status, list[Outcome]] = defaultdict(list)
     for outcome in result.outcomes:
         by_status[outcome.status].append(outcome)
-    target = _target(context.connection)
+    target = context.profile.label
     if result.failure is not None:
         _comment(context, ticket, _run_failure_text(target, result.failure), once=True)
         return TicketConnectionState.Status.FAILED
@@ -104,7 +103,7 @@ def _tell(
 def _success_text(context: RunContext, result: PersonOutcomes, applied: list[Outcome]) -> str:
     done = ", ".join(dict.fromkeys(kind_of(o.change) for o in applied))
     lines = [
-        f"{_target(context.connection)} ({context.connection.key}): done ({done}).",
+        f"{context.profile.label} ({context.connection.key}): done ({done}).",
     ]
     profile = context.profile
     lines.append(f"{profile.where_label}: {context.where}")
@@ -195,6 +194,3 @@ def _comment(context: RunContext, ticket: Ticket, text: str, *, once: bool = Fal
         ticket, text, connection_id=context.connection.pk, details={"run_id": context.run_id}
     )
 
-
-def _target(connection: Connection) -> str:
-    return TARGET_LABELS.get(connection.kind, connection.kind)

@@ -99,6 +99,12 @@ PRESETS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         ),
     }
 )
+PRESET_LABELS = {
+    "generic": "SCIM app",
+    "winningtemp": "Winningtemp (SCIM)",
+    "flexwhere": "Flexwhere (SCIM)",
+}
+"""How a connection to each preset's app is named on tickets and in the console."""
 SET_BY_HRSYNC = frozenset({"id", "externalId", "active", "meta", "schemas", MANAGER_PATH})
 
 
@@ -106,7 +112,7 @@ def scim_profile(preset: str = "generic") -> TargetProfile:
     """The SCIM profile with one preset's default mapping."""
     return TargetProfile(
         kind="scim",
-        label=f"SCIM ({preset})",
+        label=PRESET_LABELS[preset],
         attributes=_ATTRIBUTES,
         capabilities=Capabilities(
             hierarchy=False,

@@ -11,11 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.connection_settings.groups import check_groups
-from hrsync.app.models import Connection
 from hrsync.app.triggers.config import ConditionEntry
-from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
-from hrsync.connectors.active_directory.mapping import DirectoryPolicy
-from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.conditions import condition_from_json
@@ -168,7 +164,8 @@ def person_id_attribute(settings: dict[str, Any], profile: TargetProfile) -> str
     return str(settings.get("person_id_attribute") or profile.owner_attribute)
 
 
-def _naming_rule(settings: dict[str, Any], key: str) -> Rule | None:
+def naming_rule(settings: dict[str, Any], key: str) -> Rule | None:
+    """The connection's own rule for a name (`naming.sam`, `naming.upn`), where it has one."""
     text = (settings.get("naming") or {}).get(key)
     return parse_rule(key, text) if text else None
 
@@ -178,22 +175,6 @@ def mapping_of(
 ) -> tuple[Rule, ...]:
     """The connection's parsed overrides (checked when they were stored)."""
     return parse_rules(settings.get("mapping") or {}, person_id_attribute, rule_names(profile))
-
-
-def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> DirectoryPolicy:
-    """What the planner needs to know about an AD connection: OUs, names, mapping overrides."""
-    return DirectoryPolicy(
-        config.users_ou_dn,
-        config.upn_suffix,
-        config.person_id_attribute,
-        mapping_of(connection.settings, config.person_id_attribute, AD_PROFILE),
-        connection.time_zone,
-        parse_placement(placement) if (placement := connection.settings.get("placement")) else None,
-        config.base_dn,
-        _naming_rule(connection.settings, "sam"),
-        _naming_rule(connection.settings, "upn"),
-        upn_follows_rename=(connection.settings.get("naming") or {}).get(ON_RENAME) == "follow",
-    )
 
 
 def _explain(where: str, error: ValidationError) -> str:

@@ -16,9 +16,10 @@ from pydantic import BaseModel
 
 from hrsync.app.connection_settings.groups import GroupSettings
 from hrsync.app.connection_settings.policies import (
-    directory_policy,
+    ON_RENAME,
     lifecycle_of,
     mapping_of,
+    naming_rule,
     person_id_attribute,
 )
 from hrsync.app.models import Connection, Source
@@ -26,7 +27,9 @@ from hrsync.app.security.secrets import decrypt
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.escaping import is_within
 from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
+from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.connectors.active_directory.profile import AD_PROFILE
+from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
@@ -138,6 +141,24 @@ def _bind_ad(connection: Connection, config: BaseModel) -> Binding:
         groups=groups,
         read_groups=reader,
         where=config.base_dn,
+    )
+
+
+def directory_policy(connection: Connection, config: ActiveDirectoryConfig) -> DirectoryPolicy:
+    """What the planner needs to know about an AD connection: OUs, names, mapping overrides."""
+    settings = connection.settings
+    placement = settings.get("placement")
+    return DirectoryPolicy(
+        config.users_ou_dn,
+        config.upn_suffix,
+        config.person_id_attribute,
+        mapping_of(settings, config.person_id_attribute, AD_PROFILE),
+        connection.time_zone,
+        parse_placement(placement) if placement else None,
+        config.base_dn,
+        naming_rule(settings, "sam"),
+        naming_rule(settings, "upn"),
+        upn_follows_rename=(settings.get("naming") or {}).get(ON_RENAME) == "follow",
     )
 
 

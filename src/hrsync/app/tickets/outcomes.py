@@ -193,4 +193,3 @@ def _comment(context: RunContext, ticket: Ticket, text: str, *, once: bool = Fal
     tickets.add_comment(
         ticket, text, connection_id=context.connection.pk, details={"run_id": context.run_id}
     )
-

@@ -69,7 +69,7 @@ def main() -> int:
     for name, value in figures.items():
         goal = GOALS.get(name)
         mark = "" if goal is None else ("  ok" if value <= goal else "  OVER GOAL")
-        print(f"{name:<22}{value:>12.2f}{'' if goal is None else f'{goal:>10.1f}'}{mark}")
+        print(f"{name:<22}{value:>12.2f}{'' if goal is None else f'{goal:>10.2f}'}{mark}")
     return 0
 
 

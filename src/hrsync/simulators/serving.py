@@ -39,15 +39,27 @@ Dispatch = Callable[[str, str, Mapping[str, str], bytes], Reply]
 """(method, request target, headers keyed by lower-case name, body) → the answer."""
 
 
+def internal_error() -> Reply:
+    return json_reply(500, {"status": 500, "title": "Internal Server Error"})
+
+
 class SimulatorServer:
-    """Serve `dispatch` on host:port (0 picks a free port) in a daemon thread."""
+    """Serve `dispatch` on host:port (0 picks a free port) in a daemon thread. `crashed` is
+    the answer when dispatch raises (each simulator says it in its vendor's error shape)."""
 
     def __init__(
-        self, dispatch: Dispatch, host: str, port: int, *, name: str, log_requests: bool = False
+        self,
+        dispatch: Dispatch,
+        host: str,
+        port: int,
+        *,
+        name: str,
+        log_requests: bool = False,
+        crashed: Callable[[], Reply] = internal_error,
     ) -> None:
         self.host = host
         self.name = name
-        self._server = _Server((host, port), dispatch, log_requests, name)
+        self._server = _Server((host, port), dispatch, log_requests, name, crashed)
         self._thread: threading.Thread | None = None
 
     @property
@@ -82,10 +94,16 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], dispatch: Dispatch, log_requests: bool, name: str
+        self,
+        address: tuple[str, int],
+        dispatch: Dispatch,
+        log_requests: bool,
+        name: str,
+        crashed: Callable[[], Reply],
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.dispatch = dispatch
+        self.crashed = crashed
         self.log_requests = log_requests
         self.version = f"{name}/1"
         self._connections: set[socket.socket] = set()
@@ -116,8 +134,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    timeout = 120
-    disable_nagle_algorithm = True  # small answers must not wait out a delayed ACK
+    timeout = 120  # drop idle kept-alive connections eventually
+    # Headers and body leave in one segment, without Nagle: otherwise every small answer on a
+    # kept-alive connection waits out the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     wbufsize = -1
 
     server: _Server
@@ -152,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.server.dispatch(method, self.path, headers, body)
         except Exception:  # a simulator bug must still answer, or the client hangs
             traceback.print_exc()
-            reply = json_reply(500, {"status": 500, "title": "Internal Server Error"})
+            reply = self.server.crashed()
         self.send_response(reply.status)
         if reply.content_type:
             self.send_header("Content-Type", reply.content_type)

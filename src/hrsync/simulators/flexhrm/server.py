@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import copy
 import hmac
 import json
-import socket
-import sys
-import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -30,6 +24,7 @@ from hrsync.simulators.flexhrm.api import ApiRequest, FlexApi, Listing, ProblemE
 from hrsync.simulators.flexhrm.control import Control, Faults, FaultState
 from hrsync.simulators.flexhrm.records import ALL_PERMISSIONS, FlexRecords, WriteRequest
 from hrsync.simulators.flexhrm.store import FlexStore, JsonObject
+from hrsync.simulators.serving import Reply, SimulatorServer
 
 _JSON = "application/json; charset=utf-8"
 _PROBLEM = "application/problem+json; charset=utf-8"
@@ -55,16 +50,6 @@ class Credentials:
         given = f"{instance}\0{username}\0{password}".encode()
         expected = f"{self.instance}\0{self.username}\0{self.password}".encode()
         return hmac.compare_digest(given, expected)
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """An HTTP answer, ready to write."""
-
-    status: int
-    body: bytes = b""
-    content_type: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 def problem(status: int, title: str, errors: Mapping[str, list[str]] | None = None) -> Reply:
@@ -137,12 +122,18 @@ class FlexSimulator:
         self.control = Control(
             self.store, self.fault_state, clock, documents=self.records.employee_documents
         )
-        self._server = _Server((host, port), self)
-        self._thread: threading.Thread | None = None
+        self._server = SimulatorServer(
+            self.dispatch,
+            host,
+            port,
+            name="FlexHRM-Simulator",
+            log_requests=log_requests,
+            crashed=lambda: problem(500, "Internal Server Error"),
+        )
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
@@ -164,22 +155,11 @@ class FlexSimulator:
 
     def start(self) -> None:
         """Serve in a daemon thread; returns at once."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop to notice
-            name="flexhrm-sim",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
         """Stop serving and drop kept-alive connections."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.close_connections()
-        self._server.server_close()
+        self._server.stop()
 
     def __enter__(self) -> FlexSimulator:
         self.start()
@@ -345,88 +325,3 @@ def _credential_forms(token: str) -> list[str]:
 
 def _with_headers(reply: Reply, headers: tuple[tuple[str, str], ...]) -> Reply:
     return Reply(reply.status, reply.body, reply.content_type, reply.headers + headers)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], simulator: FlexSimulator) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.simulator = simulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            for connection in list(self._connections):
-                with contextlib.suppress(OSError):  # already closed by the client
-                    connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # a client hung up mid-request: normal for keep-alive clients
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "FlexHRM-Simulator/1"
-    timeout = 120  # drop idle kept-alive connections eventually
-    # Headers and body leave in one segment, without Nagle: otherwise every small answer on a
-    # kept-alive connection waits out the client's delayed ACK (~40 ms).
-    disable_nagle_algorithm = True
-    wbufsize = -1
-
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_PATCH(self) -> None:
-        self._handle("PATCH")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.simulator.log_requests:
-            super().log_message(format, *args)
-
-    def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        try:
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            reply = self.server.simulator.dispatch(method, self.path, headers, body)
-        except Exception:  # a simulator bug must still answer, or the client hangs
-            traceback.print_exc()
-            reply = problem(500, "Internal Server Error")
-        self._send(reply)
-
-    def _send(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        if reply.content_type:
-            self.send_header("Content-Type", reply.content_type)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import shutil
 import socket
-import subprocess
-import sys
-import threading
-import time
-import uuid
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-from tests.servers import missing_server
 
 from hrsync.connectors.scim.client import ScimClient, build_http_client
 from hrsync.connectors.scim.compliance import check_compliance
@@ -41,17 +30,14 @@ from hrsync.connectors.scim.patch import (
     equals_filter,
 )
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, TransientError
+from hrsync.testing.fault_proxy import FaultProxy
+from hrsync.testing.scim import DEFAULT_TOKEN, ScimServer, start_scim2_server
 
-TOKEN = "test-token-0f3a"
+TOKEN = DEFAULT_TOKEN
 QUIRKS = Path(__file__).parent / "scim_quirks"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 WINNINGTEMP_URN = "urn:ietf:params:scim:schemas:extension:winningtemp:2.0:User"
-
-
-# --- Local fixtures -------------------------------------------------------------------------
-# LOCAL STAND-INS, to be replaced at merge by the shared ones being built on another branch
-# (hrsync.testing.scim.start_scim2_server and its fault proxy). Kept small on purpose.
 
 
 def _free_port() -> int:
@@ -60,135 +46,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@dataclass
-class Scim2Server:
-    """A scim2-server process; `tenant()` gives the base URL of a fresh, empty tenant."""
-
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def tenant(self) -> str:
-        return f"{self.url}/t{uuid.uuid4().hex[:12]}"
-
-
-def _start_scim2_server(*options: str) -> Scim2Server:
-    executable = shutil.which("scim2-server", path=str(Path(sys.executable).parent))
-    if executable is None:
-        missing_server("scim2-server is not installed (pip install -e .[dev])")
-    port = _free_port()
-    command = [executable or "", "--port", str(port), "--bearer-token", TOKEN, "--dynamic-tenants"]
-    process = subprocess.Popen(
-        [*command, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx2.get(f"{url}/ServiceProviderConfig", timeout=1)
-            return Scim2Server(url, process)
-        except httpx2.TransportError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"scim2-server did not start on {url}")
-
-
 @pytest.fixture(scope="module")
-def scim2_server() -> Iterator[Scim2Server]:
-    server = _start_scim2_server()
-    yield server
-    server.process.terminate()
-    server.process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def quirky_server() -> Iterator[Scim2Server]:
+def quirky_process() -> Iterator[ScimServer]:
     """scim2-server with a Winningtemp-like extension and no PATCH, bulk or ETag."""
-    server = _start_scim2_server(
-        "--schema",
-        str(QUIRKS / "winningtemp-schemas.json"),
-        "--resource-type",
-        str(QUIRKS / "winningtemp-resource-types.json"),
-        "--service-provider-config",
-        str(QUIRKS / "no-patch-service-provider-config.json"),
+    server = start_scim2_server(
+        extra_schemas=[QUIRKS / "winningtemp-schemas.json"],
+        extra_resource_types=[QUIRKS / "winningtemp-resource-types.json"],
+        service_provider_config=QUIRKS / "no-patch-service-provider-config.json",
     )
     yield server
-    server.process.terminate()
-    server.process.wait(10)
+    server.stop()
 
 
-@dataclass
-class Fault:
-    """One scripted answer: a status with headers, or a stall of `delay` seconds first."""
-
-    status: int = 503
-    headers: dict[str, str] = field(default_factory=dict)
-    body: str = ""
-    delay: float = 0.0
-
-
-class FaultProxy:
-    """A stdlib HTTP proxy on loopback: answers the scripted faults first, then forwards."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = httpx2.URL(upstream)
-        self.faults: deque[Fault] = deque()
-        self.seen: list[str] = []
-        self.dropped_params: set[str] = set()
-        """Query parameters removed before forwarding: a server that ignores them."""
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                proxy.seen.append(f"{self.command} {self.path}")
-                fault = proxy.faults.popleft() if proxy.faults else None
-                if fault is not None:
-                    time.sleep(fault.delay)
-                    if fault.status:
-                        return self._answer(fault.status, fault.headers, fault.body.encode())
-                self._forward(body)
-
-            def _forward(self, body: bytes) -> None:
-                upstream = http.client.HTTPConnection(proxy.upstream.host, proxy.upstream.port)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                url = httpx2.URL(self.path)
-                for name in proxy.dropped_params:
-                    url = url.copy_remove_param(name)
-                upstream.request(self.command, str(url.raw_path, "ascii"), body or None, headers)
-                answer = upstream.getresponse()
-                payload = answer.read()
-                kept = {k: v for k, v in answer.getheaders() if k.lower() not in HOP_HEADERS}
-                upstream.close()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self._answer(answer.status, kept, payload)  # unless the client timed out
-
-            def _answer(self, status: int, headers: dict[str, str], payload: bytes) -> None:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}{self.upstream.path}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "server", "date"}
+@pytest.fixture
+def quirky_server(quirky_process: ScimServer) -> ScimServer:
+    return quirky_process.new_tenant()
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -207,8 +79,9 @@ def config_for(url: str, **fields: Any) -> ScimConfig:
 
 
 @pytest.fixture
-def tenant(scim2_server: Scim2Server) -> str:
-    return scim2_server.tenant()
+def tenant(scim2_server: ScimServer) -> str:
+    """The base URL of an empty tenant of this module's scim2-server."""
+    return scim2_server.url.rstrip("/")
 
 
 @pytest.fixture
@@ -219,9 +92,13 @@ def scim(tenant: str) -> Iterator[ScimClient]:
 
 @pytest.fixture
 def proxy(tenant: str) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(tenant)
-    yield proxy
-    proxy.close()
+    with FaultProxy(tenant) as proxy:
+        yield proxy
+
+
+def seen(proxy: FaultProxy) -> list[str]:
+    """What reached the proxy, as "METHOD /path?query" lines."""
+    return [f"{request.method} {request.path}" for request in proxy.requests]
 
 
 def user(user_name: str, /, **fields: Any) -> dict[str, Any]:
@@ -239,13 +116,14 @@ def test_discovery_against_scim2_server(scim: ScimClient) -> None:
     assert info.filter_max_results == 1000
     assert info.user_endpoint == "/Users"
     assert info.has_groups
-    assert info.user_extensions == (ENTERPRISE_USER_URN,)
+    # hrsync's test server serves the Winningtemp extension beside the enterprise one.
+    assert set(info.user_extensions) == {ENTERPRISE_USER_URN, WINNINGTEMP_URN}
     assert info.user_attribute("userName") is not None
     assert info.notes == ()
 
 
-def test_discovery_of_a_custom_extension_and_no_patch(quirky_server: Scim2Server) -> None:
-    with ScimClient.from_config(config_for(quirky_server.tenant())) as scim:
+def test_discovery_of_a_custom_extension_and_no_patch(quirky_server: ScimServer) -> None:
+    with ScimClient.from_config(config_for(quirky_server.url)) as scim:
         info = scim.discover()
 
     assert not info.supports_patch
@@ -313,8 +191,8 @@ def test_create_read_patch_and_delete_a_user(scim: ScimClient) -> None:
     assert caught.value.status == 404
 
 
-def test_without_patch_an_update_is_a_put_of_the_whole_user(quirky_server: Scim2Server) -> None:
-    with ScimClient.from_config(config_for(quirky_server.tenant())) as scim:
+def test_without_patch_an_update_is_a_put_of_the_whole_user(quirky_server: ScimServer) -> None:
+    with ScimClient.from_config(config_for(quirky_server.url)) as scim:
         schemas = [USER_URN, WINNINGTEMP_URN]
         created = scim.create_user(
             user("anna@x", schemas=schemas, **{WINNINGTEMP_URN: {"gender": "female"}})
@@ -338,7 +216,7 @@ def test_paging_reads_every_user_past_the_page_size(scim: ScimClient, proxy: Fau
     names = [resource["userName"] for resource in paged.iter_users(attributes=["userName"])]
 
     assert sorted(names) == [f"user{n:02}@x" for n in range(23)]
-    pages = [line for line in proxy.seen if line.startswith("GET /") and "startIndex" in line]
+    pages = [line for line in seen(proxy) if line.startswith("GET /") and "startIndex" in line]
     assert len(pages) == 3
     assert "startIndex=21" in pages[-1]
     assert "count=10" in pages[-1]
@@ -349,17 +227,17 @@ def test_a_server_that_ignores_count_is_read_in_one_page(
 ) -> None:
     for n in range(4):
         scim.create_user(user(f"u{n}@x"))
-    proxy.dropped_params.add("count")
+    proxy.ignore_params("count")
     paged = ScimClient(build_http_client(config_for(proxy.url)), scim.info, page_size=2)
 
     assert len(list(paged.iter_users())) == 4
-    assert sum("startIndex" in line for line in proxy.seen) == 1
+    assert sum("startIndex" in line for line in seen(proxy)) == 1
 
 
 def test_a_server_that_ignores_start_index_is_refused(scim: ScimClient, proxy: FaultProxy) -> None:
     for n in range(4):
         scim.create_user(user(f"u{n}@x"))
-    proxy.dropped_params.add("startIndex")
+    proxy.ignore_params("startIndex")
     paged = ScimClient(build_http_client(config_for(proxy.url)), scim.info, page_size=2)
 
     with pytest.raises(ScimRejectedError, match="ignores startIndex"):
@@ -445,13 +323,14 @@ def proxied(proxy: FaultProxy, sleeps: Sleeps, **fields: Any) -> ScimClient:
 def test_429_is_retried_after_the_wait_it_asks_for(proxy: FaultProxy) -> None:
     sleeps = Sleeps()
     scim = proxied(proxy, sleeps)
-    proxy.faults.extend([Fault(429, {"Retry-After": "7"}), Fault(429, {"Retry-After": "3600"})])
+    proxy.fail_next(1, status=429, retry_after="7")
+    proxy.fail_next(1, status=429, retry_after="3600")
 
     created = scim.create_user(user("anna@x"))
 
     assert created["userName"] == "anna@x"
     assert sleeps.waits == [7.0, 60.0]  # the second wait is capped at a minute
-    assert proxy.seen.count("POST " + httpx2.URL(proxy.url).path + "/Users") == 3
+    assert seen(proxy).count("POST " + httpx2.URL(proxy.url).path.rstrip("/") + "/Users") == 3
 
 
 def test_429_with_an_http_date_and_a_scim_error_body(proxy: FaultProxy) -> None:
@@ -464,15 +343,12 @@ def test_429_with_an_http_date_and_a_scim_error_body(proxy: FaultProxy) -> None:
             "detail": "slow down",
         }
     )
-    proxy.faults.append(
-        Fault(
-            429,
-            {
-                "Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT",
-                "Content-Type": "application/scim+json",
-            },
-            body,
-        )
+    proxy.fail_next(
+        1,
+        status=429,
+        retry_after="Wed, 21 Oct 2015 07:28:00 GMT",
+        body=body,
+        content_type="application/scim+json",
     )
 
     assert list(scim.iter_users()) == []
@@ -482,7 +358,8 @@ def test_429_with_an_http_date_and_a_scim_error_body(proxy: FaultProxy) -> None:
 def test_a_503_burst_is_retried_with_growing_back_off(proxy: FaultProxy) -> None:
     sleeps = Sleeps()
     scim = proxied(proxy, sleeps, backoff_seconds=1)
-    proxy.faults.extend([Fault(503), Fault(502), Fault(500)])
+    for status in (503, 502, 500):
+        proxy.fail_next(1, status=status, retry_after=None)
 
     assert scim.discover().supports_patch
 
@@ -497,7 +374,9 @@ def test_a_503_burst_is_retried_with_growing_back_off(proxy: FaultProxy) -> None
 def test_a_503_burst_longer_than_the_retries_is_a_transient_error(proxy: FaultProxy) -> None:
     sleeps = Sleeps()
     scim = proxied(proxy, sleeps, max_retries=2)
-    proxy.faults.extend([Fault(503, body="<html>down</html>")] * 3)
+    proxy.fail_next(
+        3, status=503, retry_after=None, body="<html>down</html>", content_type="text/html"
+    )
 
     with pytest.raises(ScimUnavailableError) as caught:
         scim.discover()
@@ -512,19 +391,19 @@ def test_a_503_burst_longer_than_the_retries_is_a_transient_error(proxy: FaultPr
 def test_a_create_is_not_repeated_after_a_500(proxy: FaultProxy, scim: ScimClient) -> None:
     sleeps = Sleeps()
     proxied_scim = proxied(proxy, sleeps)
-    proxy.faults.append(Fault(500))
+    proxy.fail_next(1, status=500, retry_after=None)
 
     with pytest.raises(ScimUnavailableError, match="may have acted on it"):
         proxied_scim.create_user(user("anna@x"))
 
     assert sleeps.waits == []
-    assert sum(line.endswith("/Users") for line in proxy.seen if line.startswith("POST")) == 1
+    assert sum(line.endswith("/Users") for line in seen(proxy) if line.startswith("POST")) == 1
 
 
 def test_a_timeout_is_retried_then_a_transient_error(proxy: FaultProxy) -> None:
     sleeps = Sleeps()
     scim = proxied(proxy, sleeps, timeout_seconds=0.3, max_retries=1)
-    proxy.faults.extend([Fault(status=0, delay=1.0), Fault(status=0, delay=1.0)])
+    proxy.delay_next(2, 1.0)
 
     with pytest.raises(ScimUnavailableError, match="timed out") as caught:
         scim.get_user("someone")
@@ -536,7 +415,7 @@ def test_a_timeout_is_retried_then_a_transient_error(proxy: FaultProxy) -> None:
 def test_a_timeout_then_an_answer_succeeds(proxy: FaultProxy) -> None:
     sleeps = Sleeps()
     scim = proxied(proxy, sleeps, timeout_seconds=0.3)
-    proxy.faults.append(Fault(status=0, delay=1.0))
+    proxy.delay_next(1, 1.0)
 
     assert scim.discover().has_groups
     assert len(sleeps.waits) == 1

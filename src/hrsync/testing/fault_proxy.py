@@ -111,6 +111,7 @@ class FaultProxy:
         self._tls_context = tls_context
         self._lock = threading.Lock()
         self._faults: list[_Fault] = []
+        self._ignored: frozenset[str] = frozenset()
         self._log: deque[ProxiedRequest] = deque(maxlen=MAX_LOGGED_REQUESTS)
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -210,6 +211,21 @@ class FaultProxy:
             raise ValueError(f"a delay is between 0 and {MAX_DELAY_SECONDS:.0f} s: {seconds}")
         with self._lock:
             self._faults.append(_Fault(count, "delay", method, path_prefix, seconds=seconds))
+
+    def ignore_params(self, *names: str) -> None:
+        """Drop these query parameters before forwarding, as a server that ignores them would
+        (`count`, `startIndex`); the request log keeps what the client sent."""
+        with self._lock:
+            self._ignored = self._ignored | frozenset(names)
+
+    def _forwarded_path(self, path: str) -> str:
+        with self._lock:
+            ignored = self._ignored
+        if not ignored or "?" not in path:
+            return path
+        head, _, query = path.partition("?")
+        kept = [p for p in query.split("&") if p.partition("=")[0] not in ignored]
+        return f"{head}?{'&'.join(kept)}" if kept else head
 
     @property
     def requests(self) -> list[ProxiedRequest]:
@@ -312,7 +328,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             self.proxy._wait(fault.seconds)
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP]
         try:
-            status, answer_headers, answer = self.proxy._forward(method, path, headers, body)
+            upstream_path = self.proxy._forwarded_path(path)
+            status, answer_headers, answer = self.proxy._forward(
+                method, upstream_path, headers, body
+            )
         except (OSError, http.client.HTTPException) as error:
             status, answer_headers = 502, [("Content-Type", "text/plain")]
             answer = f"upstream unreachable: {error}".encode()

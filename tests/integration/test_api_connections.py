@@ -137,7 +137,8 @@ def test_a_connection_is_configured_simulated_scheduled_activated_and_removed(
     (person,) = simulated["plan"]["items"]
     assert person["employee_number"] == data.person.employee_number
     assert person["changes"][0]["kind"] == "create"
-    assert {"name": "givenName", "old": None, "new": "Anna"} in person["changes"][0]["attributes"]
+    given = {"name": "givenName", "label": "First name", "old": None, "new": "Anna"}
+    assert given in person["changes"][0]["attributes"]
     assert admin.get("/api/connections/ad2/plan", {"q": "nobody"}).json()["items"] == []
     assert admin.get("/api/connections/ad2/plan", {"kind": "create"}).json()["count"] == 1
     exported = admin.get("/api/connections/ad2/export", {"format": "csv"})

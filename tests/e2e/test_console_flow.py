@@ -187,7 +187,7 @@ def check_simulate_diff(page: Page, screenshot: Screenshot) -> None:
     # Each value says why: the rule that gave it and the HR fields it read.
     given = first.get_by_role("row").filter(has=page.get_by_role("rowheader", name="givenName"))
     expect(given.get_by_role("cell").last).to_contain_text("[given_name]")
-    expect(given.get_by_role("cell").last).to_contain_text("reads given_name")
+    expect(given.get_by_role("cell").last).to_contain_text("reads Given name")
     title = re.match(r"(.+?)\s+#(\d+)", first.get_by_role("heading").inner_text())
     assert title is not None
     name, number = title.groups()

@@ -160,7 +160,7 @@ def test_saved_rules_are_stored_as_the_config_file_stores_them_and_the_plan_uses
     assert (
         "<code>Join(&quot;@&quot;, ToLower([given_name]), &quot;corp.example&quot;)</code>" in shown
     )
-    assert "reads given_name = &quot;Greta&quot;" in shown
+    assert "reads Given name = &quot;Greta&quot;" in shown
     assert "<code>Join(&quot;/&quot;, &quot;Staff&quot;, [company_name])</code>" in shown
 
 

@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import httpx2
+import pytest
 from tests.sites import FLEX_PASSWORD, cli_env, flex_simulator
 
+from hrsync.app.config_errors import ConfigError
+from hrsync.app.config_file import load_config
 from hrsync.testing.scim import ScimServer
 
 HRSYNC = str(Path(sys.executable).with_name("hrsync"))
@@ -84,3 +87,19 @@ def test_flex_to_a_scim_app_from_the_command_line(tmp_path: Path, scim2_server: 
         plan = hrsync(home, "runs", "plan", "1", "--format", "json", token=token)
         assert plan.returncode == 0, plan.stderr
         assert "name.givenName" in plan.stdout
+
+
+@pytest.mark.django_db
+def test_ad_only_tables_are_refused_for_a_scim_app(tmp_path: Path) -> None:
+    """`placement` and `naming` belong to targets that have containers and naming rules (AD);
+    on a SCIM app they are refused with the reason, not silently ignored."""
+    base = config("http://127.0.0.1:9/api/", "https://app.example/scim/v2")
+    path = tmp_path / "hrsync.toml"
+    for table, message in (
+        ('placement = "[company_name]"', "keeps no accounts in containers"),
+        ('[connections.winningtemp.naming]\nsam = "[given_name]"', "takes its names from the"),
+    ):
+        lines = base.replace('profile = "winningtemp"\n', f'profile = "winningtemp"\n{table}\n')
+        path.write_text(lines)
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)

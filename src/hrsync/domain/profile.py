@@ -93,6 +93,9 @@ class TargetProfile:
     container_label: str = "Container"
     """What an account's container is called in diffs, for targets with hierarchy (AD: "OU")."""
     """What the place accounts live in is called in comments (AD: "Base DN")."""
+    naming_rules: bool = False
+    """Whether a connection may give its own rules for the unique names of new accounts (AD's
+    `[naming]` sam and upn); elsewhere the mapping gives every name."""
     username_attribute: str | None = None
     """The attribute people sign in with, named on tickets (AD: sAMAccountName)."""
     ref_key: Callable[[str], str] = same_text

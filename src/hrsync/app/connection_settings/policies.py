@@ -107,10 +107,13 @@ def check_mapping(
         raise ConfigError(f"{where}.mapping.{error}") from error
 
 
-def check_placement(where: str, raw: object) -> None:
-    """ConfigError when the `placement` expression (a path of OU names) cannot be parsed."""
+def check_placement(where: str, raw: object, profile: TargetProfile) -> None:
+    """ConfigError when the `placement` expression (a path of OU names) cannot be parsed, or
+    the target has no containers to place accounts in."""
     if raw is None:
         return
+    if not profile.capabilities.hierarchy:
+        raise ConfigError(f"{where}.placement: {profile.label} keeps no accounts in containers")
     if not isinstance(raw, str):
         raise ConfigError(f'{where}.placement: write placement = "expression"')
     try:
@@ -124,11 +127,16 @@ ON_RENAME = "upn_on_rename"
 ON_RENAME_CHOICES = ("keep", "follow")
 
 
-def check_naming(where: str, raw: object) -> None:
+def check_naming(where: str, raw: object, profile: TargetProfile) -> None:
     """ConfigError when the `naming` table (sam = "…", upn = "…", upn_on_rename = "keep" or
-    "follow") cannot be used."""
+    "follow") cannot be used, or the target names its accounts otherwise (its mapping gives
+    them: SCIM's userName)."""
     if raw is None:
         return
+    if not profile.naming_rules:
+        raise ConfigError(
+            f"{where}.naming: {profile.label} takes its names from the mapping, not a naming table"
+        )
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise ConfigError(f'{where}.naming: write sam = "expression" and upn = "expression"')
     unknown = sorted(set(raw) - {*NAMING_KEYS, ON_RENAME})
@@ -154,8 +162,8 @@ def check_rules(where: str, settings: dict[str, Any], profile: TargetProfile) ->
     check_lifecycle(where, settings.get("lifecycle"))
     check_scope(where, settings.get("scope"))
     check_mapping(where, settings.get("mapping"), person_id_attribute(settings, profile), profile)
-    check_placement(where, settings.get("placement"))
-    check_naming(where, settings.get("naming"))
+    check_placement(where, settings.get("placement"), profile)
+    check_naming(where, settings.get("naming"), profile)
     check_groups(where, settings.get("groups"), profile)
 
 

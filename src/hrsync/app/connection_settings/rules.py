@@ -66,8 +66,8 @@ def rule_problems(kind: str, settings: Mapping[str, Any]) -> Problems:
         mapping = {attribute: text}
         _check(problems, f"mapping.{attribute}", check_mapping, mapping, person_id, profile)
     for name, text in (settings.get("naming") or {}).items():
-        _check(problems, f"naming.{name}", check_naming, {name: text})
-    _check(problems, "placement", check_placement, settings.get("placement"))
+        _check(problems, f"naming.{name}", check_naming, {name: text}, profile)
+    _check(problems, "placement", check_placement, settings.get("placement"), profile)
     _check(problems, "groups", check_groups, settings.get("groups"), profile)
     _check(problems, "lifecycle", check_lifecycle, settings.get("lifecycle"))
     _check(problems, "scope", check_scope, settings.get("scope"))

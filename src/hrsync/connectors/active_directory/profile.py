@@ -49,6 +49,7 @@ AD_PROFILE = TargetProfile(
     ref_label="Distinguished name",
     where_label="Base DN",
     container_label="OU",
+    naming_rules=True,
     username_attribute="sAMAccountName",
     ref_key=normalise_dn,
     split_ref=lambda dn: (first_rdn_value(dn), parent_of(dn)),

@@ -37,6 +37,7 @@ from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.sources.looks import describe_source
 from hrsync.connectors.scim.compliance import ComplianceReport
+from hrsync.domain.profile import TargetProfile
 
 RUNNABLE = (Connection.State.SIMULATION, Connection.State.ACTIVE)
 PAGE_SIZE = 50
@@ -54,11 +55,30 @@ class StepState:
         return self.status != "locked"
 
 
-def _target_label(connection: Connection) -> str:
-    """The target as an admin knows it; a kind this hrsync lacks (a newer one's row) by name."""
+def target_profile(connection: Connection) -> TargetProfile | None:
+    """The connection's target profile; None for a kind this hrsync lacks (a newer one's row)."""
     if connection.kind not in wiring.TARGETS:
-        return connection.kind
-    return wiring.profile_of(connection.kind, connection.settings).label
+        return None
+    return wiring.profile_of(connection.kind, connection.settings)
+
+
+def _target_label(connection: Connection) -> str:
+    """The target as an admin knows it; a kind this hrsync lacks by name."""
+    profile = target_profile(connection)
+    return profile.label if profile is not None else connection.kind
+
+
+def _target_facts(connection: Connection) -> list[tuple[str, str]]:
+    """Where the accounts live, in the profile's words (AD: base DN and users OU; SCIM: its
+    URL), for the detail page: a SCIM app has no domain to show as "not set"."""
+    profile = target_profile(connection)
+    if profile is None:
+        return []
+    facts = [(profile.where_label, wiring.where_of(connection))]
+    if profile.capabilities.hierarchy:
+        users = str(connection.settings.get("users_ou") or "")
+        facts.append((f"Users {profile.container_label}", users))
+    return facts
 
 
 def connection_or_404(key: str) -> Connection:
@@ -129,6 +149,7 @@ def connection_detail(request: HttpRequest, key: str) -> HttpResponse:
         "connection": connection,
         "look": describe_source(connection.source),
         "target_label": _target_label(connection),
+        "target_facts": _target_facts(connection),
         "organisation": organisation(connection),
         "steps": progress(connection),
         "times": run_times([connection])[connection.pk],

@@ -33,7 +33,6 @@ from hrsync.app.console.connection_forms import (
 from hrsync.app.console.connection_rules import RulesForm, rules_context, run_mapping_test
 from hrsync.app.console.responses import by_method, is_htmx, render_page
 from hrsync.app.models import Connection
-from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.sources.looks import describe_source
 from hrsync.connectors.scim.compliance import ComplianceReport
@@ -232,17 +231,10 @@ def connection_compliance(request: HttpRequest, key: str) -> HttpResponse:
     connection = connection_or_404(key)
     with_writes = request.POST.get("with_writes") == "1"
     try:
-        report = wiring.check_compliance_of(connection, with_writes=with_writes)
+        report = lifecycle.check_compliance(connection, actor(request), with_writes=with_writes)
     except (LookupError, wiring.MissingSecretError, ValueError) as error:
         messages.error(request, f"Compliance was not checked: {error}")
         return redirect(f"/connections/{key}/step/2/")
-    audit.record(
-        actor(request),
-        "connection.compliance_checked",
-        "connection",
-        connection.key,
-        after={"with_writes": with_writes, "passed": report.passed, "failed": report.failed},
-    )
     if is_htmx(request):
         return render_page(request, "hrsync/connections/compliance.html", {"report": report})
     form = _form_for(connection, 2)

@@ -6,6 +6,7 @@ simulation whose diff names the app's attributes."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -124,6 +125,9 @@ def test_a_scim_app_is_set_up_tested_checked_and_simulated(
     assert run.status == "simulated" and run.plan_counts["create"] == 3
     plan = client.get(f"/connections/wt/plan/{run.pk}/").content.decode()
     assert "Work e-mail" in plan and "greta.lund1@example.test" in plan
+    assert "employee number or SCIM id" in plan  # the search names the app's reference
+    recorded = [json.dumps([event.before, event.after]) for event in AuditEvent.objects.all()]
+    assert recorded and not any(scim2_server.token in event for event in recorded)
 
 
 def test_plain_http_to_an_app_elsewhere_is_refused_with_the_reason(source: Source) -> None:
@@ -207,6 +211,9 @@ def test_an_active_directory_connection_has_no_compliance_checks(source: Source)
     assert "Compliance was not checked: Active Directory has no compliance checks" in refused
     detail = client.get("/connections/ad/").content.decode()
     assert "Base DN" in detail and "Users OU" in detail and "SCIM URL" not in detail
+    client.post("/connections/ad/step/2/", _directory_form())
+    step3 = client.get("/connections/ad/step/3/").content.decode()
+    assert "OU placement rule" in step3 and "Leavers OU" in step3 and "sAMAccountName" in step3
 
 
 def test_the_detail_page_says_where_the_accounts_live_in_the_profile_s_words(
@@ -217,6 +224,13 @@ def test_the_detail_page_says_where_the_accounts_live_in_the_profile_s_words(
     page = client.get("/connections/wt/").content.decode()
     assert "SCIM URL" in page and scim2_server.url.rstrip("/") in page
     assert "Base DN" not in page and "Users OU" not in page
+
+
+def _directory_form() -> dict[str, str]:
+    return {"url": "ldaps://dc.example.test", "bind_dn": "CN=svc,DC=example,DC=test",
+            "password": "pw", "base_dn": "DC=example,DC=test",
+            "users_ou": "OU=People,DC=example,DC=test", "upn_suffix": "example.test",
+            "ca_file": "", "action": "save"}  # fmt: skip
 
 
 def _thresholds() -> dict[str, int]:

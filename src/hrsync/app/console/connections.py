@@ -18,7 +18,14 @@ from django.views.decorators.http import require_POST
 
 from hrsync.app.connection_settings import wiring
 from hrsync.app.connection_settings.policies import person_id_attribute
-from hrsync.app.connection_settings.steps import SCHEDULE, SIMULATE, STEPS, Step, default_mapping
+from hrsync.app.connection_settings.steps import (
+    SCHEDULE,
+    SIMULATE,
+    STEPS,
+    Step,
+    default_mapping,
+    has_password,
+)
 from hrsync.app.connections import lifecycle
 from hrsync.app.connections.run_times import run_times
 from hrsync.app.console.access import actor, role_required
@@ -286,6 +293,7 @@ def _step_page(
         "step_template": f"hrsync/connections/step_{STEPS[number - 1].slug}.html",
         "target_label": _target_label(connection),
         "checks_compliance": wiring.TARGETS[connection.kind].compliance is not None,
+        "secret_stored": has_password(connection),  # as step 2's validation decides it
     }
     if isinstance(form, RulesForm):
         profile = wiring.profile_of(connection.kind, connection.settings)

@@ -118,6 +118,8 @@ def test_a_scim_app_is_set_up_tested_checked_and_simulated(
 
     mapping = client.get("/connections/wt/step/3/").content.decode()
     assert "name.givenName" in mapping and "userName" in mapping and "sAMAccountName" not in mapping
+    assert "Keep a group for each organisation unit" in mapping and "Groups OU" not in mapping
+    assert '<datalist id="target-attributes"><option value="userName">' in mapping
     client.post("/connections/wt/step/3/")
     client.post("/connections/wt/step/4/", {"companies": ""} | _thresholds())
     client.post("/connections/wt/simulate/")

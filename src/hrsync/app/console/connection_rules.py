@@ -70,7 +70,7 @@ class RulesForm(forms.Form):
         '"Staff", [org.Office]). Empty: everyone in the users OU.',
     )
     groups_enabled = forms.BooleanField(
-        label="Keep a security group for each organisation unit", required=False
+        label="Keep a group for each organisation unit", required=False
     )
     groups_levels = forms.CharField(
         label="Organisation levels, top first",

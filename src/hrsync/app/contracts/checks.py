@@ -77,8 +77,13 @@ def check_integration(key: str, actor: str) -> list[Check]:
             *_guarded_many("document_category", lambda: check_categories(flex, config)),
             _guarded("data_fields", lambda: check_data_fields(oneflow)),
         ]
-    audit.record(actor, "integration.check", "integration", key,
-                 after={"checks": [asdict(c) for c in checks]})  # fmt: skip
+    audit.record(
+        actor,
+        "integration.check",
+        "integration",
+        key,
+        after={"checks": [asdict(c) for c in checks]},
+    )
     return checks
 
 
@@ -87,10 +92,18 @@ def check_oneflow(oneflow: OneflowClient, config: OneflowConfig) -> Check:
         oneflow.ping()
     except OneflowRejectedError as error:
         if error.status == 401:
-            return Check("oneflow", False, f"Oneflow refused the token: {error}",
-                         "create an API token in Oneflow (Admin → API tokens) and set it")  # fmt: skip
-        return Check("oneflow", False, f"Oneflow refused the user {config.user_email}: {error}",
-                     "use the e-mail of an active Oneflow user, or __CREATOR__")  # fmt: skip
+            return Check(
+                "oneflow",
+                False,
+                f"Oneflow refused the token: {error}",
+                "create an API token in Oneflow (Admin → API tokens) and set it",
+            )
+        return Check(
+            "oneflow",
+            False,
+            f"Oneflow refused the user {config.user_email}: {error}",
+            "use the e-mail of an active Oneflow user, or __CREATOR__",
+        )
     return Check("oneflow", True, f"token valid; acting as {config.user_email}")
 
 
@@ -98,17 +111,26 @@ def check_flex_permissions(flex: FlexHrmClient) -> Check:
     granted = flex.permissions()
     missing = [p for p in FLEX_PERMISSIONS if p not in granted]
     if missing:
-        return Check("flex_permissions", False, f"the Flex HRM API user lacks {', '.join(missing)}",
-                     "give the API user, in Flex HRM, the right to " + ", ".join(missing))  # fmt: skip
-    return Check("flex_permissions", True, "the API user reads and writes employees, "
-                 "employment periods and documents")  # fmt: skip
+        return Check(
+            "flex_permissions",
+            False,
+            f"the Flex HRM API user lacks {', '.join(missing)}",
+            "give the API user, in Flex HRM, the right to " + ", ".join(missing),
+        )
+    return Check(
+        "flex_permissions",
+        True,
+        "the API user reads and writes employees, employment periods and documents",
+    )
 
 
 def check_categories(flex: FlexHrmClient, config: OneflowConfig) -> list[Check]:
     """One check per company the API user sees."""
     wanted = config.document_category
-    return [_category_check(flex, str(_field(c, "id")), text(_field(c, "name")), wanted)
-            for c in flex.list_companies()]  # fmt: skip
+    return [
+        _category_check(flex, str(_field(c, "id")), text(_field(c, "name")), wanted)
+        for c in flex.list_companies()
+    ]
 
 
 def _category_check(flex: FlexHrmClient, company_id: str, company: str, wanted: str) -> Check:
@@ -117,15 +139,21 @@ def _category_check(flex: FlexHrmClient, company_id: str, company: str, wanted: 
         (c for c in flex.document_categories(company_id) if text(_field(c, "name")) == wanted),
         None,
     )
-    create = (f"in Flex HRM, company {company or company_id}: create the document category "
-              f"'{wanted}' with 'Used in employment register' on")  # fmt: skip
+    create = (
+        f"in Flex HRM, company {company or company_id}: create the document category "
+        f"'{wanted}' with 'Used in employment register' on"
+    )
     if found is None:
-        return Check(name, False, f"company {company or company_id} has no category '{wanted}'",
-                     create)  # fmt: skip
+        return Check(
+            name, False, f"company {company or company_id} has no category '{wanted}'", create
+        )
     if not _field(found, "usedInEmploymentRegister"):
-        return Check(name, False, f"'{wanted}' in company {company or company_id} is not used "
-                     "in the employment register",
-                     f"in Flex HRM, turn on 'Used in employment register' for '{wanted}'")  # fmt: skip
+        return Check(
+            name,
+            False,
+            f"'{wanted}' in company {company or company_id} is not used in the employment register",
+            f"in Flex HRM, turn on 'Used in employment register' for '{wanted}'",
+        )
     return Check(name, True, f"company {company or company_id} has '{wanted}'")
 
 
@@ -134,14 +162,21 @@ def check_data_fields(oneflow: OneflowClient) -> Check:
     for template_type in oneflow.template_types():
         present = {text(f.get("custom_id")) for f in template_type.get("data_fields") or []}
         if all(c in present for c in CUSTOM_IDS):
-            return Check("data_fields", True, f"template type '{template_type.get('name')}' "
-                         "has the 15 data fields")  # fmt: skip
+            return Check(
+                "data_fields",
+                True,
+                f"template type '{template_type.get('name')}' has the 15 data fields",
+            )
     made = oneflow.create_template_type(
         TEMPLATE_TYPE_NAME, [(c, FIELD_NAMES[c]) for c in CUSTOM_IDS]
     )
-    return Check("data_fields", True, f"created the template type '{made.get('name')}' "
-                 f"(id {made.get('id')}) with the 15 data fields",
-                 "build the employment contract templates on this template type")  # fmt: skip
+    return Check(
+        "data_fields",
+        True,
+        f"created the template type '{made.get('name')}' "
+        f"(id {made.get('id')}) with the 15 data fields",
+        "build the employment contract templates on this template type",
+    )
 
 
 def _guarded(name: str, run: Callable[[], Check]) -> Check:

@@ -1,20 +1,25 @@
 """The Oneflow integration's set-up check (CLI, API, console) against both simulators over HTTP,
 and its console pages with the Django test client: roles, CSRF, a failed step's "what to do"
-and its Retry (queued, audited, only the failed step reset)."""
+and its Retry (queued, audited, only the failed step reset); a step failed for good told on the
+employee's ticket."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import httpx2
 import pytest
 from click.testing import CliRunner
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from django.utils import timezone
 from tests.integration.api_data import client_for
 
 from hrsync.app.contracts.checks import check_integration
+from hrsync.app.contracts.jobs import run_contract_job
 from hrsync.app.contracts.settings import load_integrations
 from hrsync.app.models import (
     AuditEvent,
@@ -23,7 +28,10 @@ from hrsync.app.models import (
     ContractStep,
     Integration,
     JobRun,
+    Person,
     Source,
+    Ticket,
+    TicketEntry,
 )
 from hrsync.app.security.secrets import encrypt
 from hrsync.cli.oneflow import oneflow
@@ -265,3 +273,79 @@ def test_retry_is_for_operators_with_csrf_resets_only_the_failed_step_and_is_aud
     assert "not failed: nothing to retry" in again
     assert JobRun.objects.filter(kind=JobRun.Kind.CONTRACT).count() == 1
     assert contract.steps.count() == 2
+
+
+# --- a step failing for good lands on the employee's ticket --------------------------------
+
+
+def _unique_employee(flex: FlexSimulator, skip: int = 0) -> dict[str, Any]:
+    employees = list(flex.store.employees())
+    numbers = [e["employment"][0]["employmentNumber"] for e in employees]
+    unique = [e for e, n in zip(employees, numbers, strict=True) if numbers.count(n) == 1]
+    return unique[skip]
+
+
+def _publish_fails(setup: Setup, employee: dict[str, Any], name: str) -> ContractStep:
+    """A contract about `employee` whose Pending PDF cannot be uploaded: the category is missing."""
+    number = str(employee["employment"][0]["employmentNumber"])
+    headers = {"x-oneflow-api-token": TOKEN, "x-oneflow-user-email": HR}
+    answer = httpx2.post(f"{setup.oneflow.url}/contracts/create", headers=headers, json={
+        "workspace_id": 1, "template_id": 200, "name": name,
+        "data_fields": [{"custom_id": "employee_number", "value": number}],
+    })  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    contract_id = int(answer.json()["id"])
+    ContractDelivery.objects.create(
+        integration=setup.integration, callback_id=f"cb-{contract_id}", contract_id=contract_id,
+        event_type="contract:publish",
+    )  # fmt: skip
+    now = timezone.now()
+    job = JobRun.objects.create(kind=JobRun.Kind.CONTRACT, key=f"oneflow.{contract_id}",
+                                scheduled_for=now, started_by="tests", queued=now)  # fmt: skip
+    run_contract_job(job, is_last_attempt=True)
+    return ContractStep.objects.get(contract__contract_id=contract_id, kind="upload_pending")
+
+
+def _hold(setup: Setup, employee: dict[str, Any]) -> Person:
+    return Person.objects.create(
+        source=setup.integration.source, person_id=str(employee["id"]),
+        employee_number=str(employee["employment"][0]["employmentNumber"]),
+        display_name=f"{employee['firstName']} {employee['lastName']}", content_hash="x",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def uncategorised(
+    monkeypatch: pytest.MonkeyPatch, oneflow_sim: OneflowSimulator
+) -> Iterator[Setup]:
+    with FlexSimulator(DATASET, credentials=Credentials("acme", "api", "flex-pw")) as flex:
+        yield _setup(monkeypatch, flex, oneflow_sim, document_category="Oneflow Contracts")
+
+
+def test_a_step_failed_for_good_opens_then_comments_on_the_employees_ticket(
+    uncategorised: Setup,
+) -> None:
+    employee = _unique_employee(uncategorised.flex)
+    person = _hold(uncategorised, employee)
+    first = _publish_fails(uncategorised, employee, "Employment contract - first")
+    assert first.status == "failed" and "no document category 'Oneflow Contracts'" in first.outcome
+    (ticket,) = Ticket.objects.filter(person=person)
+    assert ticket.kind == "contract" and ticket.is_open
+    assert ticket.title == f"Contract: {person.display_name} ({person.employee_number})"
+    (comment,) = TicketEntry.objects.filter(ticket=ticket, kind=TicketEntry.Kind.COMMENT)
+    assert "Employment contract - first: the step upload_pending failed" in comment.text
+    assert "What to do: Check that the Flex HRM API user may upload" in comment.text
+    assert comment.details["step"] == "upload_pending"
+    assert AuditEvent.objects.filter(action="ticket.opened", object_key=str(ticket.pk)).exists()
+
+    _publish_fails(uncategorised, employee, "Employment contract - second")
+    assert Ticket.objects.filter(person=person).count() == 1  # the open ticket, commented on
+    texts = [e.text for e in TicketEntry.objects.filter(ticket=ticket).order_by("pk")]
+    assert len(texts) == 2 and "Employment contract - second" in texts[1]
+
+
+def test_no_ticket_when_hrsync_does_not_hold_the_employee(uncategorised: Setup) -> None:
+    step = _publish_fails(uncategorised, _unique_employee(uncategorised.flex, 1), "Stranger")
+    assert step.status == "failed"
+    assert step.contract.employee_number  # known from Flex HRM, yet no person in hrsync
+    assert not Ticket.objects.exists()

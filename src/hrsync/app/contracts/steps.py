@@ -48,6 +48,8 @@ class Subject:
     company_id: str = ""
     employee_name: str = ""
     filled_number: str = ""
+    contract_name: str = ""
+    """The contract's name in Oneflow, shown on the console and in tickets."""
 
 
 @dataclass
@@ -87,6 +89,7 @@ def run_step(step: Step, context: StepContext) -> Result:
 
 def fill(context: StepContext) -> Result:
     contract = context.oneflow.contract(context.contract_id)
+    context.subject.contract_name = _contract_name(contract)
     if contract.get("state") != "draft":
         return Result(Status.SKIPPED, f"the contract is {contract.get('state')}, not a draft")
     number = data_fields(contract).get("employee_number", "")
@@ -253,6 +256,7 @@ def _category(context: StepContext, company_id: str) -> str:
 
 def _subject_employee(context: StepContext, contract: Record) -> Record | None:
     subject = context.subject
+    subject.contract_name = _contract_name(contract)
     number = data_fields(contract).get("employee_number") or subject.employee_number
     if not number:
         return None
@@ -318,6 +322,10 @@ def _titles(context: StepContext, company_id: str) -> dict[str, str]:
         str(field_of(t, "id")): text(field_of(t, "name"))
         for t in context.flex.employment_titles(company_id)
     }
+
+
+def _contract_name(contract: Record) -> str:
+    return text((contract.get("_private") or {}).get("name"))
 
 
 def _name(employee: Record) -> str:

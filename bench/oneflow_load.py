@@ -45,7 +45,7 @@ sign_key_env = "ONEFLOW_SIGN_KEY"
 
 def run(count: int, home: Path) -> dict[str, float]:
     home.mkdir(parents=True)
-    dataset = generate_dataset(count=count * 2, seed=15)
+    dataset = generate_dataset(count=count * 4, seed=15)  # numbers repeat across companies
     with FlexSimulator(dataset, credentials=Credentials("acme", "api", "flex-pw")) as flex:
         people = _signable(flex)[:count]
         if len(people) < count:

@@ -65,18 +65,7 @@ def check_integration(key: str, actor: str) -> list[Check]:
     integration = Integration.objects.select_related("source").filter(key=key).first()
     if integration is None:
         raise UnknownIntegrationError(f"no integration '{key}'")
-    try:
-        oneflow, flex = clients(integration)
-        config = oneflow_config(integration)
-    except wiring.MissingSecretError as error:
-        return [Check("settings", False, str(error), "set the variable where hrsync runs")]
-    with oneflow, flex:
-        checks = [
-            _guarded("oneflow", lambda: check_oneflow(oneflow, config)),
-            _guarded("flex_permissions", lambda: check_flex_permissions(flex)),
-            *_guarded_many("document_category", lambda: check_categories(flex, config)),
-            _guarded("data_fields", lambda: check_data_fields(oneflow)),
-        ]
+    checks = _run_checks(integration)
     audit.record(
         actor,
         "integration.check",
@@ -85,6 +74,21 @@ def check_integration(key: str, actor: str) -> list[Check]:
         after={"checks": [asdict(c) for c in checks]},
     )
     return checks
+
+
+def _run_checks(integration: Integration) -> list[Check]:
+    try:
+        oneflow, flex = clients(integration)
+        config = oneflow_config(integration)
+    except wiring.MissingSecretError as error:
+        return [Check("settings", False, str(error), "set the variable where hrsync runs")]
+    with oneflow, flex:
+        return [
+            _guarded("oneflow", lambda: check_oneflow(oneflow, config)),
+            _guarded("flex_permissions", lambda: check_flex_permissions(flex)),
+            *_guarded_many("document_category", lambda: check_categories(flex, config)),
+            _guarded("data_fields", lambda: check_data_fields(oneflow)),
+        ]
 
 
 def check_oneflow(oneflow: OneflowClient, config: OneflowConfig) -> Check:

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bench import ad_load, console_lists, oneflow_load, plan_scale, scheduling, scim_load, tickets
+from hrsync.app.logs import configure_logging
 from hrsync.testing.samba import samba_available
 
 GOALS = {
@@ -34,6 +35,7 @@ SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
 
 def main() -> int:
+    configure_logging()  # as the CLI logs: INFO and up, on stderr, so the figures stay readable
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
     # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan" or "oneflow": one part only
     only = os.environ.get("HRSYNC_BENCH_ONLY", "")

@@ -20,8 +20,10 @@ from tests.integration.api_data import (
 )
 
 from hrsync.app.models import AuditEvent, Connection, Person, Run
+from hrsync.app.security import secrets
 from hrsync.domain.plan import Plan
 from hrsync.simulators.flexhrm import Credentials, FlexSimulator, generate_dataset
+from hrsync.testing.scim import ScimServer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 
@@ -225,3 +227,20 @@ def test_run_now_and_provision_now_record_a_failed_run_when_the_directory_is_dow
     assert send(admin, "post", f"/api/people/{data.person.pk}/provision").status_code == 409
     one = send(admin, "post", f"/api/people/{data.person.pk}/provision", {"connection": "ad"})
     assert one.status_code == 409 and "only an active connection" in one.json()["error"]["message"]
+
+
+def test_a_scim_connection_through_the_api_keeps_its_token_write_only(
+    admin: Client, scim2_server: ScimServer
+) -> None:
+    make_dataset()
+    created = send(admin, "post", "/api/connections", {"key": "wt", "source": "hr", "kind": "scim"})
+    assert created.status_code == 201 and created.json()["kind"] == "scim"
+    settings = {"url": scim2_server.url, "profile": "winningtemp", "token": "ignored-here"}
+    step = {"settings": settings, "password": scim2_server.token}
+    saved = send(admin, "put", "/api/connections/wt/steps/target", step)
+    assert saved.status_code == 200, saved.content
+    shown = admin.get("/api/connections/wt").json()
+    assert shown["password_set"] is True and shown["settings"]["profile"] == "winningtemp"
+    assert "token" not in shown["settings"] and scim2_server.token not in json.dumps(shown)
+    stored = Connection.objects.get(key="wt")
+    assert secrets.decrypt(stored.secret) == scim2_server.token

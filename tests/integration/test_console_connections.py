@@ -258,7 +258,7 @@ def test_an_admin_walks_the_steps_simulates_schedules_and_activates(source: Sour
     )
     assert response["Location"] == "/connections/ad/step/2/"
     response = client.post("/connections/ad/step/2/", STEP2_FORM)
-    assert response.status_code == 400 and "enter the password" in response.content.decode()
+    assert response.status_code == 400 and "enter the secret" in response.content.decode()
     check = client.post(
         "/connections/ad/step/2/", STEP2_FORM | {"action": "test", "password": "pw"}
     )

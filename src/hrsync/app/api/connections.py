@@ -127,18 +127,27 @@ class ConnectionIn(SourceStep):
     key: str = Field(pattern=KEY_PATTERN, max_length=64)
 
 
+SECRET_KEYS = frozenset({"password", "token"})
+"""Never taken from `settings`: the secret comes in `password` alone."""
+
+
 class TargetStepIn(Schema):
     settings: dict[str, Any] = Field(
         description="The target's settings (AD: url, bind_dn, base_dn, users_ou, upn_suffix, "
-        "ca_file, start_tls, …), without the password."
+        "ca_file, start_tls, …; SCIM: url, profile, auth, username, tls_verify, attributes, "
+        "custom_fields), without the secret."
     )
     password: pydantic.SecretStr | None = Field(
-        None, description="Write-only: stored encrypted, never shown back; empty keeps it."
+        None,
+        description="The secret, whatever the kind calls it (AD's bind password, a SCIM "
+        "token or basic password). Write-only: stored encrypted, never shown back; empty "
+        "keeps it.",
     )
 
     def values(self) -> dict[str, Any]:
         password = self.password.get_secret_value() if self.password else ""
-        return {k: v for k, v in self.settings.items() if k != "password"} | {"password": password}
+        settings = {k: v for k, v in self.settings.items() if k not in SECRET_KEYS}
+        return settings | {"password": password}
 
 
 class RulesIn(Schema):

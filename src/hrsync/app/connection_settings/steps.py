@@ -144,13 +144,15 @@ def validate_target_step(
     entered = {k: v for k, v in values.items() if k != "password"}
     password = str(values.get("password") or "")
     if not password and not has_password:
-        raise InvalidValuesError({"password": "enter the password hrsync binds with"})
+        raise InvalidValuesError({"password": "enter the secret hrsync signs in with"})
     model = wiring.target_model(kind)
     try:
         config = wiring.validate_settings(model, entered)
     except ValidationError as error:
         raise InvalidValuesError(explain(error)) from error
-    return config.model_dump(mode="json", exclude={"password"}, exclude_unset=True), password
+    # Every kind's secret field (AD's password, SCIM's token) stays out of the stored settings.
+    secrets_out = {"password", "token"}
+    return config.model_dump(mode="json", exclude=secrets_out, exclude_unset=True), password
 
 
 def safety_of(settings: dict[str, Any]) -> SafetyPolicy:

@@ -33,6 +33,8 @@ from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
+from hrsync.connectors.scim.client import build_http_client
+from hrsync.connectors.scim.compliance import ComplianceReport, check_compliance
 from hrsync.connectors.scim.config import ScimConfig
 from hrsync.connectors.scim.group_naming import ScimGroupNaming
 from hrsync.connectors.scim.policy import ScimPolicy
@@ -119,6 +121,9 @@ class TargetKind:
     where_key: str = "url"
     """The setting that says where the accounts live (AD: base_dn; SCIM: url), named on
     tickets also when a run fails before its target is bound."""
+    compliance: Callable[[BaseModel, bool], ComplianceReport] | None = None
+    """"Check compliance" against the target's protocol (SCIM: scim2-tester), with write
+    checks when asked; None where the kind has no such suite."""
 
 
 def _scim_secret(settings: dict[str, Any]) -> str:
@@ -198,6 +203,12 @@ def _bind_scim(connection: Connection, config: BaseModel) -> Binding:
     )
 
 
+def _scim_compliance(config: BaseModel, with_writes: bool) -> ComplianceReport:
+    assert isinstance(config, ScimConfig)
+    with build_http_client(config) as http:
+        return check_compliance(http, include_writes=with_writes)
+
+
 def _check_scim(config: BaseModel) -> str:
     assert isinstance(config, ScimConfig)
     target = ScimTarget(config, ScimPolicy(scim_profile(config.profile)))
@@ -255,6 +266,7 @@ TARGETS: dict[str, TargetKind] = {
         _bind_scim,
         _check_scim,
         _scim_secret,
+        compliance=_scim_compliance,
     ),
 }
 
@@ -315,6 +327,14 @@ def bind(connection: Connection) -> Binding:
 
 def check_target(kind: str, config: BaseModel) -> str:
     return TARGETS[kind].check(config)
+
+
+def check_compliance_of(connection: Connection, *, with_writes: bool) -> ComplianceReport:
+    """The connection's target checked against its protocol, with its stored settings."""
+    compliance = TARGETS[connection.kind].compliance
+    if compliance is None:
+        raise LookupError(f"{profile_of(connection.kind).label} has no compliance checks")
+    return compliance(target_config(connection), with_writes)
 
 
 def _mapped(connection: Connection) -> Iterable[str]:

@@ -8,8 +8,10 @@ from zoneinfo import available_timezones
 
 from django import forms
 
+from hrsync.app.connection_settings import wiring
 from hrsync.app.connection_settings.steps import DEFAULT_THRESHOLD, InvalidValuesError, safety_of
 from hrsync.app.models import Connection, Source
+from hrsync.connectors.scim.profile import PRESET_LABELS
 
 ZONES = sorted(available_timezones())
 UNITS = (("m", "minutes"), ("h", "hours"), ("d", "days"))
@@ -23,6 +25,12 @@ class SourceStepForm(forms.Form):
     )
     name = forms.CharField(label="Name", max_length=200, required=False)
     source = forms.ChoiceField(label="Source HR system")
+    kind = forms.ChoiceField(
+        label="Target type",
+        required=False,  # Active Directory when left out, as hrsync has always made them
+        initial="active_directory",
+        help_text="Where the accounts go; it is chosen here, once, for the connection's life.",
+    )
     time_zone = forms.ChoiceField(
         label="Time zone",
         initial="Europe/Stockholm",
@@ -33,13 +41,42 @@ class SourceStepForm(forms.Form):
         super().__init__(*args, **kwargs)
         if connection is not None:
             del self.fields["key"]  # the key is how runs, triggers and the audit find it
+            del self.fields["kind"]
+        else:
+            kinds = [(kind, wiring.profile_of(kind).label) for kind in wiring.TARGETS]
+            cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
         sources = Source.objects.order_by("key").values_list("key", "kind")
         source_field = cast(forms.ChoiceField, self.fields["source"])
         source_field.choices = [(key, f"{key} ({kind})") for key, kind in sources]
         cast(forms.ChoiceField, self.fields["time_zone"]).choices = [(z, z) for z in ZONES]
 
 
-class TargetStepForm(forms.Form):
+class TargetForm(forms.Form):
+    """Step 2 of one kind of target: its fields, and how its secret is told on the page. The
+    secret field is `password` for every kind (AD's bind password, a SCIM token): write-only,
+    stored encrypted, never rendered back."""
+
+    stored_note = "A secret is stored; leave this empty to keep it."
+    needed_note = "Required. It is stored encrypted and never shown again."
+
+    @classmethod
+    def initial_for(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        initial = {name: settings.get(name) for name in cls.base_fields if name != "password"}
+        initial["tls_verify"] = settings.get("tls_verify", True)
+        return initial
+
+    def values(self) -> dict[str, Any]:
+        values = dict(self.cleaned_data)
+        values["ca_file"] = values.get("ca_file") or None
+        return values
+
+
+class DirectoryTargetForm(TargetForm):
+    stored_note = "A password is stored; leave this empty to keep it."
+    needed_note = (
+        "Required: the password of the bind account. It is stored encrypted and never shown again."
+    )
+
     url = forms.CharField(
         label="Domain controller URL",
         max_length=500,
@@ -67,10 +104,86 @@ class TargetStepForm(forms.Form):
     )
     upn_suffix = forms.CharField(label="UPN suffix", max_length=200, help_text="example.com")
 
+
+class ScimTargetForm(TargetForm):
+    stored_note = "A token (or password) is stored; leave this empty to keep it."
+    needed_note = "Required: the app's bearer token, or the password of basic authentication. It is stored encrypted and never shown again."  # noqa: E501
+
+    url = forms.CharField(
+        label="SCIM base URL",
+        max_length=500,
+        help_text="https://app.example.com/scim/v2 — the URL /Users and /ServiceProviderConfig hang under.",  # noqa: E501
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+    profile = forms.ChoiceField(
+        label="App",
+        choices=list(PRESET_LABELS.items()),
+        initial="generic",
+        help_text="The preset mapping to start from; step 3 overrides any attribute.",
+    )
+    auth = forms.ChoiceField(
+        label="Authentication",
+        choices=(("bearer", "Bearer token"), ("basic", "User name and password")),
+        initial="bearer",
+    )
+    username = forms.CharField(
+        label="User name", max_length=200, required=False, help_text="Basic authentication only."
+    )
+    password = forms.CharField(
+        label="Token or password",
+        required=False,
+        strip=False,
+        max_length=4000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    tls_verify = forms.BooleanField(
+        label="Verify the certificate",
+        required=False,
+        initial=True,
+        help_text="Turn off only for this connection, for an app on a private CA you cannot name.",
+    )
+    ca_file = forms.CharField(
+        label="CA bundle file", max_length=500, required=False, help_text="PEM file on this server."
+    )
+    attributes = forms.CharField(
+        label="Attributes synchronised",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One SCIM path a line (userName, title, …); empty: all of the preset's.",
+    )
+    custom_fields = forms.CharField(
+        label="HR custom fields",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="Winningtemp: one HR custom field a line, sent by name into its user extension.",
+    )
+
+    @classmethod
+    def initial_for(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        initial = super().initial_for(settings)
+        for name in ("attributes", "custom_fields"):
+            initial[name] = "\n".join(settings.get(name) or [])
+        initial["auth"] = settings.get("auth") or "bearer"
+        initial["profile"] = settings.get("profile") or "generic"
+        return initial
+
     def values(self) -> dict[str, Any]:
-        values = dict(self.cleaned_data)
-        values["ca_file"] = values.get("ca_file") or None
-        return values
+        values = super().values()
+        for name in ("attributes", "custom_fields"):
+            values[name] = [line.strip() for line in str(values[name]).splitlines() if line.strip()]
+        if values.get("auth") != "basic":
+            values.pop("username", None)
+        return {key: value for key, value in values.items() if value not in ("", None)} | {
+            "tls_verify": bool(values.get("tls_verify"))
+        }
+
+
+TARGET_FORMS: dict[str, type[TargetForm]] = {
+    "active_directory": DirectoryTargetForm,
+    "scim": ScimTargetForm,
+}
+"""Step 2's form of each kind of target: a new kind adds its form here and nothing else in the
+wizard (its fields render through the same template)."""
 
 
 ACCOUNTS, GROUPS = "the accounts", "hrsync's groups"

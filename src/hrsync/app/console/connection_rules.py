@@ -118,6 +118,16 @@ class RulesForm(forms.Form):
     def __init__(self, data: QueryDict | None = None, *, connection: Connection) -> None:
         super().__init__(data, initial=_initial(connection.settings))
         self.connection = connection
+        # Only what the target has: login-name rules where the profile takes them (AD's sam
+        # and upn), placement, a leavers OU and the groups' OU, scope and prefix where
+        # accounts live in containers.
+        profile = wiring.profile_of(connection.kind, connection.settings)
+        if not profile.naming_rules:
+            for name in NAMING_FIELDS:
+                del self.fields[name]
+        if not profile.capabilities.hierarchy:
+            for name in (*PLACEMENT_FIELDS, *DIRECTORY_GROUP_FIELDS, *LEAVERS_FIELDS):
+                del self.fields[name]
         self._is_valid: bool | None = None
         stored = connection.settings
         self.mapping_rows = _rows(data) if data is not None else _stored_rows(stored)
@@ -125,19 +135,38 @@ class RulesForm(forms.Form):
         self.conditions = read_conditions(data) if data is not None else list(conditions)
         self.scope_problem = ""
 
+    def _shown(self, names: tuple[str, ...]) -> list[forms.BoundField]:
+        return [self[name] for name in names if name in self.fields]
+
+    @property
+    def naming_fields(self) -> list[forms.BoundField]:
+        return self._shown(NAMING_FIELDS)
+
+    @property
+    def placement_fields(self) -> list[forms.BoundField]:
+        return self._shown(PLACEMENT_FIELDS)
+
+    @property
+    def group_fields(self) -> list[forms.BoundField]:
+        return self._shown(("groups_grace_days", *DIRECTORY_GROUP_FIELDS))
+
+    @property
+    def leavers_fields(self) -> list[forms.BoundField]:
+        return self._shown(LEAVERS_FIELDS)
+
     def values(self) -> dict[str, Any]:
-        """The rules as step 3 stores them (connection_rules.with_rules)."""
+        """The rules as step 3 stores them (connection_rules.with_rules); a table the target
+        does not have is left out."""
         data = self.cleaned_data
+        naming = {k: data.get(f"naming_{k}", "") for k in ("sam", "upn")}
+        follows = data.get(f"naming_{ON_RENAME}") == "follow"
         return {
             "mapping": {row["attribute"]: row["expression"] for row in self.mapping_rows},
-            "naming": _given(
-                {k: data[f"naming_{k}"] for k in ("sam", "upn")}
-                | {ON_RENAME: "follow" if data[f"naming_{ON_RENAME}"] == "follow" else ""}
-            ),
-            "placement": data["placement"],
+            "naming": _given(naming | {ON_RENAME: "follow" if follows else ""}),
+            "placement": data.get("placement", ""),
             "groups": _given(_table(data, "groups"), GroupSettings),
             "lifecycle": _given(_table(data, "lifecycle"), LifecycleSettings),
-            "leavers_ou": data["leavers_ou"],
+            "leavers_ou": data.get("leavers_ou", ""),
             "scope": _given(
                 {
                     "match": data["scope_match"],
@@ -196,6 +225,12 @@ class RulesForm(forms.Form):
             elif row["attribute"] in seen:
                 row["error"] = f"{row['attribute']} is given twice; keep one row"
             seen.add(row["attribute"])
+
+
+NAMING_FIELDS = ("naming_sam", "naming_upn", f"naming_{ON_RENAME}")
+PLACEMENT_FIELDS = ("placement",)
+DIRECTORY_GROUP_FIELDS = ("groups_ou", "groups_scope", "groups_sam_prefix")
+LEAVERS_FIELDS = ("leavers_ou",)
 
 
 def _initial(settings: dict[str, Any]) -> dict[str, Any]:

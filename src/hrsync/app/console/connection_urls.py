@@ -16,6 +16,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="connection-step",
     ),
     path(
+        "connections/<slug:key>/compliance/",
+        connections.connection_compliance,
+        name="connection-compliance",
+    ),
+    path(
         "connections/<slug:key>/rules/rows/",
         rules.mapping_row,
         name="connection-rules-row",

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
 
 from hrsync.app.connection_settings import wiring
 from hrsync.app.connection_settings.policies import person_id_attribute
@@ -22,19 +23,21 @@ from hrsync.app.connections import lifecycle
 from hrsync.app.connections.run_times import run_times
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.connection_forms import (
+    TARGET_FORMS,
     ScheduleForm,
     ScopeStepForm,
     SourceStepForm,
-    TargetStepForm,
+    TargetForm,
     put_errors,
 )
 from hrsync.app.console.connection_rules import RulesForm, rules_context, run_mapping_test
 from hrsync.app.console.responses import by_method, is_htmx, render_page
 from hrsync.app.models import Connection
+from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.sources.looks import describe_source
+from hrsync.connectors.scim.compliance import ComplianceReport
 
-TARGET_LABELS = {"active_directory": "Active Directory"}
 RUNNABLE = (Connection.State.SIMULATION, Connection.State.ACTIVE)
 PAGE_SIZE = 50
 """Connections per page: rendering hundreds of rows costs more than the queries."""
@@ -49,6 +52,13 @@ class StepState:
     @property
     def is_open(self) -> bool:
         return self.status != "locked"
+
+
+def _target_label(connection: Connection) -> str:
+    """The target as an admin knows it; a kind this hrsync lacks (a newer one's row) by name."""
+    if connection.kind not in wiring.TARGETS:
+        return connection.kind
+    return wiring.profile_of(connection.kind, connection.settings).label
 
 
 def connection_or_404(key: str) -> Connection:
@@ -83,8 +93,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     times = run_times(shown)
     context = {
         "rows": [
-            (row, describe_source(row.source), TARGET_LABELS.get(row.kind, row.kind), times[row.pk])
-            for row in shown
+            (row, describe_source(row.source), _target_label(row), times[row.pk]) for row in shown
         ],
         "page": number,
         "first_shown": start + 1,
@@ -119,7 +128,7 @@ def connection_detail(request: HttpRequest, key: str) -> HttpResponse:
     context = {
         "connection": connection,
         "look": describe_source(connection.source),
-        "target_label": TARGET_LABELS.get(connection.kind, connection.kind),
+        "target_label": _target_label(connection),
         "organisation": organisation(connection),
         "steps": progress(connection),
         "times": run_times([connection])[connection.pk],
@@ -134,7 +143,7 @@ def connection_detail(request: HttpRequest, key: str) -> HttpResponse:
 def connection_new(request: HttpRequest) -> HttpResponse:
     form = SourceStepForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        values = {k: v for k, v in form.cleaned_data.items() if k != "key"}
+        values = {k: v for k, v in form.cleaned_data.items() if k != "key" and v != ""}
         try:
             connection = lifecycle.create_connection(
                 form.cleaned_data["key"], values, actor(request)
@@ -194,6 +203,31 @@ connection_step = by_method(
 )
 
 
+@role_required(Role.ADMIN)
+@require_POST
+def connection_compliance(request: HttpRequest, key: str) -> HttpResponse:
+    """ "Check compliance": the target's protocol checks against the saved settings; with
+    write checks only when the admin ticks them."""
+    connection = connection_or_404(key)
+    with_writes = request.POST.get("with_writes") == "1"
+    try:
+        report = wiring.check_compliance_of(connection, with_writes=with_writes)
+    except (LookupError, wiring.MissingSecretError, ValueError) as error:
+        messages.error(request, f"Compliance was not checked: {error}")
+        return redirect(f"/connections/{key}/step/2/")
+    audit.record(
+        actor(request),
+        "connection.compliance_checked",
+        "connection",
+        connection.key,
+        after={"with_writes": with_writes, "passed": report.passed, "failed": report.failed},
+    )
+    if is_htmx(request):
+        return render_page(request, "hrsync/connections/compliance.html", {"report": report})
+    form = _form_for(connection, 2)
+    return _step_page(request, connection, 2, form, compliance=report)
+
+
 def _put_errors(form: forms.Form | None, error: lifecycle.InvalidValuesError) -> None:
     if isinstance(form, RulesForm):
         form.put_problems(error.errors)
@@ -225,6 +259,7 @@ def _step_page(
     *,
     check: lifecycle.CheckResult | None = None,
     tested: dict[str, Any] | None = None,
+    compliance: ComplianceReport | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context: dict[str, Any] = {
@@ -233,8 +268,11 @@ def _step_page(
         "step": STEPS[number - 1],
         "form": form,
         "check": check,
+        "compliance": compliance,
         "resets": connection.step > number + 1 or connection.state != Connection.State.DRAFT,
         "step_template": f"hrsync/connections/step_{STEPS[number - 1].slug}.html",
+        "target_label": _target_label(connection),
+        "checks_compliance": wiring.TARGETS[connection.kind].compliance is not None,
     }
     if isinstance(form, RulesForm):
         profile = wiring.profile_of(connection.kind, connection.settings)
@@ -257,10 +295,8 @@ def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Fo
         }
         return SourceStepForm(data, initial=initial, connection=connection)
     if number == 2:
-        settings = connection.settings
-        initial = {name: settings.get(name) for name in TargetStepForm.base_fields}
-        initial["tls_verify"] = settings.get("tls_verify", True)
-        return TargetStepForm(data, initial=initial)
+        form_class = TARGET_FORMS[connection.kind]
+        return form_class(data, initial=form_class.initial_for(connection.settings))
     if number == 3:
         return RulesForm(data, connection=connection)
     if number == 4:
@@ -273,6 +309,6 @@ def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Fo
 def _values(form: forms.Form | None) -> dict[str, Any]:
     if form is None:
         return {}
-    if isinstance(form, TargetStepForm | ScopeStepForm | RulesForm):
+    if isinstance(form, TargetForm | ScopeStepForm | RulesForm):
         return form.values()
     return dict(form.cleaned_data)

@@ -1,0 +1,124 @@
+"""A SCIM app set up in the console as an admin does it, against a real scim2-server: the kind
+chosen when the connection is made, step 2's SCIM form (the token write-only: stored encrypted,
+never rendered back), "Test connection" showing what discovery found, "Check compliance", the
+preset's attributes in step 3, and a simulation whose diff names the app's attributes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from hrsync.app.models import AuditEvent, Connection, Person, Source
+from hrsync.app.security import secrets
+from hrsync.domain.ids import EmployeeNumber, PersonId
+from hrsync.domain.person import Employment
+from hrsync.domain.person import Person as DomainPerson
+from hrsync.testing.scim import ScimServer
+
+pytestmark = pytest.mark.django_db
+
+
+def admin() -> Client:
+    client = Client()
+    user = User.objects.create_user("admin", password="x")
+    user.groups.add(Group.objects.get(name="admin"))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def source() -> Source:
+    flex = Source.objects.create(key="flex", kind="flexhrm", settings={})
+    for number in (1, 2, 3):
+        person = DomainPerson(
+            person_id=PersonId(f"p{number}"),
+            employee_number=EmployeeNumber(str(1000 + number)),
+            given_name="Greta",
+            family_name=f"Lund{number}",
+            employment=Employment("1", "Acme AB", "Ekonom", start_date=date(2020, 1, 1)),
+            email=f"greta.lund{number}@example.test",
+        )
+        Person.objects.create(
+            source=flex,
+            person_id=person.person_id,
+            employee_number=person.employee_number,
+            display_name=person.display_name,
+            fields=person.fields(),
+            content_hash=person.content_hash(),
+        )
+    return flex
+
+
+def test_a_scim_app_is_set_up_tested_checked_and_simulated(
+    source: Source, scim2_server: ScimServer
+) -> None:
+    client = admin()
+    new = client.get("/connections/new/").content.decode()
+    assert "Winningtemp (SCIM)" not in new and "SCIM app" in new  # the kinds, by their labels
+    made = client.post(
+        "/connections/new/",
+        {"key": "wt", "name": "Winningtemp", "source": "flex", "kind": "scim",
+         "time_zone": "Europe/Stockholm"},
+    )  # fmt: skip
+    assert made["Location"] == "/connections/wt/step/2/"
+    step2 = client.get("/connections/wt/step/2/").content.decode()
+    assert "SCIM base URL" in step2 and "Domain controller" not in step2
+
+    form = {
+        "url": scim2_server.url, "profile": "winningtemp", "auth": "bearer", "username": "",
+        "password": scim2_server.token, "tls_verify": "on", "ca_file": "",
+        "attributes": "", "custom_fields": "costCenter\n",
+    }  # fmt: skip
+    tested = client.post("/connections/wt/step/2/", form | {"action": "test"}).content.decode()
+    assert "PATCH yes" in tested and "bulk yes" in tested
+    assert "urn:ietf:params:scim:schemas:extension:winningtemp:2.0:User" in tested
+    wrong = client.post("/connections/wt/step/2/", form | {"action": "test", "password": "bad"})
+    assert "refused" in wrong.content.decode()
+    saved = client.post("/connections/wt/step/2/", form | {"action": "save"})
+    assert saved.status_code == 302
+
+    connection = Connection.objects.get(key="wt")
+    assert connection.kind == "scim"
+    assert connection.settings["custom_fields"] == ["costCenter"]
+    assert "token" not in connection.settings and "password" not in connection.settings
+    assert secrets.decrypt(connection.secret) == scim2_server.token
+    again = client.get("/connections/wt/step/2/").content.decode()
+    assert scim2_server.token not in again and "A token (or password) is stored" in again
+    kept = client.post("/connections/wt/step/2/", form | {"password": "", "action": "save"})
+    assert kept.status_code == 302  # an empty secret keeps the stored one
+    connection.refresh_from_db()
+    assert secrets.decrypt(connection.secret) == scim2_server.token
+
+    report = client.post("/connections/wt/compliance/", HTTP_HX_REQUEST="true").content.decode()
+    assert "passed" in report and "<table" in report
+    assert AuditEvent.objects.filter(action="connection.compliance_checked").exists()
+
+    mapping = client.get("/connections/wt/step/3/").content.decode()
+    assert "name.givenName" in mapping and "userName" in mapping and "sAMAccountName" not in mapping
+    client.post("/connections/wt/step/3/")
+    client.post("/connections/wt/step/4/", {"companies": ""} | _thresholds())
+    client.post("/connections/wt/simulate/")
+    run = connection.runs.get()
+    assert run.status == "simulated" and run.plan_counts["create"] == 3
+    plan = client.get(f"/connections/wt/plan/{run.pk}/").content.decode()
+    assert "Work e-mail" in plan and "greta.lund1@example.test" in plan
+
+
+def test_plain_http_to_an_app_elsewhere_is_refused_with_the_reason(source: Source) -> None:
+    client = admin()
+    client.post(
+        "/connections/new/",
+        {"key": "wt", "source": "flex", "kind": "scim", "time_zone": "Europe/Stockholm"},
+    )
+    form = {"url": "http://app.example/scim", "profile": "generic", "auth": "bearer",
+            "password": "t", "action": "save"}  # fmt: skip
+    refused = client.post("/connections/wt/step/2/", form)
+    assert refused.status_code == 400 and "must use https://" in refused.content.decode()
+
+
+def _thresholds() -> dict[str, int]:
+    kinds = ("disable", "delete", "move", "rename", "wipe", "retire_group", "remove_members")
+    return {f"{kind}_{part}": 10 for kind in kinds for part in ("percent", "count")}

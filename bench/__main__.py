@@ -1,6 +1,6 @@
 """`make bench`: hrsync against raw ldapadd on real Samba, side by side, with peak memory; the
 console's list pages and API under load on PostgreSQL; scheduling latency (an HR edit until AD
-shows it) and throughput (1,000 one-minute connections)."""
+shows it) and throughput (1,000 one-minute connections); 200 Oneflow contracts signed at once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ad_load, console_lists, plan_scale, scheduling, scim_load, tickets
+from bench import ad_load, console_lists, oneflow_load, plan_scale, scheduling, scim_load, tickets
 from hrsync.app.logs import configure_logging
 from hrsync.testing.samba import samba_available
 
@@ -28,6 +28,8 @@ GOALS = {
     "scim_ratio": scim_load.GOAL_RATIO,
     "scim_bulk_ratio": scim_load.GOAL_BULK_RATIO,
     "scim_incremental_s": scim_load.GOAL_INCREMENTAL_SECONDS,
+    "oneflow_signed_s": oneflow_load.GOAL_SECONDS,
+    "oneflow_duplicates": oneflow_load.GOAL_DUPLICATES,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
@@ -35,7 +37,7 @@ SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 def main() -> int:
     configure_logging()  # as the CLI logs: INFO and up, on stderr, so the figures stay readable
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
-    # "ad", "tickets", "lists", "latency", "throughput" or "plan": one part only
+    # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan" or "oneflow": one part only
     only = os.environ.get("HRSYNC_BENCH_ONLY", "")
     if only in SAMBA_PARTS and not samba_available():
         print("make bench needs Samba (samba-ad-dc); run make install as root first.")
@@ -66,6 +68,10 @@ def main() -> int:
             scale = int(os.environ.get("HRSYNC_BENCH_PLAN_PEOPLE", "50000"))
             print(f"== Plan at scale: {scale} persons with groups, 1 % changed in HR ==")
             figures |= plan_scale.run(scale, Path(tmp) / "plan")
+        if only in ("", "oneflow"):
+            contracts = int(os.environ.get("HRSYNC_BENCH_ONEFLOW_CONTRACTS", "200"))
+            print(f"== Oneflow: {contracts} contracts signed at once, webhooks to hrsync serve ==")
+            figures |= oneflow_load.run(contracts, Path(tmp) / "oneflow")
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

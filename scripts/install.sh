@@ -22,6 +22,7 @@ APT_PACKAGES=(
   chromium chromium-driver         # the browser the Playwright end-to-end tests drive
   wrk                              # the HTTP load generator of the console benchmark
   nodejs npm                       # SCIMMY, the second SCIM test server (src/hrsync/testing/scimmy)
+  openssh-server openssh-client    # sshd for the SFTP delivery tests; sftp, the bench's baseline
 )
 
 # Build prerequisites stop the install; the others only limit what tests, demo and bench can do.
@@ -87,6 +88,8 @@ list_missing() {
   command -v kinit >/dev/null || printf 'krb5-user\tkinit\n'
   command -v smbclient >/dev/null || printf 'smbclient\tsmbclient\n'
   command -v ldapadd >/dev/null || printf 'ldap-utils\tldapadd\n'
+  [[ -x /usr/sbin/sshd ]] || printf 'openssh-server\tsshd for the SFTP tests\n'
+  command -v sftp >/dev/null || printf 'openssh-client\tsftp, the SFTP benchmark baseline\n'
   [[ -x /usr/bin/chromium ]] || printf 'chromium\t/usr/bin/chromium for the browser tests\n'
   [[ -x /usr/bin/chromedriver ]] || printf 'chromium-driver\tchromedriver\n'
   command -v wrk >/dev/null || printf 'wrk\twrk for the console benchmark\n'

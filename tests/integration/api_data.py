@@ -19,6 +19,7 @@ from hrsync.app.models import (
     Channel,
     Connection,
     Import,
+    Integration,
     Link,
     Person,
     PersonnelChange,
@@ -65,6 +66,7 @@ class Dataset:
     held_run: Run
     trigger: Trigger
     channel: Channel
+    integration: Integration
 
     def ids(self) -> dict[str, Any]:
         """The keys and ids paths are written with."""
@@ -76,6 +78,7 @@ class Dataset:
             "run": self.held_run.pk,
             "trigger": self.trigger.name,
             "channel": self.channel.name,
+            "integration": self.integration.key,
             "missing": 999_999,
         }
 
@@ -128,6 +131,18 @@ def make_dataset() -> Dataset:
         person=person,
         ticket=ticket,
         held_run=_held_run(connection, person),
+        integration=Integration.objects.create(
+            key="oneflow",
+            kind="oneflow",
+            source=source,
+            settings={
+                "url": "http://127.0.0.1:9/v1",
+                "user_email": "hr@example.org",
+                "token_env": "HRSYNC_TEST_UNSET_TOKEN",
+                "sign_key_env": "HRSYNC_TEST_UNSET_KEY",
+                "document_category": "Oneflow Documents",
+            },
+        ),
         trigger=Trigger.objects.create(
             name="joiners",
             event="ticket.created",

@@ -99,6 +99,8 @@ OPERATIONS: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("delete", "/api/channels/{channel}", None, "admin"),
     ("post", "/api/channels/{channel}/reset", None, "admin"),
     ("post", "/api/channels/{channel}/test", {}, "operator"),
+    ("post", "/api/integrations/{integration}/check", None, "admin"),
+    ("get", "/api/integrations/{integration}/contracts", None, "viewer"),
     ("get", "/api/audit", None, "viewer"),
     ("get", "/api/audit.csv", None, "viewer"),
 ]

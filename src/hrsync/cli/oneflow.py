@@ -38,3 +38,30 @@ def contracts_command(integration: str, as_json: bool) -> None:
             click.echo(
                 f"  {step['event']:<32} {step['step']:<16} {step['status']:<8} {step['outcome']}"
             )
+
+
+@oneflow.command("check")
+@click.argument("integration")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, for scripts.")
+def check_command(integration: str, as_json: bool) -> None:
+    """Check the set-up: Oneflow token and user, the Flex HRM API user's rights, the document
+    category per company, the 15 data fields (the template type is created when missing).
+    Exits 1 when a check failed."""
+    setup_django()
+    from hrsync.app.contracts.checks import UnknownIntegrationError, check_integration, checks_out
+
+    try:
+        checks = check_integration(integration, "cli")
+    except UnknownIntegrationError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(
+            json.dumps({"integration": integration} | checks_out(checks), ensure_ascii=False)
+        )
+    else:
+        for check in checks:
+            click.echo(f"{'ok' if check.ok else 'FAILED':<7} {check.name:<28} {check.message}")
+            if check.what_to_do:
+                click.echo(f"{'':<7} {'':<28} → {check.what_to_do}")
+    if not all(check.ok for check in checks):
+        raise SystemExit(1)

@@ -7,6 +7,7 @@ from hrsync.app.api import (
     channels,
     connection_actions,
     connections,
+    integrations,
     people,
     runs,
     sources,
@@ -37,6 +38,7 @@ ROUTERS = (
     people,
     triggers,
     channels,
+    integrations,
     audit_log,
 )
 for module in ROUTERS:

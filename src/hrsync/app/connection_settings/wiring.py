@@ -31,6 +31,11 @@ from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
+from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.formats import FORMATS
+from hrsync.connectors.csv.policy import CsvPolicy
+from hrsync.connectors.csv.profile import csv_profile
+from hrsync.connectors.csv.target import CsvTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
 from hrsync.connectors.scim.client import build_http_client
@@ -117,7 +122,8 @@ class TargetKind:
     """"Test connection": what was found, in words; TargetError with a readable message when
     the target cannot be used."""
     secret_key: Callable[[dict[str, Any]], str] = lambda settings: "password"
-    """Which config field the connection's secret fills."""
+    """Which config field the connection's secret fills; empty: the kind needs no secret (a
+    CSV file delivered to a folder)."""
     where_key: str = "url"
     """The setting that says where the accounts live (AD: base_dn; SCIM: url), named on
     tickets also when a run fails before its target is bound."""
@@ -246,6 +252,34 @@ class StoredMarks(MutableMapping[str, str]):
         Connection.objects.filter(pk=self._connection.pk).update(group_marks=dict(self._marks))
 
 
+def _bind_csv(connection: Connection, config: BaseModel) -> Binding:
+    assert isinstance(config, CsvConfig)
+    profile = csv_profile(FORMATS[config.format])
+    owner = person_id_attribute(connection.settings, profile)
+    policy = CsvPolicy(
+        FORMATS[config.format],
+        mapping_of(connection.settings, owner, profile),
+        connection.time_zone,
+        owner,
+    )
+    return Binding(
+        target=CsvTarget(config, policy),
+        policy=policy,
+        lifecycle=lifecycle_of(connection.settings, None),
+        groups=None,
+        read_groups=None,
+        where=config.folder,
+    )
+
+
+def _check_csv(config: BaseModel) -> str:
+    assert isinstance(config, CsvConfig)
+    CsvTarget(config).check()
+    return (
+        f"{config.folder} is a folder; the file goes there as {FORMATS[config.format].file_name}."
+    )
+
+
 def _check_ad(config: BaseModel) -> str:
     assert isinstance(config, ActiveDirectoryConfig)
     target = ActiveDirectoryTarget(config)
@@ -267,6 +301,14 @@ TARGETS: dict[str, TargetKind] = {
         _check_scim,
         _scim_secret,
         compliance=_scim_compliance,
+    ),
+    "csv": TargetKind(
+        CsvConfig,
+        lambda settings: csv_profile(FORMATS[str(settings.get("format") or "flexwhere")]),
+        _bind_csv,
+        _check_csv,
+        lambda settings: "",
+        where_key="folder",
     ),
 }
 
@@ -310,6 +352,10 @@ def flex_config(source: Source) -> FlexHrmConfig:
 
 def target_config(connection: Connection) -> BaseModel:
     """The connector's config with its secret, from the connection's stored settings."""
+    if not TARGETS[connection.kind].secret_key(connection.settings):
+        return target_model(connection.kind).model_validate(
+            _with_secret(connection.settings, "", "")
+        )
     secret = _secret(connection.settings, connection.secret)
     return config_with_secret(connection.kind, connection.settings, secret)
 
@@ -343,7 +389,7 @@ def _mapped(connection: Connection) -> Iterable[str]:
 
 def _with_secret(settings: dict[str, Any], secret: str, key: str = "password") -> dict[str, Any]:
     values = {k: v for k, v in settings.items() if k not in APP_SETTINGS}
-    return values | {key: secret}
+    return values | {key: secret} if key else values
 
 
 def _secret(settings: dict[str, Any], stored: str = "") -> str:

@@ -43,7 +43,8 @@ class SourceStepForm(forms.Form):
             del self.fields["key"]  # the key is how runs, triggers and the audit find it
             del self.fields["kind"]
         else:
-            kinds = [(kind, wiring.profile_of(kind).label) for kind in wiring.TARGETS]
+            # Only the kinds step 2 has a form for; the others are set up in a config file.
+            kinds = [(kind, wiring.profile_of(kind).label) for kind in TARGET_FORMS]
             cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
         sources = Source.objects.order_by("key").values_list("key", "kind")
         source_field = cast(forms.ChoiceField, self.fields["source"])

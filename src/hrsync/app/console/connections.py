@@ -206,6 +206,9 @@ def _show_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
 def _save_step(request: HttpRequest, key: str, number: int) -> HttpResponse:
     connection = connection_or_404(key)
     form = _form_for(connection, number, request.POST)
+    if number == 2 and form is None:
+        messages.error(request, f"{_target_label(connection)} is set up in the config file.")
+        return redirect(f"/connections/{key}/step/2/")
     if number == 2 and request.POST.get("action") == "test":
         return _test_target(request, connection, form)
     if isinstance(form, RulesForm) and request.POST.get("action") == "test":
@@ -316,7 +319,9 @@ def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Fo
         }
         return SourceStepForm(data, initial=initial, connection=connection)
     if number == 2:
-        form_class = TARGET_FORMS[connection.kind]
+        form_class = TARGET_FORMS.get(connection.kind)
+        if form_class is None:  # a kind set up in the config file only (step 2 says so)
+            return None
         return form_class(data, initial=form_class.initial_for(connection.settings))
     if number == 3:
         return RulesForm(data, connection=connection)

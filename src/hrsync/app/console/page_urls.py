@@ -1,8 +1,19 @@
-"""Console pages: dashboard, sources, tickets, people, triggers, channels, audit log, API tokens."""
+"""Console pages: dashboard, sources, tickets, people, triggers, channels, integrations, audit
+log, API tokens."""
 
 from django.urls import URLPattern, URLResolver, path
 
-from hrsync.app.console import audit, channels, dashboard, people, rules, sources, tickets, tokens
+from hrsync.app.console import (
+    audit,
+    channels,
+    dashboard,
+    integrations,
+    people,
+    rules,
+    sources,
+    tickets,
+    tokens,
+)
 from hrsync.app.console.responses import by_method
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -51,6 +62,22 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("channels/<slug:name>/test/", channels.channel_test, name="channel-test"),
     path("channels/<slug:name>/reset/", channels.channel_reset, name="channel-reset"),
     path("channels/<slug:name>/delete/", channels.channel_delete, name="channel-delete"),
+    # Integrations (Oneflow contracts)
+    path("integrations/", integrations.integration_list, name="integrations"),
+    path("integrations/<slug:key>/", integrations.integration_detail, name="integration"),
+    path(
+        "integrations/<slug:key>/check/", integrations.integration_check, name="integration-check"
+    ),
+    path(
+        "integrations/<slug:key>/contracts/<int:contract_id>/",
+        integrations.contract_detail,
+        name="contract",
+    ),
+    path(
+        "integrations/<slug:key>/contracts/<int:contract_id>/steps/<int:step_id>/retry/",
+        integrations.step_retry,
+        name="contract-step-retry",
+    ),
     # Audit log
     path("audit/", audit.audit_log, name="audit"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),

@@ -2,7 +2,7 @@
 event's steps one by one. A step that failed for a passing reason (Oneflow or Flex HRM
 unreachable) stops the job with a TransientError, so the scheduler tries it again with back-off;
 the steps already done are not repeated. A step that cannot succeed is recorded as failed,
-notified, and the job goes on with the next."""
+notified, told on the employee's ticket, and the job goes on with the next."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from hrsync.app.contracts.settings import clients, oneflow_config
 from hrsync.app.contracts.steps import StepContext, Subject, run_step
+from hrsync.app.contracts.tickets import tell_employee_ticket
 from hrsync.app.jobs.work import retry_policy
 from hrsync.app.models import Contract, ContractDelivery, ContractStep, Integration, JobRun
 from hrsync.app.runs.connection_run import run_connection
@@ -101,10 +102,12 @@ def _attempt(
         if not is_last_attempt:
             _note(row, started, f"attempt {row.attempts} failed, retried later: {error}")
             raise TransientError(f"contract {contract.contract_id} {step}: {error}") from error
+        _save_subject(contract, context.subject)  # whom it was about, for the ticket
         return _fail(
             row, step, contract, events, started=started, reason=f"gave up after retries: {error}"
         )
     except Exception as error:  # StepFailedError, a refusal, a bug: recorded, never lost
+        _save_subject(contract, context.subject)
         return _fail(
             row, step, contract, events, started=started, reason=str(error) or type(error).__name__
         )
@@ -133,6 +136,7 @@ def _fail(
     log.warning("contract step failed", contract=contract.contract_id, step=step, error=reason)
     fields = _subject_fields(contract, reason) | {"step": str(step), "what_to_do": WHAT_TO_DO[step]}
     events.fire("contract.step_failed", fields)
+    tell_employee_ticket(contract, str(step), reason, WHAT_TO_DO[step], events)
     return False
 
 
@@ -169,6 +173,7 @@ def _subject(contract: Contract) -> Subject:
         contract.company_id,
         contract.employee_name,
         contract.filled_number,
+        contract.name,
     )
 
 
@@ -176,6 +181,7 @@ def _save_subject(contract: Contract, subject: Subject) -> None:
     contract.employee_number, contract.employee_id = subject.employee_number, subject.employee_id
     contract.company_id, contract.employee_name = subject.company_id, subject.employee_name
     contract.filled_number = subject.filled_number
+    contract.name = subject.contract_name[:512]
     contract.save()
 
 

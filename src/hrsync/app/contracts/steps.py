@@ -48,6 +48,8 @@ class Subject:
     company_id: str = ""
     employee_name: str = ""
     filled_number: str = ""
+    contract_name: str = ""
+    """The contract's name in Oneflow, shown on the console and in tickets."""
 
 
 @dataclass
@@ -57,13 +59,32 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
+FINAL_STATES = frozenset({"signed", "declined", "overdue"})
+"""Oneflow refuses every edit of a contract in these states (409), so one read serves a job."""
+
+
 @dataclass
 class StepContext:
+    """What the steps of one job share. The caches hold only what cannot change during a job:
+    a contract in a final state, a company's titles and document categories, template names."""
+
     contract_id: int
     config: OneflowConfig
     oneflow: OneflowClient
     flex: FlexHrmClient
     subject: Subject
+    final_contract: Record | None = None
+    company_titles: dict[str, dict[str, str]] = field(default_factory=dict)
+    company_categories: dict[str, list[Record]] = field(default_factory=dict)
+    template_names: dict[int, str] = field(default_factory=dict)
+
+    def contract(self) -> Record:
+        if self.final_contract is not None:
+            return self.final_contract
+        found = self.oneflow.contract(self.contract_id)
+        if found.get("state") in FINAL_STATES:
+            self.final_contract = found
+        return found
 
 
 def run_step(step: Step, context: StepContext) -> Result:
@@ -86,7 +107,8 @@ def run_step(step: Step, context: StepContext) -> Result:
 
 
 def fill(context: StepContext) -> Result:
-    contract = context.oneflow.contract(context.contract_id)
+    contract = context.contract()
+    context.subject.contract_name = _contract_name(contract)
     if contract.get("state") != "draft":
         return Result(Status.SKIPPED, f"the contract is {contract.get('state')}, not a draft")
     number = data_fields(contract).get("employee_number", "")
@@ -103,7 +125,7 @@ def fill(context: StepContext) -> Result:
         for party_id in employee_party_ids(contract):
             context.oneflow.delete_party(context.contract_id, party_id)
         notes.append(f"employee number changed from {subject.filled_number}: participant replaced")
-        contract = context.oneflow.contract(context.contract_id)
+        contract = context.contract()
     notes.append(_add_employee(context, contract, employee))
     notes.append(_add_manager(context, employee))
     subject.employee_number = subject.filled_number = number
@@ -201,7 +223,7 @@ def _add_manager(context: StepContext, employee: Record) -> str:
         text(u.get("email")).lower() == email.lower() and u.get("active", True) for u in users
     ):
         return f"manager {name} ({email}) has no active Oneflow user: not added"
-    contract = context.oneflow.contract(context.contract_id)
+    contract = context.contract()
     if is_party(contract, email):
         return f"manager {name} is already a party: left as is"
     owner = next((p for p in contract.get("parties") or [] if p.get("my_party")), None)
@@ -221,13 +243,13 @@ def _add_manager(context: StepContext, employee: Record) -> str:
 
 
 def upload_pdf(context: StepContext, status: str) -> Result:
-    contract = context.oneflow.contract(context.contract_id)
+    contract = context.contract()
     employee = _subject_employee(context, contract)
     if employee is None:
         return Result(Status.SKIPPED, "the contract names no employee number")
     category = _category(context, str(employee["companyId"]))
     template_id = (contract.get("_private_ownerside") or {}).get("template_id")
-    template = context.oneflow.template(int(template_id)).get("name", "") if template_id else ""
+    template = _template_name(context, int(template_id)) if template_id else ""
     name = document_name(
         text((contract.get("_private") or {}).get("name")), _name(employee), str(template), status
     )
@@ -242,7 +264,9 @@ def upload_pdf(context: StepContext, status: str) -> Result:
 
 def _category(context: StepContext, company_id: str) -> str:
     wanted = context.config.document_category
-    for category in context.flex.document_categories(company_id):
+    if company_id not in context.company_categories:
+        context.company_categories[company_id] = context.flex.document_categories(company_id)
+    for category in context.company_categories[company_id]:
         if text(field_of(category, "name")) == wanted:
             return str(field_of(category, "id"))
     raise StepFailedError(
@@ -253,6 +277,7 @@ def _category(context: StepContext, company_id: str) -> str:
 
 def _subject_employee(context: StepContext, contract: Record) -> Record | None:
     subject = context.subject
+    subject.contract_name = _contract_name(contract)
     number = data_fields(contract).get("employee_number") or subject.employee_number
     if not number:
         return None
@@ -268,7 +293,7 @@ def _subject_employee(context: StepContext, contract: Record) -> Record | None:
 
 
 def update_employee(context: StepContext) -> Result:
-    contract = context.oneflow.contract(context.contract_id)
+    contract = context.contract()
     employee = _subject_employee(context, contract)
     if employee is None:
         return Result(Status.SKIPPED, "the contract names no employee number")
@@ -281,7 +306,7 @@ def update_employee(context: StepContext) -> Result:
 
 
 def update_period(context: StepContext) -> Result:
-    contract = context.oneflow.contract(context.contract_id)
+    contract = context.contract()
     employee = _subject_employee(context, contract)
     if employee is None:
         return Result(Status.SKIPPED, "the contract names no employee number")
@@ -314,10 +339,24 @@ def update_period(context: StepContext) -> Result:
 
 
 def _titles(context: StepContext, company_id: str) -> dict[str, str]:
-    return {
-        str(field_of(t, "id")): text(field_of(t, "name"))
-        for t in context.flex.employment_titles(company_id)
-    }
+    if company_id not in context.company_titles:
+        context.company_titles[company_id] = {
+            str(field_of(t, "id")): text(field_of(t, "name"))
+            for t in context.flex.employment_titles(company_id)
+        }
+    return context.company_titles[company_id]
+
+
+def _template_name(context: StepContext, template_id: int) -> str:
+    if template_id not in context.template_names:
+        context.template_names[template_id] = text(
+            context.oneflow.template(template_id).get("name")
+        )
+    return context.template_names[template_id]
+
+
+def _contract_name(contract: Record) -> str:
+    return text((contract.get("_private") or {}).get("name"))
 
 
 def _name(employee: Record) -> str:

@@ -169,6 +169,14 @@ class FlexHrmClient:
         params: Params = {"companyId": company_id, "employeeId": employee_id}
         return list(self._pages(self._config.paths.documents, params, company_id=company_id))
 
+    def permissions(self) -> frozenset[str]:
+        """What the API user may do, as `resource:read|write` names."""
+        found = self.get_json(self._config.paths.permissions, {})
+        listed = (
+            found.get("permissions", found.get("Permissions")) if isinstance(found, dict) else found
+        )
+        return frozenset(str(p) for p in listed or [] if isinstance(p, str))
+
     def upload_document(
         self,
         employee_id: str,

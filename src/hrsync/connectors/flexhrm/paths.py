@@ -25,3 +25,5 @@ class FlexHrmPaths(BaseModel):
     document_upload: str = "employees/{employee_id}/employmentdocuments"
     """POST one document: {documentCategoryId, file: {fileName, contentType, contentLength,
     fileContent (base64)}} (INFERRED)."""
+    permissions: str = "apiuser/permissions"
+    """GET the API user's permissions: {permissions: ["employees:write", …]} (INFERRED)."""

@@ -108,7 +108,7 @@ class FlexRecords:
         if route is None:
             raise ProblemError(404, "Not Found")
         permission, view = route
-        if permission not in request.permissions:
+        if permission and permission not in request.permissions:
             raise ProblemError(403, "Forbidden", {"permission": [f"{permission} is required."]})
         return view(request, list(request.segments))
 
@@ -130,7 +130,13 @@ class FlexRecords:
                 return "documents:read", self._documents
             case ("POST", "employees", _, "employmentdocuments"):
                 return "documents:write", self._upload
+            case ("GET", "apiuser", "permissions"):
+                return "", self._permissions  # every API user may ask what it may do
         return None
+
+    def _permissions(self, request: WriteRequest, _: list[str]) -> object:
+        """The caller's permissions (INFERRED: the set-up check asks before it writes)."""
+        return {"permissions": sorted(request.permissions)}
 
     # --- employees and periods ---------------------------------------------------------------
 

@@ -1,0 +1,136 @@
+"""The planner's view of one CSV connection: each column's expression evaluated per person and
+the column's rules checked, so a row is either valid or not written (never half-valid). Files
+have no containers and no renames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+from hrsync.connectors.csv.formats import FileFormat
+from hrsync.connectors.csv.profile import OWNER, csv_profile
+from hrsync.domain.account import Account, Attributes, DesiredAccount
+from hrsync.domain.lineage import Derivations
+from hrsync.domain.person import Person
+from hrsync.domain.profile import TargetProfile
+from hrsync.engine.lineage import of_rule, words
+from hrsync.engine.policy import NameUnavailableError, NewAccount, TakenNames
+from hrsync.mapping.rules import Rule, apply_rules, day_start, parse_rule
+
+NEW_ROW = "row:"
+
+
+@dataclass(frozen=True)
+class CsvPolicy:
+    """One CSV connection: its file format and the admin's overrides of column expressions."""
+
+    file_format: FileFormat
+    rules: tuple[Rule, ...] = ()
+    time_zone: str = "Europe/Stockholm"
+    owner_attribute: str = OWNER
+    home: str = ""
+
+    @cached_property
+    def profile(self) -> TargetProfile:
+        return csv_profile(self.file_format)
+
+    @cached_property
+    def all_rules(self) -> tuple[Rule, ...]:
+        overrides = {rule.attribute: rule for rule in self.rules}
+        return tuple(
+            overrides.get(c.name) or parse_rule(c.name, c.expression)
+            for c in self.file_format.columns
+        )
+
+    def desire(self, person: Person, today: date) -> DesiredAccount:
+        attributes, problems = apply_rules(
+            person, {}, self.all_rules, day_start(today, self.time_zone)
+        )
+        fitted: Attributes = {name: self._cut(name, value) for name, value in attributes.items()}
+        fitted[self.owner_attribute] = person.person_id
+        return DesiredAccount(
+            person_id=person.person_id,
+            employee_number=person.employee_number,
+            name="",
+            container="",
+            is_enabled=person.employment.is_active_on(today),
+            attributes=fitted,
+            problems=tuple(f"{p.attribute}: {p.message}" for p in problems),
+        )
+
+    def _cut(self, name: str, value: str | None) -> str | None:
+        """Shortened only where the column says so (display name "Surname, Given" to 20)."""
+        column = self.file_format.column(name)
+        if not value or column is None or not column.is_cut or column.max_length is None:
+            return value or None
+        return value[: column.max_length].rstrip(" ,") or None
+
+    def broken_rules(self, attributes: Attributes) -> dict[str, str]:
+        """Column → the rule its value breaks, with the value, for a row that cannot be written."""
+        broken = {}
+        for column in self.file_format.columns:
+            value = attributes.get(column.name) or ""
+            if (rule := column.broken_rule(value)) is not None:
+                broken[column.name] = f"{value!r} {rule}"
+        return broken
+
+    def derivations(self) -> Derivations:
+        overridden = {rule.attribute for rule in self.rules}
+        found = {
+            rule.attribute: of_rule(rule, "override" if rule.attribute in overridden else "default")
+            for rule in self.all_rules
+        }
+        found[self.owner_attribute] = words("the person's id in the HR system")
+        return found
+
+    def new_account(
+        self,
+        person: Person,
+        desired: DesiredAccount,
+        container: str,
+        taken: TakenNames,
+        today: date,
+    ) -> NewAccount:
+        """A new row must keep every column rule and have a key no other row has; otherwise it
+        is left out and the person's ticket names the rule and the value (a manual step)."""
+        key = self.file_format.key
+        if broken := self.broken_rules(desired.attributes):
+            raise NameUnavailableError(
+                next(iter(broken)),
+                "; ".join(f"{name} {why}" for name, why in broken.items()),
+            )
+        value = desired.attributes.get(key) or ""
+        if taken.is_taken(key, value):
+            raise NameUnavailableError(key, f"{key} {value} is in another row of the file")
+        taken.of_attribute(key).add(value.casefold())
+        return NewAccount(NEW_ROW + person.person_id, "", {})
+
+    # A file has neither containers nor renames: the planner never asks these.
+
+    def keeps_name(self, current: str, desired: DesiredAccount) -> bool:
+        return True
+
+    def choose_name(
+        self,
+        desired: DesiredAccount,
+        container: str,
+        taken: TakenNames,
+        *,
+        passing_through: str | None = None,
+    ) -> str:
+        return desired.name
+
+    def ref_in(self, name: str, container: str) -> str:
+        raise NotImplementedError("CSV rows are named by their key, not placed in containers")
+
+    def container_of(self, ref: str) -> str:
+        return ""
+
+    def is_within(self, container: str, ancestor: str) -> bool:
+        return False
+
+    def on_rename(
+        self, person: Person, account: Account, taken: TakenNames, today: date
+    ) -> tuple[Attributes, Attributes]:
+        return {}, {}

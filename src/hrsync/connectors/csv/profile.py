@@ -1,0 +1,43 @@
+"""A CSV file as a target profile: its columns are the attributes, its key column the unique
+name, and no groups, managers or containers (a file has none)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from hrsync.connectors.csv.formats import FileFormat
+from hrsync.domain.profile import AttributeSpec, Capabilities, CorrelationKey, TargetProfile
+
+OWNER = "hrsync_person_id"
+"""Where a row keeps the person id: in hrsync's copy of the file only, never delivered."""
+
+
+def csv_profile(file_format: FileFormat) -> TargetProfile:
+    """The profile of one file format; its mapping is the columns' expressions."""
+    return TargetProfile(
+        kind="csv",
+        label=file_format.label,
+        attributes=tuple(
+            AttributeSpec(
+                c.name,
+                c.name,
+                is_required=c.is_mandatory,
+                max_length=c.max_length,
+                is_unique=c.name == file_format.key,
+            )
+            for c in file_format.columns
+        ),
+        # Disabling a row leaves it out of the delivered file (Flexwhere: no more access)
+        # while hrsync's copy keeps it, so a rehire comes back as the same row.
+        capabilities=Capabilities(groups=False, manager=False, disable=True, delete=True),
+        correlation=(CorrelationKey(file_format.key, "email"),),
+        default_mapping=MappingProxyType({c.name: c.expression for c in file_format.columns}),
+        unique_names=(file_format.key,),
+        owner_attribute=OWNER,
+        ref_label="Row",
+        where_label="File",
+        username_attribute=file_format.key,
+        mappable=r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
+        mappable_described="a column of the file (letters, digits and _)",
+        set_by_hrsync=frozenset({OWNER}),
+    )

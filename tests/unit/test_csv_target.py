@@ -1,0 +1,183 @@
+"""The CSV target through the engine as a run drives it: plan, apply, deliver, plan again.
+The file is read back with Python's csv module and every column rule checked."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.formats import FLEXWHERE, FileFormat
+from hrsync.connectors.csv.target import CsvTarget
+from hrsync.domain.changes import ManualStep, kind_of
+from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
+from hrsync.domain.person import Employment, Person
+from hrsync.domain.plan import Plan, Status
+from hrsync.engine.apply import apply_changes
+from hrsync.engine.plan import NAME_UNAVAILABLE, plan_changes
+
+TODAY = date(2026, 12, 7)
+GOLDEN = Path(__file__).parent.parent / "golden"
+
+
+def person(number: int, given: str, family: str, **changes: object) -> Person:
+    base = Person(
+        person_id=PersonId(f"p{number:05d}"),
+        employee_number=EmployeeNumber(str(1000 + number)),
+        given_name=given,
+        family_name=family,
+        employment=Employment("c1", "Acme AB", "Ekonom", "Tillsvidare", date(2020, 1, 1)),
+        email=f"{given}.{family}.{number}@example.test".lower().replace(" ", ""),
+        phone="+46 8-123 45",
+        organisation=(("Department", "Finance"),),
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def target(tmp_path: Path, file_format: str = "flexwhere") -> CsvTarget:
+    (tmp_path / "out").mkdir(exist_ok=True)
+    config = CsvConfig(
+        format=file_format,  # type: ignore[arg-type]
+        folder=str(tmp_path / "out"),
+        state_dir=str(tmp_path / "state"),
+        receipt=True,
+    )
+    return CsvTarget(config)
+
+
+def run(tmp_path: Path, people: list[Person], today: date = TODAY) -> Plan:
+    """One run: a fresh target on the last delivery, plan, apply, close (delivers)."""
+    csv_target = target(tmp_path)
+    accounts = list(csv_target.read_accounts())
+    links = {PersonId(a.attributes["hrsync_person_id"]): a.account_id for a in accounts}
+    plan = plan_changes(people, accounts, links, csv_target.policy, today)
+    outcomes = apply_changes(plan.changes, csv_target)
+    assert all(o.status is not Status.FAILED for o in outcomes), outcomes
+    csv_target.close()
+    return plan
+
+
+def delivered(tmp_path: Path, file_format: FileFormat = FLEXWHERE) -> list[dict[str, str]]:
+    raw = (tmp_path / "out" / file_format.file_name).read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf")
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""), delimiter=";")
+    return list(reader)
+
+
+def test_the_first_run_creates_every_row_and_the_next_plans_nothing(tmp_path: Path) -> None:
+    people = [person(1, "Anna", "Berg"), person(2, "Åsa", "Öberg")]
+    assert run(tmp_path, people).counts()["create"] == 2
+    assert run(tmp_path, people).is_empty
+    assert [row["CSV_USERNAME"] for row in delivered(tmp_path)] == [
+        "anna.berg.1@example.test",
+        "åsa.öberg.2@example.test",
+    ]
+
+
+def test_the_flexwhere_file_matches_the_golden_file(tmp_path: Path) -> None:
+    run(tmp_path, [person(1, "Anna", "Berg"), person(2, "Karl-Johan", "Vänsterhänt-Lindqvist")])
+    out = tmp_path / "out" / "flexwhere - users.csv"
+    assert out.read_bytes() == (GOLDEN / "flexwhere - users.csv").read_bytes()
+    receipt = (tmp_path / "out" / "flexwhere - users.csv.sha256").read_text()
+    assert receipt.split()[1] == "flexwhere"
+    assert not list((tmp_path / "out").glob("*.part"))
+
+
+def test_a_change_in_hr_is_one_update_and_reaches_the_file(tmp_path: Path) -> None:
+    people = [person(1, "Anna", "Berg")]
+    run(tmp_path, people)
+    moved = [dataclasses.replace(people[0], organisation=(("Department", "Sales"),))]
+    plan = run(tmp_path, moved)
+    assert [kind_of(c) for c in plan.changes] == ["update"]
+    assert delivered(tmp_path)[0]["CSV_DEPARTMENT"] == "Sales"
+
+
+def test_a_row_breaking_a_rule_is_left_out_with_a_manual_step(tmp_path: Path) -> None:
+    people = [
+        person(1, "Anna", "Berg"),
+        person(2, "B", "Kort"),
+        person(3, "Cia", "Tel", phone="x1"),
+    ]
+    plan = run(tmp_path, people)
+    manual = {c.person_id: c for c in plan.changes if isinstance(c, ManualStep)}
+    assert {c.reason for c in manual.values()} == {NAME_UNAVAILABLE}
+    assert (
+        "CSV_FIRSTNAME 'B' is shorter than 2 characters"
+        in manual[PersonId("p00002")].detail["CSV_FIRSTNAME"]
+    )
+    assert "CSV_PHONE 'x1'" in manual[PersonId("p00003")].detail["CSV_PHONE"]
+    assert [row["CSV_FIRSTNAME"] for row in delivered(tmp_path)] == ["Anna"]
+
+
+def test_a_leaver_leaves_the_file_and_a_rehire_comes_back(tmp_path: Path) -> None:
+    people = [person(1, "Anna", "Berg"), person(2, "Bo", "Ek")]
+    run(tmp_path, people)
+    ended = dataclasses.replace(people[1].employment, end_date=TODAY - timedelta(days=2))
+    left = [people[0], dataclasses.replace(people[1], employment=ended)]
+    plan = run(tmp_path, left)
+    assert "disable" in [kind_of(c) for c in plan.changes]
+    assert [row["CSV_FIRSTNAME"] for row in delivered(tmp_path)] == ["Anna"]
+    assert run(tmp_path, left).is_empty
+    run(tmp_path, people)
+    assert [row["CSV_FIRSTNAME"] for row in delivered(tmp_path)] == ["Anna", "Bo"]
+
+
+def test_hostile_values_are_neutralised(tmp_path: Path) -> None:
+    people = [
+        person(1, '=HYPERLINK("x")', "Berg", email="h1@example.test"),
+        person(
+            2,
+            "@SUM(A1)",
+            "-2+3",
+            email="h2@example.test",
+            employment=Employment("c1", "Acme", '+cmd|"/c calc"!A0', None, date(2020, 1, 1)),
+        ),
+        person(3, "Tab\tbed", "Line\r\nbreak\x07", email="h3@example.test"),
+    ]
+    run(tmp_path, people)
+    rows = delivered(tmp_path)
+    assert [r["CSV_FIRSTNAME"] for r in rows] == ['\'=HYPERLINK("x")', "'@SUM(A1)", "Tab\tbed"]
+    assert rows[1]["CSV_SURNAME"] == "'-2+3"
+    assert rows[1]["CSV_TITLE"] == '\'+cmd|"/c calc"!A0'
+    assert rows[2]["CSV_SURNAME"] == "Linebreak"
+    assert rows[0]["CSV_PHONE"] == "+46 8-123 45"  # a phone's + is a country code
+    assert all(
+        not v.startswith(("=", "+", "-", "@")) or k.endswith("PHONE")
+        for r in rows
+        for k, v in r.items()
+    )
+
+
+def test_a_long_display_name_is_cut_to_twenty(tmp_path: Path) -> None:
+    run(tmp_path, [person(1, "Maximiliana", "Vänsterhänt-Lindqvist")])
+    assert delivered(tmp_path)[0]["CSV_DISPLAYNAME"] == "Vänsterhänt-Lindqvis"
+
+
+def test_a_thousand_people_pass_every_column_rule(tmp_path: Path) -> None:
+    people = [person(n, f"Given{n}", f"Family{n}", mobile="070-123 45 67") for n in range(1000)]
+    run(tmp_path, people)
+    raw = (tmp_path / "out" / FLEXWHERE.file_name).read_bytes()
+    assert raw.count(b"\r\n") == 1001 and b"\n" not in raw.replace(b"\r\n", b"")
+    rows = delivered(tmp_path)
+    assert len(rows) == 1000
+    assert list(rows[0]) == [c.name for c in FLEXWHERE.columns]
+    for row in rows:
+        for column in FLEXWHERE.columns:
+            assert column.broken_rule(row[column.name]) is None, (column.name, row)
+    assert all(line.startswith(b'"') for line in raw.split(b"\r\n") if line)
+
+
+def test_the_winningtemp_users_file(tmp_path: Path) -> None:
+    csv_target = target(tmp_path, "winningtemp")
+    people = [person(1, "Anna", "Berg", custom=(("gender", "2"),), birth_date=date(1990, 5, 1))]
+    plan = plan_changes(people, [], {}, csv_target.policy, TODAY)
+    apply_changes(plan.changes, csv_target)
+    csv_target.close()
+    raw = (tmp_path / "out" / "users.csv").read_bytes()
+    assert raw == (GOLDEN / "winningtemp-users.csv").read_bytes()
+    assert AccountId("1001") in {
+        a.account_id for a in target(tmp_path, "winningtemp").read_accounts()
+    }

@@ -244,3 +244,26 @@ def test_a_scim_connection_through_the_api_keeps_its_token_write_only(
     assert "token" not in shown["settings"] and scim2_server.token not in json.dumps(shown)
     stored = Connection.objects.get(key="wt")
     assert secrets.decrypt(stored.secret) == scim2_server.token
+
+
+def test_compliance_through_the_api_is_for_admins_and_audited(
+    admin: Client, users: dict[str, User], scim2_server: ScimServer
+) -> None:
+    make_dataset()
+    send(admin, "post", "/api/connections", {"key": "wt", "source": "hr", "kind": "scim"})
+    step = {"settings": {"url": scim2_server.url}, "password": scim2_server.token}
+    assert send(admin, "put", "/api/connections/wt/steps/target", step).status_code == 200
+    operator = client_for(users["operator"])
+    assert send(operator, "post", "/api/connections/wt/compliance").status_code == 403
+
+    read_only = send(admin, "post", "/api/connections/wt/compliance")
+    assert read_only.status_code == 200, read_only.content
+    report = read_only.json()
+    assert report["passed"] > 0 and report["passed"] + report["failed"] <= len(report["checks"])
+    written = send(admin, "post", "/api/connections/wt/compliance", {"with_writes": True}).json()
+    assert len(written["checks"]) > len(report["checks"])  # the create, update and delete checks
+    events = AuditEvent.objects.filter(action="connection.compliance_checked", connection_key="wt")
+    assert [event.after["with_writes"] for event in events.order_by("pk")] == [False, True]
+
+    none = send(admin, "post", "/api/connections/ad/compliance")
+    assert none.status_code == 409 and "no compliance checks" in none.json()["error"]["message"]

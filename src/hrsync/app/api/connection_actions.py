@@ -1,5 +1,5 @@
-"""What is done with a connection: test the target, simulate (the plan per person), export the
-plan, run now, preview a schedule, activate and deactivate."""
+"""What is done with a connection: test the target, check its compliance, simulate (the plan
+per person), export the plan, run now, preview a schedule, activate and deactivate."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from hrsync.app.api.plans import (
 from hrsync.app.api.running import run_active
 from hrsync.app.api.runs import RunOut, run_out
 from hrsync.app.api.schemas import CheckOut
+from hrsync.app.connection_settings import wiring
 from hrsync.app.connections import lifecycle
 from hrsync.app.connections.mapping_trial import explain_mapping
 from hrsync.app.models import Connection, Run
@@ -77,6 +78,29 @@ class MappingExplanationOut(Schema):
     problems: list[str] = Field(description="Rules that failed for this person.")
 
 
+class ComplianceIn(Schema):
+    with_writes: bool = Field(
+        False,
+        description="Also create, change and delete test users and groups in the app (never "
+        "on a production app); read-only checks otherwise.",
+    )
+
+
+class ComplianceCheckOut(Schema):
+    name: str = Field(description="scim2-tester's name of the check, e.g. object_creation.")
+    title: str
+    status: str = Field(description="success, deviation, error, skipped, …")
+    reason: str
+    resource_type: str | None
+
+
+class ComplianceOut(Schema):
+    compliant: bool
+    passed: int
+    failed: int
+    checks: list[ComplianceCheckOut]
+
+
 class ActivateIn(Schema):
     schedule: str | None = Field(None, max_length=100, description="Empty: keep the stored one.")
 
@@ -93,6 +117,25 @@ def check_target_settings(request: HttpRequest, key: str, body: TargetStepIn) ->
     """Test entered target settings before saving them (the stored password when none is
     entered). Admins only: it sends the stored password wherever the settings point."""
     return _check(_connection(key), body.values())
+
+
+@router.post("/connections/{key}/compliance", response=answers(ComplianceOut, 409), **ADMIN)
+def check_compliance(request: HttpRequest, key: str, body: ComplianceIn) -> dict[str, Any]:
+    """Check the target against its protocol with the stored settings (SCIM: scim2-tester).
+    Admins only, audited: the write checks change the app. 409 for a kind without checks."""
+    connection = _connection(key)
+    try:
+        report = lifecycle.check_compliance(
+            connection, actor(request), with_writes=body.with_writes
+        )
+    except (LookupError, wiring.MissingSecretError, ValueError) as error:
+        raise conflict(f"compliance was not checked: {error}", code="no_compliance") from error
+    return {
+        "compliant": report.is_compliant,
+        "passed": report.passed,
+        "failed": report.failed,
+        "checks": list(report.checks),
+    }
 
 
 @router.post("/connections/{key}/simulate", response=answers(SimulationOut, 409), **OPERATOR)

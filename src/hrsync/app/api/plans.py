@@ -52,7 +52,11 @@ class PlanOut(Paged):
 
 class PlanQuery(PageQuery):
     kind: str | None = Field(None, max_length=16, description="Only changes of this kind.")
-    q: str | None = Field(None, max_length=200, description="Name, employee number or DN.")
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Name, employee number or account reference (AD: DN; SCIM: id).",
+    )
 
 
 class ExportQuery(Schema):

@@ -106,7 +106,8 @@ def get_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
 @router.get("/runs/{run_id}/plan", response=answers(PlanOut), **VIEWER)
 def get_plan(request: HttpRequest, run_id: int, query: Query[PlanQuery]) -> dict[str, Any]:
     """The run's plan per person, with each attribute's old and new value, the counts and the
-    safety gate's verdict; filter by change kind and search by name, employee number or DN."""
+    safety gate's verdict; filter by change kind and search by name, employee number or account
+    reference."""
     return plan_page(Run.objects.select_related("connection").get(pk=run_id), query)
 
 

@@ -43,6 +43,7 @@ from hrsync.app.jobs.schedules import parse_schedule as _parse_schedule
 from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.runs.plan_diff import PersonDiff, PlanDiff, export_plan, plan_diff, stored_plan
 from hrsync.app.security import audit
+from hrsync.connectors.scim.compliance import ComplianceReport
 from hrsync.domain.errors import TargetError
 from hrsync.domain.plan import Plan, Status
 
@@ -144,6 +145,18 @@ def check_target(connection: models.Connection, values: dict[str, Any]) -> Check
     except TargetError as error:
         return CheckResult(False, str(error))
     return CheckResult(True, found)
+
+
+def check_compliance(
+    connection: models.Connection, actor: str, *, with_writes: bool
+) -> ComplianceReport:
+    """ "Check compliance" with the stored settings, audited whoever asks (console or API): the
+    write checks create and delete test users in the app, so who ran them is on record. Raises
+    LookupError for a kind without such checks, MissingSecretError without a secret."""
+    report = wiring.check_compliance_of(connection, with_writes=with_writes)
+    after = {"with_writes": with_writes, "passed": report.passed, "failed": report.failed}
+    _record(actor, "connection.compliance_checked", connection, after=after)
+    return report
 
 
 def simulate(connection: models.Connection, actor: str) -> models.Run:

@@ -15,7 +15,7 @@ from hrsync.app.connection_settings.steps import STEPS
 from hrsync.app.connections import lifecycle
 from hrsync.app.console.access import actor, role_required
 from hrsync.app.console.connection_forms import ScheduleForm, put_errors
-from hrsync.app.console.connections import connection_or_404, progress
+from hrsync.app.console.connections import connection_or_404, progress, target_profile
 from hrsync.app.console.responses import by_method, is_htmx, query_with, render_page
 from hrsync.app.models import Connection, Run, Trigger
 from hrsync.app.security.roles import Role
@@ -67,6 +67,7 @@ def plan_context(request: HttpRequest, run: Run) -> dict[str, Any]:
     kind = kind if kind in CHANGE_TYPES else ""
     search = request.GET.get("q", "").strip()
     diff = lifecycle.plan_diff(run, kind=kind or None, search=search)
+    profile = target_profile(run.connection)  # the search box names the target's own reference
     page = Paginator(diff.people, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
     return {
         "diff": diff,
@@ -82,6 +83,7 @@ def plan_context(request: HttpRequest, run: Run) -> dict[str, Any]:
         else None,
         "total_changes": sum(diff.counts.values()),
         "plan_url": request.path,
+        "ref_label": profile.ref_label if profile is not None else "account",
     }
 
 

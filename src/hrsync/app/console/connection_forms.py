@@ -3,7 +3,7 @@ rules live in hrsync.app.connections.lifecycle, whose per-field errors are put b
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from zoneinfo import available_timezones
 
 from django import forms
@@ -59,6 +59,9 @@ class TargetForm(forms.Form):
 
     stored_note = "A secret is stored; leave this empty to keep it."
     needed_note = "Required. It is stored encrypted and never shown again."
+    template: ClassVar[str] = "hrsync/connections/target_fields.html"
+    """The fields' include in step 2: every field in order by default; a kind whose fields
+    need their own layout names its own (the wizard's page, buttons and checks stay)."""
 
     @classmethod
     def initial_for(cls, settings: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +187,8 @@ TARGET_FORMS: dict[str, type[TargetForm]] = {
     "scim": ScimTargetForm,
 }
 """Step 2's form of each kind of target: a new kind adds its form here and nothing else in the
-wizard (its fields render through the same template)."""
+wizard; the form names its fields' template (`TargetForm.template`, the shared one unless the kind
+needs its own)."""
 
 
 ACCOUNTS, GROUPS = "the accounts", "hrsync's groups"

@@ -70,7 +70,7 @@ class RulesForm(forms.Form):
         '"Staff", [org.Office]). Empty: everyone in the users OU.',
     )
     groups_enabled = forms.BooleanField(
-        label="Keep a security group for each organisation unit", required=False
+        label="Keep a group for each organisation unit", required=False
     )
     groups_levels = forms.CharField(
         label="Organisation levels, top first",
@@ -128,6 +128,11 @@ class RulesForm(forms.Form):
         if not profile.capabilities.hierarchy:
             for name in (*PLACEMENT_FIELDS, *DIRECTORY_GROUP_FIELDS, *LEAVERS_FIELDS):
                 del self.fields[name]
+        else:  # the containers in the target's word (AD: "OU")
+            container = profile.container_label
+            self.fields["placement"].label = f"{container} placement rule"
+            self.fields["groups_ou"].label = f"Groups {container}"
+            self.fields["leavers_ou"].label = f"Leavers {container}"
         self._is_valid: bool | None = None
         stored = connection.settings
         self.mapping_rows = _rows(data) if data is not None else _stored_rows(stored)

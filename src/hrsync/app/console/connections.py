@@ -18,7 +18,14 @@ from django.views.decorators.http import require_POST
 
 from hrsync.app.connection_settings import wiring
 from hrsync.app.connection_settings.policies import person_id_attribute
-from hrsync.app.connection_settings.steps import SCHEDULE, SIMULATE, STEPS, Step, default_mapping
+from hrsync.app.connection_settings.steps import (
+    SCHEDULE,
+    SIMULATE,
+    STEPS,
+    Step,
+    default_mapping,
+    has_password,
+)
 from hrsync.app.connections import lifecycle
 from hrsync.app.connections.run_times import run_times
 from hrsync.app.console.access import actor, role_required
@@ -33,10 +40,10 @@ from hrsync.app.console.connection_forms import (
 from hrsync.app.console.connection_rules import RulesForm, rules_context, run_mapping_test
 from hrsync.app.console.responses import by_method, is_htmx, render_page
 from hrsync.app.models import Connection
-from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.sources.looks import describe_source
 from hrsync.connectors.scim.compliance import ComplianceReport
+from hrsync.domain.profile import TargetProfile
 
 RUNNABLE = (Connection.State.SIMULATION, Connection.State.ACTIVE)
 PAGE_SIZE = 50
@@ -54,11 +61,30 @@ class StepState:
         return self.status != "locked"
 
 
-def _target_label(connection: Connection) -> str:
-    """The target as an admin knows it; a kind this hrsync lacks (a newer one's row) by name."""
+def target_profile(connection: Connection) -> TargetProfile | None:
+    """The connection's target profile; None for a kind this hrsync lacks (a newer one's row)."""
     if connection.kind not in wiring.TARGETS:
-        return connection.kind
-    return wiring.profile_of(connection.kind, connection.settings).label
+        return None
+    return wiring.profile_of(connection.kind, connection.settings)
+
+
+def _target_label(connection: Connection) -> str:
+    """The target as an admin knows it; a kind this hrsync lacks by name."""
+    profile = target_profile(connection)
+    return profile.label if profile is not None else connection.kind
+
+
+def _target_facts(connection: Connection) -> list[tuple[str, str]]:
+    """Where the accounts live, in the profile's words (AD: base DN and users OU; SCIM: its
+    URL), for the detail page: a SCIM app has no domain to show as "not set"."""
+    profile = target_profile(connection)
+    if profile is None:
+        return []
+    facts = [(profile.where_label, wiring.where_of(connection))]
+    if profile.capabilities.hierarchy:
+        users = str(connection.settings.get("users_ou") or "")
+        facts.append((f"Users {profile.container_label}", users))
+    return facts
 
 
 def connection_or_404(key: str) -> Connection:
@@ -129,6 +155,7 @@ def connection_detail(request: HttpRequest, key: str) -> HttpResponse:
         "connection": connection,
         "look": describe_source(connection.source),
         "target_label": _target_label(connection),
+        "target_facts": _target_facts(connection),
         "organisation": organisation(connection),
         "steps": progress(connection),
         "times": run_times([connection])[connection.pk],
@@ -214,17 +241,10 @@ def connection_compliance(request: HttpRequest, key: str) -> HttpResponse:
     connection = connection_or_404(key)
     with_writes = request.POST.get("with_writes") == "1"
     try:
-        report = wiring.check_compliance_of(connection, with_writes=with_writes)
+        report = lifecycle.check_compliance(connection, actor(request), with_writes=with_writes)
     except (LookupError, wiring.MissingSecretError, ValueError) as error:
         messages.error(request, f"Compliance was not checked: {error}")
         return redirect(f"/connections/{key}/step/2/")
-    audit.record(
-        actor(request),
-        "connection.compliance_checked",
-        "connection",
-        connection.key,
-        after={"with_writes": with_writes, "passed": report.passed, "failed": report.failed},
-    )
     if is_htmx(request):
         return render_page(request, "hrsync/connections/compliance.html", {"report": report})
     form = _form_for(connection, 2)
@@ -276,6 +296,7 @@ def _step_page(
         "step_template": f"hrsync/connections/step_{STEPS[number - 1].slug}.html",
         "target_label": _target_label(connection),
         "checks_compliance": wiring.TARGETS[connection.kind].compliance is not None,
+        "secret_stored": has_password(connection),  # as step 2's validation decides it
     }
     if isinstance(form, RulesForm):
         profile = wiring.profile_of(connection.kind, connection.settings)

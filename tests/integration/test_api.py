@@ -62,6 +62,7 @@ OPERATIONS: list[tuple[str, str, dict[str, Any] | None, str]] = [
         {"settings": TARGET_SETTINGS},
         "admin",
     ),
+    ("post", "/api/connections/{connection}/compliance", {"with_writes": False}, "admin"),
     ("post", "/api/connections/{connection}/simulate", None, "operator"),
     ("get", "/api/connections/{connection}/plan", None, "viewer"),
     ("get", "/api/connections/{connection}/export", None, "viewer"),

@@ -146,3 +146,36 @@ class AccountPolicy(Protocol):
         """(before, after) of attributes that follow a rename (AD: the UPN, when the
         connection says so); empty when none do."""
         ...
+
+
+class FlatPolicy:
+    """The members of `AccountPolicy` about containers and renames, for a target that has
+    neither (SCIM, CSV): the planner never asks them of such a target, and these answer
+    as if it did."""
+
+    def keeps_name(self, current: str, desired: DesiredAccount) -> bool:
+        return True
+
+    def choose_name(
+        self,
+        desired: DesiredAccount,
+        container: str,
+        taken: TakenNames,
+        *,
+        passing_through: str | None = None,
+    ) -> str:
+        return desired.name
+
+    def ref_in(self, name: str, container: str) -> str:
+        raise NotImplementedError("this target's refs are ids, not names in containers")
+
+    def container_of(self, ref: str) -> str:
+        return ""
+
+    def is_within(self, container: str, ancestor: str) -> bool:
+        return False
+
+    def on_rename(
+        self, person: Person, account: Account, taken: TakenNames, today: date
+    ) -> tuple[Attributes, Attributes]:
+        return {}, {}

@@ -10,19 +10,19 @@ from functools import cached_property
 
 from hrsync.connectors.csv.formats import FileFormat
 from hrsync.connectors.csv.profile import OWNER, csv_profile
-from hrsync.domain.account import Account, Attributes, DesiredAccount
+from hrsync.domain.account import Attributes, DesiredAccount
 from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.lineage import of_rule, words
-from hrsync.engine.policy import NameUnavailableError, NewAccount, TakenNames
+from hrsync.engine.policy import FlatPolicy, NameUnavailableError, NewAccount, TakenNames
 from hrsync.mapping.rules import Rule, apply_rules, day_start, parse_rule
 
 NEW_ROW = "row:"
 
 
 @dataclass(frozen=True)
-class CsvPolicy:
+class CsvPolicy(FlatPolicy):
     """One CSV connection: its file format and the admin's overrides of column expressions."""
 
     file_format: FileFormat
@@ -105,32 +105,3 @@ class CsvPolicy:
             raise NameUnavailableError(key, f"{key} {value} is in another row of the file")
         taken.of_attribute(key).add(value.casefold())
         return NewAccount(NEW_ROW + person.person_id, "", {})
-
-    # A file has neither containers nor renames: the planner never asks these.
-
-    def keeps_name(self, current: str, desired: DesiredAccount) -> bool:
-        return True
-
-    def choose_name(
-        self,
-        desired: DesiredAccount,
-        container: str,
-        taken: TakenNames,
-        *,
-        passing_through: str | None = None,
-    ) -> str:
-        return desired.name
-
-    def ref_in(self, name: str, container: str) -> str:
-        raise NotImplementedError("CSV rows are named by their key, not placed in containers")
-
-    def container_of(self, ref: str) -> str:
-        return ""
-
-    def is_within(self, container: str, ancestor: str) -> bool:
-        return False
-
-    def on_rename(
-        self, person: Person, account: Account, taken: TakenNames, today: date
-    ) -> tuple[Attributes, Attributes]:
-        return {}, {}

@@ -11,12 +11,12 @@ from datetime import date
 from functools import cached_property
 
 from hrsync.connectors.scim.profile import custom_field_path
-from hrsync.domain.account import Account, Attributes, DesiredAccount
+from hrsync.domain.account import DesiredAccount
 from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.lineage import of_rule, words
-from hrsync.engine.policy import NameUnavailableError, NewAccount, TakenNames
+from hrsync.engine.policy import FlatPolicy, NameUnavailableError, NewAccount, TakenNames
 from hrsync.mapping.rules import Rule, apply_rules, day_start, parse_rule
 
 NEW_USER = "new-user:"
@@ -26,7 +26,7 @@ USER_NAME = "userName"
 
 
 @dataclass(frozen=True)
-class ScimPolicy:
+class ScimPolicy(FlatPolicy):
     """One SCIM connection: its profile (with the preset), overrides, and the attributes it
     synchronises (empty: every attribute of the preset and the overrides)."""
 
@@ -124,32 +124,3 @@ class ScimPolicy:
             )
         taken.of_attribute(USER_NAME).add(user_name.casefold())
         return NewAccount(NEW_USER + person.person_id, "", {})
-
-    # SCIM has neither containers nor renames: the planner never asks these.
-
-    def keeps_name(self, current: str, desired: DesiredAccount) -> bool:
-        return True
-
-    def choose_name(
-        self,
-        desired: DesiredAccount,
-        container: str,
-        taken: TakenNames,
-        *,
-        passing_through: str | None = None,
-    ) -> str:
-        return desired.name
-
-    def ref_in(self, name: str, container: str) -> str:
-        raise NotImplementedError("SCIM refs are ids, not names in containers")
-
-    def container_of(self, ref: str) -> str:
-        return ""
-
-    def is_within(self, container: str, ancestor: str) -> bool:
-        return False
-
-    def on_rename(
-        self, person: Person, account: Account, taken: TakenNames, today: date
-    ) -> tuple[Attributes, Attributes]:
-        return {}, {}

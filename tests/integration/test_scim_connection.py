@@ -60,6 +60,10 @@ def test_flex_to_a_scim_app_from_the_command_line(tmp_path: Path, scim2_server: 
         assert checked.returncode == 0, checked.stderr
         assert "PATCH yes" in checked.stdout
         assert "urn:ietf:params:scim:schemas:extension:winningtemp:2.0:User" in checked.stdout
+        compliance = hrsync(home, "scim", "compliance", "winningtemp", "--json", token=token)
+        report = json.loads(compliance.stdout)
+        assert report["checks"] and compliance.returncode == (1 if report["counts"].get(
+            "error", 0) + report["counts"].get("critical", 0) else 0)  # fmt: skip
 
         simulated = hrsync(home, "run", "winningtemp", "--simulate", "--json", token=token)
         assert simulated.returncode == 0, simulated.stderr

@@ -49,15 +49,9 @@ def scim_compliance(connection: str, with_writes: bool, as_json: bool) -> None:
     """Run scim2-tester's checks against the app; exit 1 when a check fails."""
     setup_django()
     from hrsync.app.connection_settings import wiring
-    from hrsync.connectors.scim.client import build_http_client
-    from hrsync.connectors.scim.compliance import check_compliance
-    from hrsync.connectors.scim.config import ScimConfig
 
     row = _connection(connection, "scim")
-    config = wiring.target_config(row)
-    assert isinstance(config, ScimConfig)
-    with build_http_client(config) as http:
-        report = check_compliance(http, include_writes=with_writes)
+    report = wiring.check_compliance_of(row, with_writes=with_writes)
     if as_json:
         checks = [_plain(check) for check in report.checks]
         click.echo(json.dumps({"counts": report.counts, "checks": checks}))

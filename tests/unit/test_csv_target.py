@@ -10,13 +10,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from hrsync.connectors.csv.config import CsvConfig
-from hrsync.connectors.csv.formats import FLEXWHERE, FileFormat
+from hrsync.connectors.csv.formats import FLEXWHERE, WINNINGTEMP, FileFormat
+from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.target import CsvTarget
 from hrsync.domain.changes import ManualStep, kind_of
 from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Plan, Status
+from hrsync.engine.accounts_after import accounts_after
 from hrsync.engine.apply import apply_changes
+from hrsync.engine.groups import GroupPolicy, plan_groups
 from hrsync.engine.plan import NAME_UNAVAILABLE, plan_changes
 
 TODAY = date(2026, 12, 7)
@@ -37,13 +40,14 @@ def person(number: int, given: str, family: str, **changes: object) -> Person:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-def target(tmp_path: Path, file_format: str = "flexwhere") -> CsvTarget:
+def target(tmp_path: Path, file_format: str = "flexwhere", contents: str = "full") -> CsvTarget:
     (tmp_path / "out").mkdir(exist_ok=True)
     config = CsvConfig(
         format=file_format,  # type: ignore[arg-type]
         folder=str(tmp_path / "out"),
         state_dir=str(tmp_path / "state"),
         receipt=True,
+        contents=contents,  # type: ignore[arg-type]
     )
     return CsvTarget(config)
 
@@ -60,8 +64,10 @@ def run(tmp_path: Path, people: list[Person], today: date = TODAY) -> Plan:
     return plan
 
 
-def delivered(tmp_path: Path, file_format: FileFormat = FLEXWHERE) -> list[dict[str, str]]:
-    raw = (tmp_path / "out" / file_format.file_name).read_bytes()
+def delivered(
+    tmp_path: Path, file_format: FileFormat = FLEXWHERE, name: str = ""
+) -> list[dict[str, str]]:
+    raw = (tmp_path / "out" / (name or file_format.file_name)).read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf")
     reader = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""), delimiter=";")
     return list(reader)
@@ -170,14 +176,97 @@ def test_a_thousand_people_pass_every_column_rule(tmp_path: Path) -> None:
     assert all(line.startswith(b'"') for line in raw.split(b"\r\n") if line)
 
 
-def test_the_winningtemp_users_file(tmp_path: Path) -> None:
-    csv_target = target(tmp_path, "winningtemp")
-    people = [person(1, "Anna", "Berg", custom=(("gender", "2"),), birth_date=date(1990, 5, 1))]
-    plan = plan_changes(people, [], {}, csv_target.policy, TODAY)
-    apply_changes(plan.changes, csv_target)
+def winningtemp_run(tmp_path: Path, people: list[Person], contents: str = "full") -> Plan:
+    """One run of a Winningtemp connection keeping groups of Office and Department."""
+    csv_target = target(tmp_path, "winningtemp", contents)
+    accounts = list(csv_target.read_accounts())
+    links = {PersonId(a.attributes["hrsync_person_id"]): a.account_id for a in accounts}
+    plan = plan_changes(people, accounts, links, csv_target.policy, TODAY)
+    policy = GroupPolicy(("Office", "Department"), CsvGroupNaming(csv_target.profile))
+    after = accounts_after(accounts, links, plan.changes, "hrsync_person_id", csv_target.profile)
+    groups, _ = csv_target.read_groups()
+    changes = (*plan.changes, *plan_groups(people, groups, after, policy, today=TODAY))
+    outcomes = apply_changes(changes, csv_target)
+    assert all(o.status is not Status.FAILED for o in outcomes), outcomes
     csv_target.close()
-    raw = (tmp_path / "out" / "users.csv").read_bytes()
-    assert raw == (GOLDEN / "winningtemp-users.csv").read_bytes()
-    assert AccountId("1001") in {
-        a.account_id for a in target(tmp_path, "winningtemp").read_accounts()
-    }
+    return Plan(changes, plan.derivations)
+
+
+def office(name: str, department: str) -> tuple[tuple[str, str], ...]:
+    return (("Office", name), ("Department", department))
+
+
+WINNINGTEMP_PEOPLE = [
+    person(1, "Per", "Ek", organisation=office("Stockholm", "Finance"), custom=(("gender", "1"),)),
+    person(
+        2,
+        "Anna",
+        "Berg",
+        organisation=office("Stockholm", "Finance"),
+        custom=(("gender", "2"),),
+        birth_date=date(1990, 5, 1),
+        manager_id=PersonId("p00001"),
+    ),
+    person(
+        3, "Bo", "Lund", organisation=office("Göteborg", "Finance"), manager_id=PersonId("p00001")
+    ),
+]
+
+
+def test_the_winningtemp_files_name_managers_and_nested_groups(tmp_path: Path) -> None:
+    plan = winningtemp_run(tmp_path, WINNINGTEMP_PEOPLE)
+    kinds = [kind_of(c) for c in plan.changes]
+    assert kinds.count("create") == 3 and kinds.count("create_group") == 4
+    out = tmp_path / "out"
+    assert (out / "users.csv").read_bytes() == (GOLDEN / "winningtemp-users.csv").read_bytes()
+    assert (out / "groups.csv").read_bytes() == (GOLDEN / "winningtemp-groups.csv").read_bytes()
+    users = delivered(tmp_path, WINNINGTEMP)
+    groups = {g["ExternalId"]: g for g in delivered(tmp_path, WINNINGTEMP, "groups.csv")}
+    assert [u["ManagerExternalId"] for u in users] == ["", "1001", "1001"]
+    # Two Finance departments under two offices stay two groups, each under its office.
+    anna, bo = groups[users[1]["GroupExternalId"]], groups[users[2]["GroupExternalId"]]
+    assert anna["Name"] == bo["Name"] == "Finance" and anna["ExternalId"] != bo["ExternalId"]
+    assert groups[anna["ParentExternalId"]]["Name"] == "Stockholm"
+    assert groups[bo["ParentExternalId"]]["Name"] == "Göteborg"
+    assert groups[bo["ParentExternalId"]]["ParentExternalId"] == ""
+    assert winningtemp_run(tmp_path, WINNINGTEMP_PEOPLE).is_empty
+
+
+def test_a_new_manager_and_a_move_reach_the_winningtemp_files(tmp_path: Path) -> None:
+    winningtemp_run(tmp_path, WINNINGTEMP_PEOPLE)
+    per, anna, bo = WINNINGTEMP_PEOPLE
+    moved = dataclasses.replace(bo, organisation=office("Stockholm", "Finance"))
+    new_manager = dataclasses.replace(anna, manager_id=bo.person_id)
+    plan = winningtemp_run(tmp_path, [per, new_manager, moved])
+    kinds = [kind_of(c) for c in plan.changes]
+    assert "set_manager" in kinds and "add_members" in kinds
+    users = {u["FirstName"]: u for u in delivered(tmp_path, WINNINGTEMP)}
+    assert users["Anna"]["ManagerExternalId"] == "1003"
+    assert users["Bo"]["GroupExternalId"] == users["Per"]["GroupExternalId"]
+
+
+def test_a_delta_delivery_holds_only_what_changed_and_a_removals_file(tmp_path: Path) -> None:
+    per, anna, bo = WINNINGTEMP_PEOPLE
+    winningtemp_run(tmp_path, [per, anna, bo], "delta")
+    assert [u["FirstName"] for u in delivered(tmp_path, WINNINGTEMP)] == ["Per", "Anna", "Bo"]
+    ended = dataclasses.replace(bo.employment, end_date=TODAY - timedelta(days=2))
+    renamed = dataclasses.replace(anna, family_name="Berg-Ek")
+    winningtemp_run(tmp_path, [per, renamed, dataclasses.replace(bo, employment=ended)], "delta")
+    assert [u["LastName"] for u in delivered(tmp_path, WINNINGTEMP)] == ["Berg-Ek"]
+    removed = delivered(tmp_path, WINNINGTEMP, "users - removed.csv")
+    assert removed == [{"ExternalId": "1003"}]
+    assert winningtemp_run(
+        tmp_path, [per, renamed, dataclasses.replace(bo, employment=ended)]
+    ).is_empty
+
+
+def test_an_update_breaking_a_rule_keeps_the_last_valid_value(tmp_path: Path) -> None:
+    people = [person(1, "Anna", "Berg")]
+    run(tmp_path, people)
+    changed = dataclasses.replace(people[0], phone="ring me", mobile="070-1")
+    plan = run(tmp_path, [changed])
+    manual = [c for c in plan.changes if isinstance(c, ManualStep)]
+    assert [kind_of(c) for c in plan.changes if not isinstance(c, ManualStep)] == ["update"]
+    assert "'ring me' does not match" in manual[0].detail["CSV_PHONE"]
+    row = delivered(tmp_path)[0]
+    assert (row["CSV_PHONE"], row["CSV_MOBILE"]) == ("+46 8-123 45", "070-1")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
+from django.conf import settings as django_settings
 from pydantic import BaseModel
 
 from hrsync.app.connection_settings.groups import GroupSettings
@@ -33,6 +35,7 @@ from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.csv.formats import FORMATS
+from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import csv_profile
 from hrsync.connectors.csv.target import CsvTarget
@@ -262,14 +265,25 @@ def _bind_csv(connection: Connection, config: BaseModel) -> Binding:
         connection.time_zone,
         owner,
     )
+    target = CsvTarget(config, policy, state_dir=csv_state_dir(connection, config))
+    stored = GroupSettings.model_validate(connection.settings.get("groups") or {})
+    groups = None
+    if stored.enabled and profile.capabilities.groups:
+        groups = GroupPolicy(tuple(stored.levels), CsvGroupNaming(profile), stored.grace_days)
     return Binding(
-        target=CsvTarget(config, policy),
+        target=target,
         policy=policy,
         lifecycle=lifecycle_of(connection.settings, None),
-        groups=None,
-        read_groups=None,
+        groups=groups,
+        read_groups=target.read_groups if groups is not None else None,
         where=config.folder,
     )
+
+
+def csv_state_dir(connection: Connection, config: CsvConfig) -> str:
+    """Where hrsync keeps its copy of the connection's last delivery: as set, else in the data
+    directory ($HRSYNC_HOME/connections/KEY)."""
+    return config.state_dir or str(Path(django_settings.HOME) / "connections" / connection.key)
 
 
 def _check_csv(config: BaseModel) -> str:

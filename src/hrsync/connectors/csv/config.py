@@ -18,6 +18,15 @@ class CsvConfig(BaseModel):
     format: Literal["flexwhere", "winningtemp"] = "flexwhere"
     delivery: Literal["folder"] = "folder"
     folder: str = Field(description="Where the file is written (delivery = folder).")
-    state_dir: str = Field(description="hrsync's data directory for this connection.")
+    state_dir: str = Field(
+        "",
+        description="Where hrsync keeps its copy of the last delivery; by default "
+        "$HRSYNC_HOME/connections/KEY.",
+    )
+    contents: Literal["full", "delta"] = Field(
+        "full",
+        description="full: every row each time; delta: only rows created or changed since "
+        "the last delivery, with a removals file.",
+    )
     receipt: bool = Field(False, description="Also write NAME.sha256 next to the file.")
     password: SecretStr | None = Field(None, description="Unused by folder delivery.")

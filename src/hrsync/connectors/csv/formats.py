@@ -12,6 +12,8 @@ from types import MappingProxyType
 PHONE = r"[0-9+\-() ]*"
 """Seed 004: phone numbers hold only digits and `+-() `."""
 EMAIL = r"[^@\s;\"]+@[^@\s;\"]+\.[A-Za-z]{2,}"
+MANAGER = "manager"
+GROUP = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,9 @@ class Column:
     """A value longer than `max_length` is shortened rather than refused (the display name)."""
     is_phone: bool = False
     """A leading `+` is a country code here, not a formula."""
+    derived: str = ""
+    """Filled by hrsync, not by a mapping expression: `MANAGER` (the manager's row key) or
+    `GROUP` (the id of the group of the person's lowest organisation unit)."""
 
     def broken_rule(self, value: str) -> str | None:
         """Which rule `value` breaks, in words; None when it keeps them all."""
@@ -49,6 +54,21 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupsFile:
+    """The file of groups beside the users file (Winningtemp): one row per organisation unit,
+    with its id, name and parent's id; a user row names its unit's id."""
+
+    file_name: str
+    id_column: str = "ExternalId"
+    name_column: str = "Name"
+    parent_column: str = "ParentExternalId"
+
+    @property
+    def columns(self) -> tuple[str, str, str]:
+        return (self.id_column, self.name_column, self.parent_column)
+
+
+@dataclass(frozen=True, slots=True)
 class FileFormat:
     """A delivered file: its name, dialect and columns; `key` is the column naming a row."""
 
@@ -60,9 +80,26 @@ class FileFormat:
     delimiter: str = ";"
     line_end: str = "\r\n"
     is_all_quoted: bool = True
+    groups: GroupsFile | None = None
+    """The groups file, for formats that have one."""
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def mapped(self) -> tuple[Column, ...]:
+        """The columns a mapping expression fills (not those hrsync derives)."""
+        return tuple(c for c in self.columns if not c.derived)
+
+    def derived_column(self, derived: str) -> str | None:
+        """The column hrsync fills with `derived` (MANAGER, GROUP); None when there is none."""
+        return next((c.name for c in self.columns if c.derived == derived), None)
+
+    @property
+    def removals_file_name(self) -> str:
+        """Delta delivery: the keys of rows removed since the last delivery."""
+        stem, dot, suffix = self.file_name.rpartition(".")
+        return f"{stem} - removed.{suffix}" if dot else f"{self.file_name} - removed"
 
 
 FLEXWHERE = FileFormat(
@@ -108,14 +145,15 @@ WINNINGTEMP = FileFormat(
             values=("Male", "Female", "None"),
         ),
         Column("Birthday", "[birth_date]", allowed=r"\d{4}-\d{2}-\d{2}"),
-        Column("ManagerExternalId", '""'),
+        Column("ManagerExternalId", "", derived=MANAGER),
         Column(
             "ExcludeFromSurveys",
             'IIF([employment_type] = "External Personnel", "true", "false")',
             values=("true", "false"),
         ),
-        Column("GroupExternalId", "[org.Department]"),
+        Column("GroupExternalId", "", derived=GROUP),
     ),
+    groups=GroupsFile("groups.csv"),
 )
 FORMATS: Mapping[str, FileFormat] = MappingProxyType(
     {FLEXWHERE.name: FLEXWHERE, WINNINGTEMP.name: WINNINGTEMP}

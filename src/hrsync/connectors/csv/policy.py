@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from hrsync.connectors.csv.formats import FileFormat
+from hrsync.connectors.csv.formats import MANAGER, FileFormat
 from hrsync.connectors.csv.profile import OWNER, csv_profile
 from hrsync.domain.account import Attributes, DesiredAccount
 from hrsync.domain.lineage import Derivations
@@ -40,14 +40,21 @@ class CsvPolicy(FlatPolicy):
         overrides = {rule.attribute: rule for rule in self.rules}
         return tuple(
             overrides.get(c.name) or parse_rule(c.name, c.expression)
-            for c in self.file_format.columns
+            for c in self.file_format.mapped
         )
 
     def desire(self, person: Person, today: date) -> DesiredAccount:
-        attributes, problems = apply_rules(
+        """The person's row. A value breaking its column's rule is named in `problems` and
+        left out, so an existing row keeps its last valid value (never half-valid) and a new
+        row is refused with the rule (`new_account`)."""
+        attributes, failed = apply_rules(
             person, {}, self.all_rules, day_start(today, self.time_zone)
         )
         fitted: Attributes = {name: self._cut(name, value) for name, value in attributes.items()}
+        problems = [f"{p.attribute}: {p.message}" for p in failed]
+        for name, why in self.broken_rules(fitted).items():
+            del fitted[name]
+            problems.append(f"{name}: {why}")
         fitted[self.owner_attribute] = person.person_id
         return DesiredAccount(
             person_id=person.person_id,
@@ -56,7 +63,8 @@ class CsvPolicy(FlatPolicy):
             container="",
             is_enabled=person.employment.is_active_on(today),
             attributes=fitted,
-            problems=tuple(f"{p.attribute}: {p.message}" for p in problems),
+            manager_id=person.manager_id,
+            problems=tuple(problems),
         )
 
     def _cut(self, name: str, value: str | None) -> str | None:
@@ -69,7 +77,7 @@ class CsvPolicy(FlatPolicy):
     def broken_rules(self, attributes: Attributes) -> dict[str, str]:
         """Column → the rule its value breaks, with the value, for a row that cannot be written."""
         broken = {}
-        for column in self.file_format.columns:
+        for column in self.file_format.mapped:
             value = attributes.get(column.name) or ""
             if (rule := column.broken_rule(value)) is not None:
                 broken[column.name] = f"{value!r} {rule}"
@@ -82,6 +90,10 @@ class CsvPolicy(FlatPolicy):
             for rule in self.all_rules
         }
         found[self.owner_attribute] = words("the person's id in the HR system")
+        if manager := self.file_format.derived_column(MANAGER):
+            found[manager] = words(
+                f"the {self.file_format.key} of the row of [manager_id]", "manager_id"
+            )
         return found
 
     def new_account(
@@ -95,7 +107,8 @@ class CsvPolicy(FlatPolicy):
         """A new row must keep every column rule and have a key no other row has; otherwise it
         is left out and the person's ticket names the rule and the value (a manual step)."""
         key = self.file_format.key
-        if broken := self.broken_rules(desired.attributes):
+        if desired.problems:
+            broken = dict(problem.split(": ", 1) for problem in desired.problems)
             raise NameUnavailableError(
                 next(iter(broken)),
                 "; ".join(f"{name} {why}" for name, why in broken.items()),

@@ -1,11 +1,12 @@
 """A CSV file as a target profile: its columns are the attributes, its key column the unique
-name, and no groups, managers or containers (a file has none)."""
+name, no containers; groups where the format has a groups file and managers where it has a
+manager column (Winningtemp), each filled by hrsync rather than by a mapping expression."""
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from hrsync.connectors.csv.formats import FileFormat
+from hrsync.connectors.csv.formats import MANAGER, FileFormat
 from hrsync.domain.profile import AttributeSpec, Capabilities, CorrelationKey, TargetProfile
 
 OWNER = "hrsync_person_id"
@@ -14,6 +15,7 @@ OWNER = "hrsync_person_id"
 
 def csv_profile(file_format: FileFormat) -> TargetProfile:
     """The profile of one file format; its mapping is the columns' expressions."""
+    manager = file_format.derived_column(MANAGER)
     return TargetProfile(
         kind="csv",
         label=file_format.label,
@@ -25,13 +27,19 @@ def csv_profile(file_format: FileFormat) -> TargetProfile:
                 max_length=c.max_length,
                 is_unique=c.name == file_format.key,
             )
-            for c in file_format.columns
+            for c in file_format.mapped
         ),
         # Disabling a row leaves it out of the delivered file (Flexwhere: no more access)
         # while hrsync's copy keeps it, so a rehire comes back as the same row.
-        capabilities=Capabilities(groups=False, manager=False, disable=True, delete=True),
+        capabilities=Capabilities(
+            groups=file_format.groups is not None,
+            manager=manager is not None,
+            disable=True,
+            delete=True,
+        ),
         correlation=(CorrelationKey(file_format.key, "email"),),
-        default_mapping=MappingProxyType({c.name: c.expression for c in file_format.columns}),
+        default_mapping=MappingProxyType({c.name: c.expression for c in file_format.mapped}),
+        manager_attribute=manager or "manager",
         unique_names=(file_format.key,),
         owner_attribute=OWNER,
         ref_label="Row",
@@ -39,5 +47,5 @@ def csv_profile(file_format: FileFormat) -> TargetProfile:
         username_attribute=file_format.key,
         mappable=r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
         mappable_described="a column of the file (letters, digits and _)",
-        set_by_hrsync=frozenset({OWNER}),
+        set_by_hrsync=frozenset({OWNER} | {c.name for c in file_format.columns if c.derived}),
     )

@@ -1,14 +1,18 @@
 """hrsync's copy of the last delivered file: every row (disabled ones too, which the delivered
-file leaves out) with its person id and state, and the checksum of what was delivered. Written
-to NAME.part and renamed, so a crash never leaves a half-written copy."""
+file leaves out) with its person id and state, the groups of a format that has a groups file,
+and the checksum of what was delivered. Written to NAME.part and renamed, so a crash never
+leaves a half-written copy."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from hrsync.domain.account import Attributes
+from hrsync.domain.ids import GroupId
 
 STATE = "rows.json"
 
@@ -20,22 +24,50 @@ class Row:
     attributes: dict[str, str]
 
 
-def read_rows(state_dir: Path) -> dict[str, Row]:
-    """The rows last delivered, by row key; none before the first delivery."""
+@dataclass(slots=True)
+class StoredGroup:
+    """One organisation unit's group: `ref` is its id in the file (ExternalId), kept when the
+    unit's id changes (a group adopted when the source gave the unit an id)."""
+
+    group_id: GroupId
+    ref: str
+    attributes: Attributes
+    members: list[str] = field(default_factory=list)
+    """Row keys and the refs of child groups."""
+
+
+@dataclass(slots=True)
+class State:
+    rows: dict[str, Row] = field(default_factory=dict)
+    groups: dict[str, StoredGroup] = field(default_factory=dict)
+    """By ref."""
+
+
+def read_state(state_dir: Path) -> State:
+    """The rows and groups last delivered; none before the first delivery."""
     path = state_dir / STATE
     if not path.exists():
-        return {}
+        return State()
     stored = json.loads(path.read_text(encoding="utf-8"))
-    return {r["key"]: Row(r["key"], r["is_enabled"], r["attributes"]) for r in stored["rows"]}
+    rows = {r["key"]: Row(r["key"], r["is_enabled"], r["attributes"]) for r in stored["rows"]}
+    groups = {
+        g["ref"]: StoredGroup(GroupId(g["group_id"]), g["ref"], g["attributes"], g["members"])
+        for g in stored.get("groups", ())
+    }
+    return State(rows, groups)
 
 
-def write_rows(state_dir: Path, rows: dict[str, Row], delivered_sha256: str) -> None:
+def write_state(state_dir: Path, state: State, delivered_sha256: str) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     body = {
         "sha256": delivered_sha256,
         "rows": [
             {"key": r.key, "is_enabled": r.is_enabled, "attributes": r.attributes}
-            for r in rows.values()
+            for r in state.rows.values()
+        ],
+        "groups": [
+            {"group_id": g.group_id, "ref": g.ref, "attributes": g.attributes, "members": g.members}
+            for g in state.groups.values()
         ],
     }
     write_atomically(state_dir / STATE, json.dumps(body, ensure_ascii=False).encode())

@@ -1,6 +1,11 @@
-"""A CSV file as a target: changes are applied to hrsync's copy of the rows, and `deliver`
-(called when the run closes the target) writes the file of enabled rows and that copy. What
-`read_accounts` returns is the copy of the last delivery plus this run's changes."""
+"""A CSV file as a target: changes are applied to hrsync's copy of the rows (and groups), and
+`deliver` (called when the run closes the target) writes the file of enabled rows, the groups
+file where the format has one, and that copy. What `read_accounts` returns is the copy of the
+last delivery plus this run's changes.
+
+A full delivery writes every enabled row; a delta delivery only the rows created or changed
+since the last delivery, and a removals file with the keys of rows that left the file.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,29 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hrsync.connectors.csv.config import CsvConfig
-from hrsync.connectors.csv.formats import FORMATS, FileFormat
+from hrsync.connectors.csv.formats import FORMATS, GROUP, FileFormat
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import OWNER
-from hrsync.connectors.csv.store import Row, read_rows, write_atomically, write_rows
-from hrsync.connectors.csv.writer import render
-from hrsync.domain.account import Account
+from hrsync.connectors.csv.store import Row, StoredGroup, read_state, write_atomically, write_state
+from hrsync.connectors.csv.writer import render, render_table
+from hrsync.domain.account import Account, Attributes
 from hrsync.domain.changes import (
+    AddMembers,
     Change,
     CreateAccount,
+    CreateGroup,
     DeleteAccount,
     DisableAccount,
     EnableAccount,
+    RemoveMembers,
+    RetireGroup,
+    SetManager,
     UpdateAttributes,
+    UpdateGroup,
 )
 from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
-from hrsync.domain.ids import AccountId
+from hrsync.domain.groups import EMPTY_SINCE, HRSYNC_ID, Group
+from hrsync.domain.ids import AccountId, GroupId
 from hrsync.domain.profile import TargetProfile
 from hrsync.ports import Applied
 
@@ -31,12 +43,19 @@ from hrsync.ports import Applied
 class CsvTarget:
     key = "csv"
 
-    def __init__(self, config: CsvConfig, policy: CsvPolicy | None = None) -> None:
+    def __init__(
+        self, config: CsvConfig, policy: CsvPolicy | None = None, state_dir: str = ""
+    ) -> None:
         self.config = config
         self.file_format: FileFormat = FORMATS[config.format]
         self.policy = policy or CsvPolicy(self.file_format)
-        self._state = Path(config.state_dir)
-        self._rows = read_rows(self._state)
+        self._state_dir = Path(state_dir or config.state_dir)
+        self._state = read_state(self._state_dir)
+        self._rows = self._state.rows
+        self._groups = self._state.groups
+        self._delivered = {key for key, row in self._rows.items() if row.is_enabled}
+        """The keys in the file last delivered: what a removals file is reckoned against."""
+        self._touched: set[str] = set()
         self._is_changed = False
 
     @property
@@ -49,7 +68,7 @@ class CsvTarget:
             raise TargetError(f"folder {folder} does not exist")
 
     def prepare(self) -> None:
-        self._state.mkdir(parents=True, exist_ok=True)
+        self._state_dir.mkdir(parents=True, exist_ok=True)
 
     def read_reserved_names(self) -> Iterator[tuple[str, str]]:
         return iter(())
@@ -58,25 +77,39 @@ class CsvTarget:
         for row in self._rows.values():
             yield Account(AccountId(row.key), row.key, row.is_enabled, dict(row.attributes))
 
+    def read_groups(self) -> tuple[list[Group], frozenset[str]]:
+        """The groups of the last delivery; no names are reserved (a file has no others)."""
+        groups = [
+            Group(g.group_id, g.ref, dict(g.attributes), tuple(g.members))
+            for g in self._groups.values()
+        ]
+        return groups, frozenset()
+
+    # --- changes -------------------------------------------------------------------------
+
     def apply(self, change: Change) -> Applied:
         match change:
             case CreateAccount():
                 return self._create(change)
             case UpdateAttributes():
                 row = self._row(change.ref)
-                for name, value in change.after.items():
-                    if value is None:
-                        row.attributes.pop(name, None)
-                    else:
-                        row.attributes[name] = value
+                _set(row.attributes, change.after)
+            case SetManager():
+                manager = self.profile.manager_attribute
+                _set(self._row(change.ref).attributes, {manager: change.after})
             case EnableAccount() | DisableAccount():
                 self._row(change.ref).is_enabled = isinstance(change, EnableAccount)
             case DeleteAccount():
                 self._row(change.ref)
                 del self._rows[change.ref]
+                for group in self._groups.values():
+                    if change.ref in group.members:
+                        group.members.remove(change.ref)
+            case CreateGroup() | UpdateGroup() | AddMembers() | RemoveMembers() | RetireGroup():
+                return self._apply_to_group(change)
             case _:
                 raise RejectedError(f"a CSV file cannot {type(change).__name__}")
-        self._is_changed = True
+        self._touch(change.ref)
         return Applied(change.ref)
 
     def _create(self, change: CreateAccount) -> Applied:
@@ -87,8 +120,42 @@ class CsvTarget:
             raise AlreadyExistsError(f"{self.file_format.key} {key} is in the file")
         attributes = {k: v for k, v in change.attributes.items() if v is not None}
         self._rows[key] = Row(key, change.is_enabled, attributes)
-        self._is_changed = True
+        self._touch(key)
         return Applied(key, AccountId(key))
+
+    def _apply_to_group(
+        self, change: CreateGroup | UpdateGroup | AddMembers | RemoveMembers | RetireGroup
+    ) -> Applied:
+        match change:
+            case CreateGroup():
+                if change.ref in self._groups:
+                    raise AlreadyExistsError(f"group {change.ref} is in the file")
+                attributes = {"displayName": change.attributes.get("displayName")}
+                self._groups[change.ref] = StoredGroup(change.group_id, change.ref, attributes)
+            case UpdateGroup():
+                group = self._group(change.ref)
+                after = dict(change.after)
+                if new_id := after.pop(HRSYNC_ID, None):
+                    group.group_id = GroupId(new_id)
+                _set(
+                    group.attributes,
+                    {k: after[k] for k in ("displayName", EMPTY_SINCE) if k in after},
+                )
+            case AddMembers():
+                group = self._group(change.ref)
+                group.members += [m for m in change.members if m not in group.members]
+            case RemoveMembers():
+                group = self._group(change.ref)
+                group.members = [m for m in group.members if m not in change.members]
+            case RetireGroup():
+                self._group(change.ref)
+                del self._groups[change.ref]
+        self._is_changed = True
+        return Applied(change.ref)
+
+    def _touch(self, key: str) -> None:
+        self._touched.add(key)
+        self._is_changed = True
 
     def _row(self, ref: str) -> Row:
         row = self._rows.get(ref)
@@ -96,23 +163,81 @@ class CsvTarget:
             raise NotFoundError(f"no row {ref} in the file")
         return row
 
+    def _group(self, ref: str) -> StoredGroup:
+        group = self._groups.get(ref)
+        if group is None:
+            raise NotFoundError(f"no group {ref} in the groups file")
+        return group
+
+    # --- delivery ------------------------------------------------------------------------
+
+    def files(self) -> list[tuple[str, bytes]]:
+        """What a delivery writes, by file name: the users file (every enabled row, or in a
+        delta delivery only those created or changed since the last), then the removals file
+        (delta) and the groups file (formats that have one)."""
+        file_format = self.file_format
+        enabled = [row for row in self._rows.values() if row.is_enabled]
+        if self.config.contents == "delta":
+            enabled = [row for row in enabled if row.key in self._touched]
+        files = [(file_format.file_name, render(file_format, self._user_lines(enabled)))]
+        if self.config.contents == "delta":
+            now = {key for key, row in self._rows.items() if row.is_enabled}
+            removed = sorted(self._delivered - now)
+            content = render_table(file_format, (file_format.key,), ([key] for key in removed))
+            files.append((file_format.removals_file_name, content))
+        if file_format.groups is not None:
+            parents = self._parents()
+            lines = (
+                (g.ref, str(g.attributes.get("displayName") or ""), parents.get(g.ref, ""))
+                for g in self._groups.values()
+            )
+            content = render_table(file_format, file_format.groups.columns, lines)
+            files.append((file_format.groups.file_name, content))
+        return files
+
+    def _user_lines(self, rows: list[Row]) -> Iterator[dict[str, str]]:
+        """Each row as written: its attributes and, where the format has one, the group of
+        the person's lowest unit."""
+        column = self.file_format.derived_column(GROUP)
+        if column is None:
+            yield from (row.attributes for row in rows)
+            return
+        group_of = self._parents()
+        for row in rows:
+            yield row.attributes | {column: group_of.get(row.key, "")}
+
+    def _parents(self) -> dict[str, str]:
+        """Member ref (a row key or a group's ref) → the ref of the group holding it."""
+        return {member: group.ref for group in self._groups.values() for member in group.members}
+
     def deliver(self) -> Path:
-        """Write the file of enabled rows to the folder, then hrsync's copy with its checksum."""
-        rows = (r.attributes for r in self._rows.values() if r.is_enabled)
-        content = render(self.file_format, rows)
-        path = Path(self.config.folder) / self.file_format.file_name
-        digest = write_atomically(path, content)
-        if self.config.receipt:
-            receipt = f"{digest}  {path.name}\n".encode()
-            write_atomically(path.with_name(path.name + ".sha256"), receipt)
-        write_rows(self._state, self._rows, digest)
+        """Write the files to the folder, then hrsync's copy with the users file's checksum."""
+        folder = Path(self.config.folder)
+        digest = ""
+        for name, content in self.files():
+            written = write_atomically(folder / name, content)
+            digest = digest or written
+            if self.config.receipt:
+                receipt = f"{written}  {name}\n".encode()
+                write_atomically(folder / f"{name}.sha256", receipt)
+        write_state(self._state_dir, self._state, digest)
+        self._delivered = {key for key, row in self._rows.items() if row.is_enabled}
+        self._touched.clear()
         self._is_changed = False
-        return path
+        return folder / self.file_format.file_name
 
     def close(self) -> None:
         """The run is over: deliver the file when anything changed."""
         if self._is_changed:
             self.deliver()
+
+
+def _set(attributes: dict[str, str] | Attributes, changes: Attributes) -> None:
+    for name, value in changes.items():
+        if value is None:
+            attributes.pop(name, None)
+        else:
+            attributes[name] = value
 
 
 __all__ = ["OWNER", "CsvTarget"]

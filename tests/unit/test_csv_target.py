@@ -14,7 +14,7 @@ from hrsync.connectors.csv.formats import FLEXWHERE, WINNINGTEMP, FileFormat
 from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.target import CsvTarget
 from hrsync.domain.changes import ManualStep, kind_of
-from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
+from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Plan, Status
 from hrsync.engine.accounts_after import accounts_after

@@ -1,10 +1,13 @@
 """The targets the contract scenarios run against: the in-memory one of the unit tests, Active
-Directory on a throwaway Samba DC, and SCIM on scim2-server and on SCIMMY (Node.js)."""
+Directory on a throwaway Samba DC, SCIM on scim2-server and on SCIMMY (Node.js), and the
+Winningtemp CSV files in a temporary folder, delivered after every apply."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,11 @@ from hrsync.connectors.active_directory.dn import normalise_dn
 from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
 from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
+from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.formats import WINNINGTEMP, Column
+from hrsync.connectors.csv.group_naming import CsvGroupNaming
+from hrsync.connectors.csv.policy import CsvPolicy
+from hrsync.connectors.csv.target import CsvTarget
 from hrsync.connectors.scim.config import ScimConfig
 from hrsync.connectors.scim.group_naming import ScimGroupNaming
 from hrsync.connectors.scim.policy import ScimPolicy
@@ -29,6 +37,7 @@ from tests.unit.memory_target import MemoryDirectory
 LEVELS = ("Office", "Department")
 AD_NAMES = {"family": "sn", "title": "title", "email": "mail"}
 SCIM_NAMES = {"family": "name.familyName", "title": "title", "email": WORK_EMAIL}
+CSV_NAMES = {"family": "LastName", "title": "Title", "email": "Email"}
 
 
 def memory_rig() -> Rig:
@@ -105,7 +114,33 @@ def scim_rig(server: ScimServer, preset: str = "generic") -> Rig:
     )
 
 
-@pytest.fixture(params=["memory", "samba", "scim2-server", "scimmy"])
+def csv_rig(folder: Path) -> Rig:
+    """Winningtemp's files with a Title column added, as an admin may add one."""
+    file_format = dataclasses.replace(
+        WINNINGTEMP, columns=(*WINNINGTEMP.columns, Column("Title", "[title]"))
+    )
+    config = CsvConfig(format="winningtemp", folder=str(folder), state_dir=str(folder / "state"))
+    policy = CsvPolicy(file_format)
+    target = CsvTarget(config, policy)
+
+    def by_hand(given: str, family: str, email: str) -> None:
+        attributes = {"ExternalId": f"hand-{given}", "FirstName": given, "LastName": family}
+        attributes["Email"] = email
+        target.apply(CreateAccount(PersonId("-"), EmployeeNumber("-"), "new", attributes, True, ""))
+
+    return Rig(
+        "csv",
+        target,
+        policy,
+        GroupPolicy(LEVELS, CsvGroupNaming(policy.profile), grace_days=0),
+        target.read_groups,
+        CSV_NAMES,
+        by_hand,
+        after_apply=target.close,
+    )
+
+
+@pytest.fixture(params=["memory", "samba", "scim2-server", "scimmy", "csv"])
 def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
     match request.param:
         case "memory":
@@ -115,5 +150,7 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
             yield samba_rig(target, target.config)
         case "scim2-server":
             yield scim_rig(request.getfixturevalue("scim2_server"))
+        case "csv":
+            yield csv_rig(request.getfixturevalue("tmp_path"))
         case _:
             yield scim_rig(request.getfixturevalue("scimmy_server"))

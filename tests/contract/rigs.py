@@ -39,6 +39,8 @@ class Rig:
     links: dict[PersonId, AccountId] = field(default_factory=dict)
     is_own: Callable[[Account], bool] = lambda account: True
     """Whether an account is the test's (AD reads the whole domain, Administrator included)."""
+    after_apply: Callable[[], None] = lambda: None
+    """What a run does once it has applied its changes (a CSV target delivers its files)."""
 
     def own_accounts(self) -> list[Account]:
         return [account for account in self.accounts() if self.is_own(account)]
@@ -80,7 +82,9 @@ class Rig:
     def apply(self, plan: Plan, *, limit: int | None = None) -> list[Outcome]:
         """Apply the plan (only its first `limit` changes: an apply killed half-way)."""
         changes = plan.changes if limit is None else plan.changes[:limit]
-        return apply_changes(changes, self.target)
+        outcomes = apply_changes(changes, self.target)
+        self.after_apply()
+        return outcomes
 
     def sync(self, people: Sequence[Person], today: date) -> tuple[Plan, list[Outcome]]:
         plan = self.plan(people, today)

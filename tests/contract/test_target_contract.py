@@ -146,7 +146,9 @@ def test_a_manager_arriving_late_is_set_once_they_have_an_account(rig: Rig) -> N
 
 def test_tricky_names_are_kept_as_written(rig: Rig) -> None:
     people = [
-        person(11, "Anna, Boss", 'O"Neil+<x>;=#'),
+        # The names are the trick; an e-mail with `"` and `;` in it is no address (HR's import
+        # would have dropped it), and the CSV file's Email rule would rightly refuse it.
+        person(11, "Anna, Boss", 'O"Neil+<x>;=#', email="anna.oneil.11@example.test"),
         person(12, "Zoë", "ÅÄÖ-Ødegård"),
         person(13, "*)(uid=*", "\\back slash"),
         person(14, "Anna", "B" * 70),
@@ -204,16 +206,24 @@ def test_a_renamed_department_keeps_its_group_and_a_mover_changes_group(rig: Rig
 
 
 def test_a_new_account_without_its_unique_name_is_a_manual_step(rig: Rig) -> None:
-    """SCIM makes userName from the e-mail: a person whose e-mail HR gave unusable (dropped on
-    import with a warning) cannot get a user there, and the manual step says why; AD names
-    accounts from the person's names and needs no e-mail."""
+    """SCIM makes userName from the e-mail, and Winningtemp's file needs its Email: a person
+    whose e-mail HR gave unusable (dropped on import with a warning) cannot get an account
+    there, and the manual step says why; AD names accounts from the person's names and needs
+    no e-mail. Which attribute needs it is read from the profile: required, and mapped from
+    [email]."""
     warning = "emailWork left out: email 'utan@' is not a valid address"
     nobody = person(31, "Utan", "Epost", email=None, warnings=(warning,))
     plan, _ = rig.sync([nobody], TODAY)
-    needs_mail = "userName" in rig.policy.profile.unique_names
+    profile = rig.policy.profile
+    from_mail = [
+        spec.name
+        for spec in profile.attributes
+        if spec.is_required and profile.default_mapping.get(spec.name) == "[email]"
+    ]
+    needs_mail = bool(from_mail)
     manual = [c for c in plan.changes if isinstance(c, ManualStep)]
     assert bool(manual and manual[0].reason == NAME_UNAVAILABLE) == needs_mail
     if needs_mail:
-        assert warning in manual[0].detail["userName"]
+        assert warning in manual[0].detail[from_mail[0]]
     assert (len(rig.own_accounts()) == 0) == needs_mail
     assert not any(isinstance(c, RenameAccount) for c in plan.changes)

@@ -82,6 +82,8 @@ class FileFormat:
     is_all_quoted: bool = True
     groups: GroupsFile | None = None
     """The groups file, for formats that have one."""
+    correlation: tuple[tuple[str, str], ...] = ()
+    """(column, person field) pairs a row made by someone else is matched by, in order."""
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -107,6 +109,7 @@ FLEXWHERE = FileFormat(
     label="Flexwhere (CSV)",
     file_name="flexwhere - users.csv",
     key="CSV_USERNAME",
+    correlation=(("CSV_USERNAME", "email"), ("CSV_EMAIL", "email")),
     columns=(
         Column("CSV_USERNAME", "[email]", is_mandatory=True, min_length=2, max_length=255),
         Column("CSV_FIRSTNAME", "[given_name]", is_mandatory=True, min_length=2, max_length=255),
@@ -132,6 +135,7 @@ WINNINGTEMP = FileFormat(
     label="Winningtemp (CSV)",
     file_name="users.csv",
     key="ExternalId",
+    correlation=(("ExternalId", "employee_number"), ("Email", "email")),
     line_end="\n",
     is_all_quoted=False,
     columns=(

@@ -109,9 +109,10 @@ class CsvPolicy(FlatPolicy):
         key = self.file_format.key
         if desired.problems:
             broken = dict(problem.split(": ", 1) for problem in desired.problems)
+            dropped = "".join(f"; {warning}" for warning in person.warnings)
             raise NameUnavailableError(
                 next(iter(broken)),
-                "; ".join(f"{name} {why}" for name, why in broken.items()),
+                "; ".join(f"{name} {why}" for name, why in broken.items()) + dropped,
             )
         value = desired.attributes.get(key) or ""
         if taken.is_taken(key, value):

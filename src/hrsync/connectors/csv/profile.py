@@ -37,7 +37,7 @@ def csv_profile(file_format: FileFormat) -> TargetProfile:
             disable=True,
             delete=True,
         ),
-        correlation=(CorrelationKey(file_format.key, "email"),),
+        correlation=tuple(CorrelationKey(c, f) for c, f in file_format.correlation),
         default_mapping=MappingProxyType({c.name: c.expression for c in file_format.mapped}),
         manager_attribute=manager or "manager",
         unique_names=(file_format.key,),

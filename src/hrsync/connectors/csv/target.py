@@ -3,17 +3,23 @@
 file where the format has one, and that copy. What `read_accounts` returns is the copy of the
 last delivery plus this run's changes.
 
+A row is addressed by an id hrsync gives it when it is made, never shown in the file: the key
+column (CSV_USERNAME, ExternalId) is an attribute like the others, unique across the rows, so a
+changed e-mail changes Flexwhere's username without losing the row, and a report's
+ManagerExternalId follows their manager's key.
+
 A full delivery writes every enabled row; a delta delivery only the rows created or changed
-since the last delivery, and a removals file with the keys of rows that left the file.
+since the last delivery, and a removals file with the keys that left the file.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hrsync.connectors.csv.config import CsvConfig
-from hrsync.connectors.csv.formats import FORMATS, GROUP, FileFormat
+from hrsync.connectors.csv.formats import FORMATS, GROUP, MANAGER, FileFormat
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import OWNER
 from hrsync.connectors.csv.store import Row, StoredGroup, read_state, write_atomically, write_state
@@ -47,14 +53,16 @@ class CsvTarget:
         self, config: CsvConfig, policy: CsvPolicy | None = None, state_dir: str = ""
     ) -> None:
         self.config = config
-        self.file_format: FileFormat = FORMATS[config.format]
-        self.policy = policy or CsvPolicy(self.file_format)
+        self.policy = policy or CsvPolicy(FORMATS[config.format])
+        self.file_format: FileFormat = self.policy.file_format
         self._state_dir = Path(state_dir or config.state_dir)
         self._state = read_state(self._state_dir)
         self._rows = self._state.rows
         self._groups = self._state.groups
-        self._delivered = {key for key, row in self._rows.items() if row.is_enabled}
-        """The keys in the file last delivered: what a removals file is reckoned against."""
+        self._by_key = {self._key_of(row).casefold(): row.key for row in self._rows.values()}
+        """The key column's value (case-folded) → the row id: keys are unique in the file."""
+        self._delivered = self._in_file()
+        """Row id → key of the rows in the file last delivered, for the removals file."""
         self._touched: set[str] = set()
         self._is_changed = False
 
@@ -92,15 +100,14 @@ class CsvTarget:
             case CreateAccount():
                 return self._create(change)
             case UpdateAttributes():
-                row = self._row(change.ref)
-                _set(row.attributes, change.after)
+                self._update(self._row(change.ref), change)
             case SetManager():
                 manager = self.profile.manager_attribute
                 _set(self._row(change.ref).attributes, {manager: change.after})
             case EnableAccount() | DisableAccount():
                 self._row(change.ref).is_enabled = isinstance(change, EnableAccount)
             case DeleteAccount():
-                self._row(change.ref)
+                self._by_key.pop(self._key_of(self._row(change.ref)).casefold(), None)
                 del self._rows[change.ref]
                 for group in self._groups.values():
                     if change.ref in group.members:
@@ -116,12 +123,33 @@ class CsvTarget:
         key = change.attributes.get(self.file_format.key) or ""
         if not key:
             raise RejectedError(f"{self.file_format.key} is empty")
-        if key in self._rows:
+        if key.casefold() in self._by_key:
             raise AlreadyExistsError(f"{self.file_format.key} {key} is in the file")
+        row_id = uuid.uuid4().hex
         attributes = {k: v for k, v in change.attributes.items() if v is not None}
-        self._rows[key] = Row(key, change.is_enabled, attributes)
-        self._touch(key)
-        return Applied(key, AccountId(key))
+        self._rows[row_id] = Row(row_id, change.is_enabled, attributes)
+        self._by_key[key.casefold()] = row_id
+        self._touch(row_id)
+        return Applied(row_id, AccountId(row_id))
+
+    def _update(self, row: Row, change: UpdateAttributes) -> None:
+        """The row's new values; a new key must be free (a key names one row of the file)."""
+        name = self.file_format.key
+        old, new = self._key_of(row), change.after.get(name)
+        if name in change.after and (new or "").casefold() != old.casefold():
+            if not new:
+                raise RejectedError(f"{name} cannot be emptied")
+            if new.casefold() in self._by_key:
+                raise AlreadyExistsError(f"{name} {new} is in another row of the file")
+            del self._by_key[old.casefold()]
+            self._by_key[new.casefold()] = row.key
+        _set(row.attributes, change.after)
+
+    def _key_of(self, row: Row) -> str:
+        return row.attributes.get(self.file_format.key) or ""
+
+    def _in_file(self) -> dict[str, str]:
+        return {rid: self._key_of(row) for rid, row in self._rows.items() if row.is_enabled}
 
     def _apply_to_group(
         self, change: CreateGroup | UpdateGroup | AddMembers | RemoveMembers | RetireGroup
@@ -181,8 +209,8 @@ class CsvTarget:
             enabled = [row for row in enabled if row.key in self._touched]
         files = [(file_format.file_name, render(file_format, self._user_lines(enabled)))]
         if self.config.contents == "delta":
-            now = {key for key, row in self._rows.items() if row.is_enabled}
-            removed = sorted(self._delivered - now)
+            now = self._in_file()
+            removed = sorted(k for rid, k in self._delivered.items() if now.get(rid) != k)
             content = render_table(file_format, (file_format.key,), ([key] for key in removed))
             files.append((file_format.removals_file_name, content))
         if file_format.groups is not None:
@@ -196,15 +224,22 @@ class CsvTarget:
         return files
 
     def _user_lines(self, rows: list[Row]) -> Iterator[dict[str, str]]:
-        """Each row as written: its attributes and, where the format has one, the group of
-        the person's lowest unit."""
-        column = self.file_format.derived_column(GROUP)
-        if column is None:
+        """Each row as written: its attributes and, where the format has them, the manager's
+        key (the row keeps the manager's row id) and the group of the person's lowest unit."""
+        manager = self.file_format.derived_column(MANAGER)
+        group = self.file_format.derived_column(GROUP)
+        if manager is None and group is None:
             yield from (row.attributes for row in rows)
             return
-        group_of = self._parents()
+        group_of = self._parents() if group else {}
         for row in rows:
-            yield row.attributes | {column: group_of.get(row.key, "")}
+            line = dict(row.attributes)
+            if manager is not None:
+                boss = self._rows.get(line.get(manager) or "")
+                line[manager] = self._key_of(boss) if boss is not None else ""
+            if group is not None:
+                line[group] = group_of.get(row.key, "")
+            yield line
 
     def _parents(self) -> dict[str, str]:
         """Member ref (a row key or a group's ref) → the ref of the group holding it."""
@@ -221,7 +256,7 @@ class CsvTarget:
                 receipt = f"{written}  {name}\n".encode()
                 write_atomically(folder / f"{name}.sha256", receipt)
         write_state(self._state_dir, self._state, digest)
-        self._delivered = {key for key, row in self._rows.items() if row.is_enabled}
+        self._delivered = self._in_file()
         self._touched.clear()
         self._is_changed = False
         return folder / self.file_format.file_name

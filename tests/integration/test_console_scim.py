@@ -238,17 +238,3 @@ def _directory_form() -> dict[str, str]:
 def _thresholds() -> dict[str, int]:
     kinds = ("disable", "delete", "move", "rename", "wipe", "retire_group", "remove_members")
     return {f"{kind}_{part}": 10 for kind in kinds for part in ("percent", "count")}
-
-
-def test_a_kind_without_a_console_form_is_not_offered_and_its_step_2_says_where(
-    source: Source,
-) -> None:
-    """CSV connections are set up in the config file for now: step 1 does not offer the kind,
-    and a CSV connection's step 2 says where its settings live instead of failing."""
-    client = admin()
-    assert "CSV" not in client.get("/connections/new/").content.decode()
-    Connection.objects.create(key="fw", source=source, kind="csv", settings={}, step=2)
-    page = client.get("/connections/fw/step/2/")
-    assert page.status_code == 200 and "config file" in page.content.decode()
-    saved = client.post("/connections/fw/step/2/", {"action": "save"})
-    assert saved.status_code == 302 and Connection.objects.get(key="fw").step == 2

@@ -143,7 +143,8 @@ def validate_target_step(
     one). `has_password`: a password is stored already or named by password_env."""
     entered = {k: v for k, v in values.items() if k != "password"}
     password = str(values.get("password") or "")
-    if not password and not has_password:
+    secret_key = wiring.secret_key_of(kind, entered)
+    if secret_key and not password and not has_password:
         raise InvalidValuesError({"password": "enter the secret hrsync signs in with"})
     model = wiring.target_model(kind)
     try:
@@ -151,7 +152,7 @@ def validate_target_step(
     except ValidationError as error:
         raise InvalidValuesError(explain(error)) from error
     # Every kind's secret field (AD's password, SCIM's token) stays out of the stored settings.
-    secrets_out = {"password", "token"}
+    secrets_out = {"password", "token", secret_key} - {""}
     return config.model_dump(mode="json", exclude=secrets_out, exclude_unset=True), password
 
 

@@ -385,6 +385,11 @@ def bind(connection: Connection) -> Binding:
     return TARGETS[connection.kind].bind(connection, target_config(connection))
 
 
+def secret_key_of(kind: str, settings: dict[str, Any]) -> str:
+    """The config field a connection's secret fills; empty when the settings need none."""
+    return TARGETS[kind].secret_key(settings)
+
+
 def check_target(kind: str, config: BaseModel) -> str:
     return TARGETS[kind].check(config)
 

@@ -11,6 +11,7 @@ from django import forms
 from hrsync.app.connection_settings import wiring
 from hrsync.app.connection_settings.steps import DEFAULT_THRESHOLD, InvalidValuesError, safety_of
 from hrsync.app.models import Connection, Source
+from hrsync.connectors.csv.formats import FORMATS
 from hrsync.connectors.scim.profile import PRESET_LABELS
 
 ZONES = sorted(available_timezones())
@@ -182,9 +183,85 @@ class ScimTargetForm(TargetForm):
         }
 
 
+class CsvTargetForm(TargetForm):
+    """A CSV file: its format, full or delta, and where it goes (a folder, or SFTP with the
+    server's key pinned)."""
+
+    stored_note = "A password or private key is stored; leave this empty to keep it."
+    needed_note = "SFTP only: the password, or the private key (PEM), unless a key file is named. It is stored encrypted and never shown again."  # noqa: E501
+
+    format = forms.ChoiceField(
+        label="File format",
+        choices=[(name, f.label) for name, f in FORMATS.items()],
+        initial="flexwhere",
+        help_text="The preset columns and rules; step 3 overrides any column's expression.",
+    )
+    contents = forms.ChoiceField(
+        label="Contents",
+        choices=(
+            ("full", "Every row, each time"),
+            ("delta", "Only rows created or changed, and a removals file"),
+        ),
+        initial="full",
+    )
+    delivery = forms.ChoiceField(
+        label="Delivery",
+        choices=(("folder", "A folder on this server"), ("sftp", "SFTP")),
+        initial="folder",
+    )
+    folder = forms.CharField(
+        label="Folder", max_length=500, required=False, help_text="Folder delivery: /srv/drop"
+    )
+    host = forms.CharField(label="SFTP host", max_length=255, required=False)
+    port = forms.IntegerField(label="Port", min_value=1, max_value=65535, required=False)
+    username = forms.CharField(label="User name", max_length=200, required=False)
+    key_file = forms.CharField(
+        label="Private key file",
+        max_length=500,
+        required=False,
+        help_text="A path on this server; or enter the key or a password below.",
+    )
+    password = forms.CharField(
+        label="Password or private key",
+        required=False,
+        strip=False,
+        max_length=8000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    host_key_sha256 = forms.CharField(
+        label="Server key fingerprint",
+        max_length=100,
+        required=False,
+        help_text="SHA256:… as ssh-keygen -lf prints it; Test connection shows the server's.",
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+    remote_dir = forms.CharField(label="Remote folder", max_length=500, required=False)
+    receipt = forms.BooleanField(
+        label="Also write NAME.sha256", required=False, help_text="A checksum receipt per file."
+    )
+
+    @classmethod
+    def initial_for(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        initial = {name: settings.get(name) for name in cls.base_fields if name != "password"}
+        for name, field in cls.base_fields.items():
+            if initial.get(name) is None and field.initial is not None:
+                initial[name] = field.initial
+        return initial
+
+    def values(self) -> dict[str, Any]:
+        values = dict(self.cleaned_data)
+        if values.get("delivery") != "sftp":
+            for name in ("host", "port", "username", "key_file", "host_key_sha256", "remote_dir"):
+                values.pop(name, None)
+        return {key: value for key, value in values.items() if value not in ("", None)} | {
+            "receipt": bool(values.get("receipt"))
+        }
+
+
 TARGET_FORMS: dict[str, type[TargetForm]] = {
     "active_directory": DirectoryTargetForm,
     "scim": ScimTargetForm,
+    "csv": CsvTargetForm,
 }
 """Step 2's form of each kind of target: a new kind adds its form here and nothing else in the
 wizard; the form names its fields' template (`TargetForm.template`, the shared one unless the kind

@@ -1,0 +1,92 @@
+"""A Flexwhere CSV connection set up in the console as an admin does it: the kind chosen at
+creation, step 2's file form (format, contents, a folder), "Test connection", the file's columns
+in step 3, and a simulation whose diff names the columns; then a real run delivers the file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from hrsync.app.models import Connection, Source
+from hrsync.app.runs.connection_run import run_connection
+from tests.integration.test_console_scim import _thresholds, admin, signed_in
+from tests.integration.test_console_scim import source as source  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def file_form(folder: Path, **overrides: str) -> dict[str, str]:
+    return {"format": "flexwhere", "contents": "full", "delivery": "folder",
+            "folder": str(folder), "host": "", "port": "", "username": "", "key_file": "",
+            "password": "", "host_key_sha256": "", "remote_dir": "", "receipt": "on",
+            } | overrides  # fmt: skip
+
+
+def new_connection(client: Client) -> None:
+    made = client.post(
+        "/connections/new/",
+        {"key": "fw", "name": "Flexwhere", "source": "flex", "kind": "csv",
+         "time_zone": "Europe/Stockholm"},
+    )  # fmt: skip
+    assert made["Location"] == "/connections/fw/step/2/"
+
+
+def test_a_flexwhere_file_is_set_up_tested_simulated_and_delivered(
+    source: Source,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    client = admin()
+    assert "Flexwhere (CSV)" in client.get("/connections/new/").content.decode()
+    new_connection(client)
+    step2 = client.get("/connections/fw/step/2/").content.decode()
+    assert "File format" in step2 and "Server key fingerprint" in step2
+    assert "Domain controller" not in step2
+
+    missing = client.post(
+        "/connections/fw/step/2/", file_form(tmp_path / "nowhere") | {"action": "test"}
+    )
+    assert "does not exist" in missing.content.decode()
+    out = tmp_path / "drop"
+    out.mkdir()
+    tested = client.post("/connections/fw/step/2/", file_form(out) | {"action": "test"})
+    assert "flexwhere - users.csv" in tested.content.decode()
+    saved = client.post("/connections/fw/step/2/", file_form(out) | {"action": "save"})
+    assert saved.status_code == 302, saved.content.decode()  # no secret for a folder
+    connection = Connection.objects.get(key="fw")
+    assert connection.settings["folder"] == str(out) and connection.settings["receipt"] is True
+    assert "host" not in connection.settings and not connection.secret
+
+    mapping = client.get("/connections/fw/step/3/").content.decode()
+    assert "CSV_USERNAME" in mapping and "CSV_DISPLAYNAME" in mapping
+    assert "sAMAccountName" not in mapping and "OU" not in mapping.split("<main", 1)[-1]
+    client.post("/connections/fw/step/3/")
+    client.post("/connections/fw/step/4/", {"companies": ""} | _thresholds())
+    client.post("/connections/fw/simulate/")
+    run = connection.runs.get()
+    assert run.status == "simulated" and run.plan_counts["create"] == 3
+    plan = client.get(f"/connections/fw/plan/{run.pk}/").content.decode()
+    assert "CSV_EMAIL" in plan and "greta.lund1@example.test" in plan
+    assert not list(out.iterdir()), "a simulation delivers nothing"
+
+    run_connection("fw")
+    raw = (out / "flexwhere - users.csv").read_bytes().decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(raw, newline=""), delimiter=";"))
+    assert sorted(r["CSV_SURNAME"] for r in rows) == ["Lund1", "Lund2", "Lund3"]
+    assert (out / "flexwhere - users.csv.sha256").exists()
+
+
+def test_an_operator_sees_the_file_form_but_cannot_change_it(
+    source: Source,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    new_connection(admin())
+    operator = signed_in("operator")
+    page = operator.get("/connections/fw/step/2/").content.decode()
+    assert "File format" in page and "<fieldset disabled" in page
+    refused = operator.post("/connections/fw/step/2/", file_form(tmp_path) | {"action": "save"})
+    assert refused.status_code == 403
+    assert "folder" not in Connection.objects.get(key="fw").settings

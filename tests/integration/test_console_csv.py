@@ -7,16 +7,18 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
+from tests.integration import test_console_scim as scim
 
 from hrsync.app.models import Connection, Source
 from hrsync.app.runs.connection_run import run_connection
-from tests.integration.test_console_scim import _thresholds, admin, signed_in
-from tests.integration.test_console_scim import source as source  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
+source = scim.source  # the fixture: a Flex HRM source with three people
+admin, signed_in = scim.admin, scim.signed_in
 
 
 def file_form(folder: Path, **overrides: str) -> dict[str, str]:
@@ -36,9 +38,11 @@ def new_connection(client: Client) -> None:
 
 
 def test_a_flexwhere_file_is_set_up_tested_simulated_and_delivered(
-    source: Source,  # noqa: F811
+    source: Source,
     tmp_path: Path,
+    settings: Any,
 ) -> None:
+    settings.HOME = tmp_path / "home"  # where hrsync keeps its copy of the delivered file
     client = admin()
     assert "Flexwhere (CSV)" in client.get("/connections/new/").content.decode()
     new_connection(client)
@@ -64,7 +68,7 @@ def test_a_flexwhere_file_is_set_up_tested_simulated_and_delivered(
     assert "CSV_USERNAME" in mapping and "CSV_DISPLAYNAME" in mapping
     assert "sAMAccountName" not in mapping and "OU" not in mapping.split("<main", 1)[-1]
     client.post("/connections/fw/step/3/")
-    client.post("/connections/fw/step/4/", {"companies": ""} | _thresholds())
+    client.post("/connections/fw/step/4/", {"companies": ""} | scim._thresholds())
     client.post("/connections/fw/simulate/")
     run = connection.runs.get()
     assert run.status == "simulated" and run.plan_counts["create"] == 3
@@ -77,10 +81,12 @@ def test_a_flexwhere_file_is_set_up_tested_simulated_and_delivered(
     rows = list(csv.DictReader(io.StringIO(raw, newline=""), delimiter=";"))
     assert sorted(r["CSV_SURNAME"] for r in rows) == ["Lund1", "Lund2", "Lund3"]
     assert (out / "flexwhere - users.csv.sha256").exists()
+    kept = tmp_path / "home" / "connections" / f"fw-{connection.pk}" / "rows.json"
+    assert kept.exists()
 
 
 def test_an_operator_sees_the_file_form_but_cannot_change_it(
-    source: Source,  # noqa: F811
+    source: Source,
     tmp_path: Path,
 ) -> None:
     new_connection(admin())

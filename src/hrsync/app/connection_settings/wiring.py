@@ -282,8 +282,10 @@ def _bind_csv(connection: Connection, config: BaseModel) -> Binding:
 
 def csv_state_dir(connection: Connection, config: CsvConfig) -> str:
     """Where hrsync keeps its copy of the connection's last delivery: as set, else in the data
-    directory ($HRSYNC_HOME/connections/KEY)."""
-    return config.state_dir or str(Path(django_settings.HOME) / "connections" / connection.key)
+    directory, as $HRSYNC_HOME/connections/KEY-ID (a connection made again under the same key
+    starts afresh, as its links do)."""
+    folder = f"{connection.key}-{connection.pk}"
+    return config.state_dir or str(Path(django_settings.HOME) / "connections" / folder)
 
 
 def _check_csv(config: BaseModel) -> str:

@@ -21,7 +21,7 @@ class CsvConfig(BaseModel):
     state_dir: str = Field(
         "",
         description="Where hrsync keeps its copy of the last delivery; by default "
-        "$HRSYNC_HOME/connections/KEY.",
+        "$HRSYNC_HOME/connections/KEY-ID.",
     )
     contents: Literal["full", "delta"] = Field(
         "full",

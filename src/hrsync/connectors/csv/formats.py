@@ -4,6 +4,7 @@ from its file integration, research/vendor-apis.md §3.2)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,11 +47,16 @@ class Column:
             return f"is shorter than {self.min_length} characters"
         if self.max_length is not None and len(value) > self.max_length:
             return f"is longer than {self.max_length} characters"
-        if self.allowed is not None and re.fullmatch(self.allowed, value) is None:
+        if self.allowed is not None and _compiled(self.allowed).fullmatch(value) is None:
             return f"does not match {self.allowed}"
         if self.values and value not in self.values:
             return f"is not one of {', '.join(self.values)}"
         return None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from hrsync.connectors.csv.formats import MANAGER, FileFormat
+from hrsync.connectors.csv.formats import MANAGER, Column, FileFormat
 from hrsync.connectors.csv.profile import OWNER, csv_profile
 from hrsync.domain.account import Attributes, DesiredAccount
 from hrsync.domain.lineage import Derivations
@@ -67,9 +67,13 @@ class CsvPolicy(FlatPolicy):
             problems=tuple(problems),
         )
 
+    @cached_property
+    def _columns(self) -> dict[str, Column]:
+        return {column.name: column for column in self.file_format.columns}
+
     def _cut(self, name: str, value: str | None) -> str | None:
         """Shortened only where the column says so (display name "Surname, Given" to 20)."""
-        column = self.file_format.column(name)
+        column = self._columns.get(name)
         if not value or column is None or not column.is_cut or column.max_length is None:
             return value or None
         return value[: column.max_length].rstrip(" ,") or None

@@ -9,7 +9,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ad_load, console_lists, oneflow_load, plan_scale, scheduling, scim_load, tickets
+from bench import (
+    ad_load,
+    console_lists,
+    csv_load,
+    oneflow_load,
+    plan_scale,
+    scheduling,
+    scim_load,
+    tickets,
+)
 from hrsync.app.logs import configure_logging
 from hrsync.testing.samba import samba_available
 
@@ -30,6 +39,8 @@ GOALS = {
     "scim_incremental_s": scim_load.GOAL_INCREMENTAL_SECONDS,
     "oneflow_signed_s": oneflow_load.GOAL_SECONDS,
     "oneflow_duplicates": oneflow_load.GOAL_DUPLICATES,
+    "csv_write_s": csv_load.GOAL_WRITE_SECONDS,
+    "csv_rss_mb": csv_load.GOAL_RSS_MB,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
@@ -37,7 +48,8 @@ SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 def main() -> int:
     configure_logging()  # as the CLI logs: INFO and up, on stderr, so the figures stay readable
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
-    # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan" or "oneflow": one part only
+    # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan", "oneflow" or "csv": one
+    # part only
     only = os.environ.get("HRSYNC_BENCH_ONLY", "")
     if only in SAMBA_PARTS and not samba_available():
         print("make bench needs Samba (samba-ad-dc); run make install as root first.")
@@ -72,6 +84,10 @@ def main() -> int:
             contracts = int(os.environ.get("HRSYNC_BENCH_ONEFLOW_CONTRACTS", "200"))
             print(f"== Oneflow: {contracts} contracts signed at once, webhooks to hrsync serve ==")
             figures |= oneflow_load.run(contracts, Path(tmp) / "oneflow")
+        if only in ("", "csv"):
+            persons = int(os.environ.get("HRSYNC_BENCH_CSV_PEOPLE", "100000"))
+            print(f"== CSV: {persons} persons into Flexwhere's users file ==")
+            figures |= csv_load.run(persons, Path(tmp) / "csv")
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

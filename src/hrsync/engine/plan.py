@@ -88,7 +88,9 @@ class _Placed:
     """A person's account as it will be after the plan: its ref and its current manager."""
 
     person: Person
-    desired: DesiredAccount
+    manager_id: PersonId | None
+    """The manager the mapping wants (the person's, unless the target's policy says else);
+    the rest of the desired account is not kept, so a plan of 100,000 holds one copy."""
     ref: str
     account_id: AccountId | None
     manager_ref: str | None
@@ -212,7 +214,7 @@ class _PlanBuilder:
             reason,
             lineage,
         )
-        self.placed[person.person_id] = _Placed(person, desired, new.ref, None, None)
+        self.placed[person.person_id] = _Placed(person, desired.manager_id, new.ref, None, None)
 
     def _diff(
         self,
@@ -254,7 +256,7 @@ class _PlanBuilder:
         elif not desired.is_enabled and account.is_enabled and capabilities.disable:
             self.disables.append(DisableAccount(pid, aid, ref, standing.reason))
         manager = account.attributes.get(self.policy.profile.manager_attribute)
-        self.placed[pid] = _Placed(person, desired, ref, aid, manager)
+        self.placed[pid] = _Placed(person, desired.manager_id, ref, aid, manager)
 
     def _key(self, ref: str) -> str:
         return self.policy.profile.ref_key(ref)
@@ -379,7 +381,7 @@ class _PlanBuilder:
         self, pid: PersonId, placed: _Placed, people: Mapping[PersonId, Person]
     ) -> tuple[bool, str | None]:
         """(resolved?, the manager's ref); an unresolved manager becomes a manual step."""
-        manager_id = placed.desired.manager_id
+        manager_id = placed.manager_id
         if manager_id is None:
             return True, None
         if manager_id == pid:

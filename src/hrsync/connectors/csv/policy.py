@@ -10,6 +10,7 @@ from functools import cached_property
 
 from hrsync.connectors.csv.formats import MANAGER, Column, FileFormat
 from hrsync.connectors.csv.profile import OWNER, csv_profile
+from hrsync.connectors.csv.store import folded
 from hrsync.domain.account import Attributes, DesiredAccount
 from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person
@@ -121,5 +122,5 @@ class CsvPolicy(FlatPolicy):
         value = desired.attributes.get(key) or ""
         if taken.is_taken(key, value):
             raise NameUnavailableError(key, f"{key} {value} is in another row of the file")
-        taken.of_attribute(key).add(value.casefold())
+        taken.of_attribute(key).add(folded(value))
         return NewAccount(NEW_ROW + person.person_id, "", {})

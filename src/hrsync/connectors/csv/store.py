@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from hrsync.domain.account import Attributes
 from hrsync.domain.ids import GroupId
@@ -21,7 +23,8 @@ STATE = "rows.json"
 class Row:
     key: str
     is_enabled: bool
-    attributes: dict[str, str]
+    attributes: Attributes
+    """Shared with the change that made it; replaced, never changed in place."""
 
 
 @dataclass(slots=True)
@@ -58,27 +61,64 @@ def read_state(state_dir: Path) -> State:
 
 
 def write_state(state_dir: Path, state: State, delivered_sha256: str) -> None:
+    """The copy, a row a line, streamed: no second copy of every row is built in memory."""
+
+    def write(out: TextIO) -> None:
+        out.write(f'{{"sha256": {json.dumps(delivered_sha256)},\n"rows": [\n')
+        _write_lines(
+            out,
+            (
+                {"key": r.key, "is_enabled": r.is_enabled, "attributes": r.attributes}
+                for r in state.rows.values()
+            ),
+        )
+        out.write('],\n"groups": [\n')
+        _write_lines(
+            out,
+            (
+                {
+                    "group_id": g.group_id,
+                    "ref": g.ref,
+                    "attributes": g.attributes,
+                    "members": g.members,
+                }
+                for g in state.groups.values()
+            ),
+        )
+        out.write("]}\n")
+
     state_dir.mkdir(parents=True, exist_ok=True)
-    body = {
-        "sha256": delivered_sha256,
-        "rows": [
-            {"key": r.key, "is_enabled": r.is_enabled, "attributes": r.attributes}
-            for r in state.rows.values()
-        ],
-        "groups": [
-            {"group_id": g.group_id, "ref": g.ref, "attributes": g.attributes, "members": g.members}
-            for g in state.groups.values()
-        ],
-    }
-    write_atomically(state_dir / STATE, json.dumps(body, ensure_ascii=False).encode())
+    write_streamed(state_dir / STATE, write)
 
 
-def write_atomically(path: Path, content: bytes) -> str:
-    """`content` under `path`, by way of PATH.part; its SHA-256 in hex."""
+def _write_lines(out: TextIO, items: Iterable[object]) -> None:
+    for number, item in enumerate(items):
+        out.write((",\n" if number else "") + json.dumps(item, ensure_ascii=False))
+    out.write("\n")
+
+
+def write_streamed(path: Path, write: Callable[[TextIO], None]) -> str:
+    """What `write` writes (UTF-8, newline="") under `path`, by way of PATH.part, flushed to
+    disk before the rename; its SHA-256 in hex."""
     part = path.with_name(path.name + ".part")
-    with part.open("wb") as out:
-        out.write(content)
+    with part.open("w", encoding="utf-8", newline="") as out:
+        write(out)
         out.flush()
         os.fsync(out.fileno())
     part.replace(path)
-    return hashlib.sha256(content).hexdigest()
+    return sha256_of(path)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as read:
+        while chunk := read.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def folded(text: str) -> str:
+    """`text` case-folded, as the same string object when folding changes nothing (most keys
+    are lower-case e-mails): an index of 100,000 keys then holds no second copy of them."""
+    fold = text.casefold()
+    return text if fold == text else fold

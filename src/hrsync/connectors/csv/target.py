@@ -15,15 +15,24 @@ since the last delivery, and a removals file with the keys that left the file.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TextIO
 
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.csv.formats import FORMATS, GROUP, MANAGER, FileFormat
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import OWNER
-from hrsync.connectors.csv.store import Row, StoredGroup, read_state, write_atomically, write_state
-from hrsync.connectors.csv.writer import render, render_table
+from hrsync.connectors.csv.store import (
+    Row,
+    StoredGroup,
+    folded,
+    read_state,
+    write_state,
+    write_streamed,
+)
+from hrsync.connectors.csv.writer import write_table, write_users
+from hrsync.connectors.files.drop import FolderDrop
 from hrsync.domain.account import Account, Attributes
 from hrsync.domain.changes import (
     AddMembers,
@@ -45,6 +54,9 @@ from hrsync.domain.ids import AccountId, GroupId
 from hrsync.domain.profile import TargetProfile
 from hrsync.ports import Applied
 
+DELIVERED = "delivered"
+"""In the connection's data directory: the files as last delivered."""
+
 
 class CsvTarget:
     key = "csv"
@@ -59,7 +71,7 @@ class CsvTarget:
         self._state = read_state(self._state_dir)
         self._rows = self._state.rows
         self._groups = self._state.groups
-        self._by_key = {self._key_of(row).casefold(): row.key for row in self._rows.values()}
+        self._by_key = {folded(self._key_of(row)): row.key for row in self._rows.values()}
         """The key column's value (case-folded) → the row id: keys are unique in the file."""
         self._delivered = self._in_file()
         """Row id → key of the rows in the file last delivered, for the removals file."""
@@ -102,8 +114,10 @@ class CsvTarget:
             case UpdateAttributes():
                 self._update(self._row(change.ref), change)
             case SetManager():
-                manager = self.profile.manager_attribute
-                _set(self._row(change.ref).attributes, {manager: change.after})
+                row = self._row(change.ref)
+                row.attributes = _with(
+                    row.attributes, {self.profile.manager_attribute: change.after}
+                )
             case EnableAccount() | DisableAccount():
                 self._row(change.ref).is_enabled = isinstance(change, EnableAccount)
             case DeleteAccount():
@@ -125,10 +139,16 @@ class CsvTarget:
             raise RejectedError(f"{self.file_format.key} is empty")
         if key.casefold() in self._by_key:
             raise AlreadyExistsError(f"{self.file_format.key} {key} is in the file")
-        row_id = uuid.uuid4().hex
-        attributes = {k: v for k, v in change.attributes.items() if v is not None}
+        # The person's id names their row where it is free (it is: hrsync made the rows for
+        # persons); a row of no known person gets a random one.
+        row_id = change.person_id if change.person_id not in self._rows else uuid.uuid4().hex
+        # The row shares the plan's dict (100,000 rows are not copied); `_with` never changes
+        # a dict in place.
+        attributes = change.attributes
+        if None in attributes.values():
+            attributes = {k: v for k, v in attributes.items() if v is not None}
         self._rows[row_id] = Row(row_id, change.is_enabled, attributes)
-        self._by_key[key.casefold()] = row_id
+        self._by_key[folded(key)] = row_id
         self._touch(row_id)
         return Applied(row_id, AccountId(row_id))
 
@@ -142,8 +162,8 @@ class CsvTarget:
             if new.casefold() in self._by_key:
                 raise AlreadyExistsError(f"{name} {new} is in another row of the file")
             del self._by_key[old.casefold()]
-            self._by_key[new.casefold()] = row.key
-        _set(row.attributes, change.after)
+            self._by_key[folded(new)] = row.key
+        row.attributes = _with(row.attributes, change.after)
 
     def _key_of(self, row: Row) -> str:
         return row.attributes.get(self.file_format.key) or ""
@@ -165,10 +185,8 @@ class CsvTarget:
                 after = dict(change.after)
                 if new_id := after.pop(HRSYNC_ID, None):
                     group.group_id = GroupId(new_id)
-                _set(
-                    group.attributes,
-                    {k: after[k] for k in ("displayName", EMPTY_SINCE) if k in after},
-                )
+                kept = {k: after[k] for k in ("displayName", EMPTY_SINCE) if k in after}
+                group.attributes = _with(group.attributes, kept)
             case AddMembers():
                 group = self._group(change.ref)
                 group.members += [m for m in change.members if m not in group.members]
@@ -199,31 +217,46 @@ class CsvTarget:
 
     # --- delivery ------------------------------------------------------------------------
 
-    def files(self) -> list[tuple[str, bytes]]:
+    def _writers(self) -> list[tuple[str, Callable[[TextIO], None]]]:
         """What a delivery writes, by file name: the users file (every enabled row, or in a
         delta delivery only those created or changed since the last), then the removals file
-        (delta) and the groups file (formats that have one)."""
+        (delta) and the groups file (formats that have one). Each is streamed row by row."""
         file_format = self.file_format
-        enabled = [row for row in self._rows.values() if row.is_enabled]
-        if self.config.contents == "delta":
-            enabled = [row for row in enabled if row.key in self._touched]
-        files = [(file_format.file_name, render(file_format, self._user_lines(enabled)))]
-        if self.config.contents == "delta":
+        is_delta = self.config.contents == "delta"
+        rows = [
+            r
+            for r in self._rows.values()
+            if r.is_enabled and (not is_delta or r.key in self._touched)
+        ]
+        writers: list[tuple[str, Callable[[TextIO], None]]] = [
+            (
+                file_format.file_name,
+                lambda out: write_users(out, file_format, self._user_lines(rows)),
+            )
+        ]
+        if is_delta:
             now = self._in_file()
             removed = sorted(k for rid, k in self._delivered.items() if now.get(rid) != k)
-            content = render_table(file_format, (file_format.key,), ([key] for key in removed))
-            files.append((file_format.removals_file_name, content))
-        if file_format.groups is not None:
+            writers.append(
+                (
+                    file_format.removals_file_name,
+                    lambda out: write_table(
+                        out, file_format, (file_format.key,), ([k] for k in removed)
+                    ),
+                )
+            )
+        if (groups := file_format.groups) is not None:
             parents = self._parents()
-            lines = (
+            lines = [
                 (g.ref, str(g.attributes.get("displayName") or ""), parents.get(g.ref, ""))
                 for g in self._groups.values()
+            ]
+            writers.append(
+                (groups.file_name, lambda out: write_table(out, file_format, groups.columns, lines))
             )
-            content = render_table(file_format, file_format.groups.columns, lines)
-            files.append((file_format.groups.file_name, content))
-        return files
+        return writers
 
-    def _user_lines(self, rows: list[Row]) -> Iterator[dict[str, str]]:
+    def _user_lines(self, rows: list[Row]) -> Iterator[Mapping[str, str | None]]:
         """Each row as written: its attributes and, where the format has them, the manager's
         key (the row keeps the manager's row id) and the group of the person's lowest unit."""
         manager = self.file_format.derived_column(MANAGER)
@@ -246,20 +279,23 @@ class CsvTarget:
         return {member: group.ref for group in self._groups.values() for member in group.members}
 
     def deliver(self) -> Path:
-        """Write the files to the folder, then hrsync's copy with the users file's checksum."""
-        folder = Path(self.config.folder)
-        digest = ""
-        for name, content in self.files():
-            written = write_atomically(folder / name, content)
-            digest = digest or written
+        """Write each file into hrsync's data directory (`delivered/`: the files last
+        delivered), put them in the folder, then save hrsync's copy of the rows with the users
+        file's checksum. A delivery that fails leaves the copy as it was, so the next run
+        plans the same changes again and delivers them."""
+        staged = self._state_dir / DELIVERED
+        staged.mkdir(parents=True, exist_ok=True)
+        written = [(name, write_streamed(staged / name, write)) for name, write in self._writers()]
+        drop = FolderDrop(self.config.folder)
+        for name, digest in written:
+            drop.put_file(name, staged / name)
             if self.config.receipt:
-                receipt = f"{written}  {name}\n".encode()
-                write_atomically(folder / f"{name}.sha256", receipt)
-        write_state(self._state_dir, self._state, digest)
+                drop.put(f"{name}.sha256", f"{digest}  {name}\n".encode())
+        write_state(self._state_dir, self._state, written[0][1])
         self._delivered = self._in_file()
         self._touched.clear()
         self._is_changed = False
-        return folder / self.file_format.file_name
+        return Path(self.config.folder) / self.file_format.file_name
 
     def close(self) -> None:
         """The run is over: deliver the file when anything changed."""
@@ -267,12 +303,10 @@ class CsvTarget:
             self.deliver()
 
 
-def _set(attributes: dict[str, str] | Attributes, changes: Attributes) -> None:
-    for name, value in changes.items():
-        if value is None:
-            attributes.pop(name, None)
-        else:
-            attributes[name] = value
+def _with(attributes: Mapping[str, str | None], changes: Attributes) -> Attributes:
+    """A new dict of `attributes` with `changes` made (None: removed); neither is changed."""
+    merged = {**attributes, **changes}
+    return {name: value for name, value in merged.items() if value is not None}
 
 
 __all__ = ["OWNER", "CsvTarget"]

@@ -7,11 +7,13 @@ its final name; a picked-up file is moved to `processed/` so it is taken once.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Protocol
 
 PART = ".part"
 PROCESSED = "processed"
+CHUNK = 1 << 20
 
 
 class Drop(Protocol):
@@ -24,6 +26,9 @@ class Drop(Protocol):
 
     def put(self, name: str, content: bytes) -> None:
         """`content` under `name`, written to NAME.part and renamed over any earlier file."""
+
+    def put_file(self, name: str, path: Path) -> None:
+        """The local file `path` under `name`, streamed: by way of NAME.part, like `put`."""
 
     def names(self) -> list[str]:
         """The files waiting in the directory, sorted; never a .part file or a directory."""
@@ -52,6 +57,15 @@ class FolderDrop:
             out.flush()
             os.fsync(out.fileno())
         part.replace(path)
+
+    def put_file(self, name: str, path: Path) -> None:
+        final = self.folder / name
+        part = final.with_name(final.name + PART)
+        with path.open("rb") as source, part.open("wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        part.replace(final)
 
     def names(self) -> list[str]:
         return sorted(

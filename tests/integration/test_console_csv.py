@@ -75,6 +75,8 @@ def test_a_flexwhere_file_is_set_up_tested_simulated_and_delivered(
     plan = client.get(f"/connections/fw/plan/{run.pk}/").content.decode()
     assert "CSV_EMAIL" in plan and "greta.lund1@example.test" in plan
     assert not list(out.iterdir()), "a simulation delivers nothing"
+    schedule = client.get("/connections/fw/step/6/").content.decode()
+    assert 'value="0 2 * * *"' in schedule  # the seed's "every 24 hours", proposed
 
     run_connection("fw")
     raw = (out / "flexwhere - users.csv").read_bytes().decode("utf-8")

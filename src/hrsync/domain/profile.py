@@ -104,6 +104,10 @@ class TargetProfile:
     """(name, container) a ref spells out, for targets whose refs do (AD's DNs); None where a
     ref is an opaque id."""
 
+    default_schedule: str = ""
+    """The schedule the console proposes for a new connection (a file delivered nightly:
+    "0 2 * * *"); empty: the console's own default."""
+
     mappable: str = r"^[A-Za-z][A-Za-z0-9-]{0,62}$"
     """A regular expression for the attribute names an admin's rules may set."""
     mappable_described: str = "an LDAP attribute name (letters, digits and -, from a letter)"

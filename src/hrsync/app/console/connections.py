@@ -328,7 +328,10 @@ def _form_for(connection: Connection, number: int, data: Any = None) -> forms.Fo
     if number == 4:
         return ScopeStepForm(data, initial=ScopeStepForm.initial_for(connection))
     if number == SCHEDULE:
-        return ScheduleForm(data, initial=ScheduleForm.initial_for(connection.schedule))
+        schedule = connection.schedule
+        if not schedule and connection.kind in wiring.TARGETS:
+            schedule = wiring.profile_of(connection.kind, connection.settings).default_schedule
+        return ScheduleForm(data, initial=ScheduleForm.initial_for(schedule))
     return None
 
 

@@ -9,6 +9,8 @@ from types import MappingProxyType
 from hrsync.connectors.csv.formats import MANAGER, FileFormat
 from hrsync.domain.profile import AttributeSpec, Capabilities, CorrelationKey, TargetProfile
 
+NIGHTLY = "0 2 * * *"
+"""Seed 004's "every 24 hours", at two at night."""
 OWNER = "hrsync_person_id"
 """Where a row keeps the person id: in hrsync's copy of the file only, never delivered."""
 
@@ -43,6 +45,7 @@ def csv_profile(file_format: FileFormat) -> TargetProfile:
         unique_names=(file_format.key,),
         owner_attribute=OWNER,
         ref_label="Row",
+        default_schedule=NIGHTLY,
         where_label="File",
         username_attribute=file_format.key,
         mappable=r"^[A-Za-z][A-Za-z0-9_]{0,62}$",

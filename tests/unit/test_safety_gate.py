@@ -204,6 +204,15 @@ def test_thresholds_are_per_kind() -> None:
     assert not judge_plan(plan_of("remove_members", 30), 100, policy).is_held
 
 
+def test_where_disabling_removes_the_account_disables_count_as_deletes() -> None:
+    """A CSV row disabled is left out of the file: for the app, the person is gone."""
+    policy = SafetyPolicy(disable=Threshold(50, 100), delete=Threshold(5, 10))
+    plan = Plan(plan_of("disable", 8).changes + plan_of("delete", 4, start=100).changes)
+    assert not judge_plan(plan, 100, policy).is_held
+    (reason,) = judge_plan(plan, 100, policy, disable_removes=True).reasons
+    assert reason.startswith("12 accounts would be deleted")
+
+
 def test_creates_updates_and_enables_are_never_held() -> None:
     pid = PersonId("p")
     changes = tuple(

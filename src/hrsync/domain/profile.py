@@ -50,6 +50,9 @@ class Capabilities:
     manager: bool = False
     """The account can reference its manager's account."""
     disable: bool = True
+    disable_removes: bool = False
+    """Disabling takes the account out of what the target's users see (a CSV row left out of
+    the delivered file): the safety gate counts disables as deletes too."""
     delete: bool = True
     incremental_read: bool = False
     batch: bool = False

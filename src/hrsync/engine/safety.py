@@ -69,15 +69,23 @@ class Verdict:
 
 
 def judge_plan(
-    plan: Plan, existing_accounts: int, policy: SafetyPolicy, *, managed_groups: int | None = None
+    plan: Plan,
+    existing_accounts: int,
+    policy: SafetyPolicy,
+    *,
+    managed_groups: int | None = None,
+    disable_removes: bool = False,
 ) -> Verdict:
     """Hold the plan when a guarded kind, the wipes of one attribute, or the memberships removed
     exceed their threshold out of `existing_accounts` (the accounts the connection links), or
     the group retirements out of `managed_groups` (the groups hrsync keeps for the connection).
     One reason per excess. `managed_groups` is None when they were not counted (a run recorded
     before runs kept the count, judged again in its diff): retirements are then held on their
-    count alone, so the gate never loosens for want of a count."""
+    count alone, so the gate never loosens for want of a count. Where disabling removes the
+    account (`disable_removes`: a row left out of a file), disables count as deletes too."""
     counts = plan.counts()
+    if disable_removes:
+        counts["delete"] += counts["disable"]
     reasons: list[str] = []
     for kind in GUARDED_KINDS:
         threshold = policy.threshold(kind)

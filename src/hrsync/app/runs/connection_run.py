@@ -188,6 +188,7 @@ def _run(
             len(links),
             safety_of(connection.settings),
             managed_groups=grouped.managed_groups,
+            disable_removes=binding.profile.capabilities.disable_removes,
         )
         summary = RunSummary(run.pk, plan.counts(), reasons=list(verdict.reasons), notes=notes)
         _note_plan(run, plan, summary)

@@ -378,7 +378,11 @@ def _verdict(run: models.Run, rows: list[models.RunChange]) -> Verdict:
     plan = _plan_of(rows)
     linked = run.connection.links.exclude(account_id="").count()
     settings = safety_of(run.connection.settings)
-    return judge_plan(plan, linked, settings, managed_groups=run.managed_groups)
+    profile = wiring.profile_of(run.connection.kind, run.connection.settings)
+    removes = profile.capabilities.disable_removes
+    return judge_plan(
+        plan, linked, settings, managed_groups=run.managed_groups, disable_removes=removes
+    )
 
 
 def _dict(value: Any) -> dict[str, str | None]:

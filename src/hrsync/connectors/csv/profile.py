@@ -37,6 +37,7 @@ def csv_profile(file_format: FileFormat) -> TargetProfile:
             groups=file_format.groups is not None,
             manager=manager is not None,
             disable=True,
+            disable_removes=True,
             delete=True,
         ),
         correlation=tuple(CorrelationKey(c, f) for c, f in file_format.correlation),

@@ -44,6 +44,14 @@ def _seconds(name: str, default: float) -> float:
     return float(os.environ.get(name) or default)
 
 
+def _trusted_origins(hosts: list[str]) -> list[str]:
+    """The origins a signed-in form may be posted from: as set, else https:// and each allowed
+    host (the documented deployment: a TLS proxy in front)."""
+    if listed := os.environ.get("HRSYNC_TRUSTED_ORIGINS"):
+        return [origin.strip() for origin in listed.split(",") if origin.strip()]
+    return [f"https://{host}" for host in hosts if host and host != "*"]
+
+
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("HRSYNC_DEBUG") == "1"
 ALLOWED_HOSTS = os.environ.get("HRSYNC_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -63,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hrsync.app.security.headers.NoStoreMiddleware",
 ]
 ROOT_URLCONF = "hrsync.app.urls"
 TEMPLATES = [
@@ -88,8 +97,30 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = os.environ.get("HRSYNC_SECURE_COOKIES") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# An admin console's session: it ends with the browser, and after HRSYNC_SESSION_HOURS idle
+# (each request starts the clock again).
+SESSION_COOKIE_AGE = int(_seconds("HRSYNC_SESSION_HOURS", 8) * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_TRUSTED_ORIGINS = _trusted_origins(ALLOWED_HOSTS)
+if os.environ.get("HRSYNC_BEHIND_PROXY") == "1":
+    # The TLS proxy says the request came over HTTPS; trusted only when the admin says so.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
+"""HSTS only behind HTTPS (with secure cookies): a browser told it on plain HTTP would lock
+itself out of a test install."""
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True

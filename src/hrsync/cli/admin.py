@@ -24,7 +24,16 @@ def createadmin(username: str, password_env: str | None, email: str) -> None:
             raise click.ClickException(f"the environment variable {password_env} is not set")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    user = User.objects.filter(username=username).first()
+    created = user is None
+    user = user or User(username=username, email=email)
+    try:
+        validate_password(password, user)  # the console's rules (settings.AUTH_PASSWORD_VALIDATORS)
+    except ValidationError as error:
+        raise click.ClickException("the password is too weak: " + " ".join(error.messages))
     user.set_password(password)
     user.is_staff = True
     user.save()

@@ -50,10 +50,24 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
             port=port,
             threads=threads,
             ident="hrsync",
+            **_proxy_options(),
         )
     finally:
         if background is not None:
             background.stop()
+
+
+def _proxy_options() -> dict[str, object]:
+    """Behind a TLS proxy (HRSYNC_BEHIND_PROXY=1), waitress believes the proxy's
+    X-Forwarded-Proto, from the proxy's address only (HRSYNC_TRUSTED_PROXY, by default this
+    host): the request is then known to have come over HTTPS."""
+    if os.environ.get("HRSYNC_BEHIND_PROXY") != "1":
+        return {}
+    return {
+        "trusted_proxy": os.environ.get("HRSYNC_TRUSTED_PROXY") or "127.0.0.1",
+        "trusted_proxy_headers": {"x-forwarded-proto"},
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
 @click.group("scheduler", invoke_without_command=True)

@@ -33,7 +33,8 @@ def createadmin(username: str, password_env: str | None, email: str) -> None:
     try:
         validate_password(password, user)  # the console's rules (settings.AUTH_PASSWORD_VALIDATORS)
     except ValidationError as error:
-        raise click.ClickException("the password is too weak: " + " ".join(error.messages))
+        weak = " ".join(error.messages)
+        raise click.ClickException(f"the password is too weak: {weak}") from error
     user.set_password(password)
     user.is_staff = True
     user.save()

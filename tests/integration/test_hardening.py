@@ -5,6 +5,7 @@ reviewer expects are sent; a weak admin password is refused."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -15,10 +16,14 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
+from click.testing import CliRunner
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from tests.e2e.live import HRSYNC, free_port
+
+from hrsync.app.models import AuditEvent
+from hrsync.cli import admin
 
 PUBLIC = "hrsync.example.se"
 
@@ -137,3 +142,45 @@ def test_createadmin_refuses_a_weak_password(weak: str, tmp_path: Path) -> None:
         check=False,
     )
     assert made.returncode != 0 and "too weak" in made.stderr
+
+
+def _sign_in(client: Client, password: str, address: str) -> int:
+    response = client.post(
+        "/signin/", {"username": "anna", "password": password}, REMOTE_ADDR=address
+    )
+    return int(response.status_code)
+
+
+@pytest.mark.django_db
+def test_eight_wrong_passwords_lock_the_user_until_an_admin_lifts_it(tmp_path: Path) -> None:
+    right = secrets.token_urlsafe(16)
+    User.objects.create_user("anna", password=right)
+    client = Client()
+    assert [_sign_in(client, "wrong", "10.0.0.1") for _ in range(7)] == [200] * 7
+    assert _sign_in(client, right, "10.0.0.1") == 302  # a right password resets the count
+    client.logout()
+    codes = [_sign_in(client, "wrong", f"10.0.0.{n}") for n in range(2, 11)]
+    assert codes[:7] == [200] * 7 and codes[-1] == 429  # by user name, from any address
+    assert _sign_in(client, right, "10.0.0.99") == 429
+    failed = AuditEvent.objects.filter(action="auth.signin_failed", object_key="anna")
+    assert failed.count() >= 14 and "wrong" not in json.dumps([e.after for e in failed])
+    assert AuditEvent.objects.filter(action="auth.locked_out", object_key="anna").exists()
+
+    unlocked = CliRunner().invoke(admin.users, ["unlock", "anna"])
+    assert unlocked.exit_code == 0, unlocked.output
+    assert AuditEvent.objects.filter(action="auth.unlocked", object_key="anna").exists()
+    assert _sign_in(client, right, "10.0.0.99") == 302
+
+
+@pytest.mark.django_db
+def test_one_address_trying_many_names_is_locked_too() -> None:
+    client = Client()
+    codes = [
+        int(
+            client.post(
+                "/signin/", {"username": f"u{n}", "password": "x"}, REMOTE_ADDR="10.9.9.9"
+            ).status_code
+        )
+        for n in range(9)
+    ]
+    assert codes[-1] == 429

@@ -18,7 +18,9 @@ class HrsyncConfig(AppConfig):
         from hrsync.app.jobs.work import register_work  # noqa: PLC0415
         from hrsync.app.models import JobRun  # noqa: PLC0415
         from hrsync.app.runs.connection_job import run_connection_job  # noqa: PLC0415
+        from hrsync.app.security import signins  # noqa: PLC0415 (connects its receivers)
 
+        signins.connect()
         register_work(JobRun.Kind.IMPORT, run_import_job)
         register_work(JobRun.Kind.CONNECTION, run_connection_job)
         register_work(JobRun.Kind.CONTRACT, run_contract_step)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "hrsync.app.apps.HrsyncConfig",
+    "axes",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -72,7 +73,22 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hrsync.app.security.headers.NoStoreMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in failures (docs/operations/deployment.md): HRSYNC_SIGNIN_FAILURES wrong passwords in a
+# row lock the user name, and separately the address, for HRSYNC_LOCKOUT_MINUTES, or until an
+# admin lifts it (`hrsync users unlock`). A right password resets the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("HRSYNC_SIGNIN_FAILURES") or 8)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = _seconds("HRSYNC_LOCKOUT_MINUTES", 30) / 60
+"""Hours, as django-axes counts a number."""
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "hrsync/locked.html"
+AXES_VERBOSE = False
 ROOT_URLCONF = "hrsync.app.urls"
 TEMPLATES = [
     {

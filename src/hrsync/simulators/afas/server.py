@@ -107,6 +107,11 @@ class AfasSimulator:
         return f"{self._server.base_url}/ProfitRestServices"
 
     @property
+    def control_url(self) -> str:
+        """Where the `/_sim` control endpoints are (outside the AFAS mount)."""
+        return f"{self._server.base_url}/_sim"
+
+    @property
     def faults(self) -> Faults:
         return self.fault_state.faults
 

@@ -16,7 +16,7 @@ from typing import Self
 
 from hrsync.connectors.afas.client import AfasClient, Condition, Row
 from hrsync.connectors.afas.config import AfasConfig
-from hrsync.connectors.afas.errors import AfasError
+from hrsync.connectors.afas.errors import AccessDeniedError, AfasError
 from hrsync.connectors.afas.parse import (
     Context,
     Unit,
@@ -80,7 +80,7 @@ class AfasSource:
         shown = ", ".join(allowed) or "none"
         missing = [c for c in self._configured() if c not in allowed]
         if missing:
-            raise AfasError(
+            raise AccessDeniedError(
                 f"the AFAS token may not use {', '.join(missing)} (it may use: {shown}); add "
                 "them to the app connector or set connectors.* to the ids it has"
             )

@@ -130,7 +130,7 @@ def test_the_name_usage_table_can_be_overridden(sim: AfasSimulator) -> None:
         assert other[number].family_name.endswith(f" - {partner}")
 
 
-def test_the_primary_employment_is_the_active_one_that_started_last(sim: AfasSimulator) -> None:
+def test_the_primary_employment_is_the_active_one_that_started_last() -> None:
     number = "10040"
     dataset = copy.deepcopy(DATASET)
     jobs = [j for j in dataset["connectors"][EMPLOYMENTS] if j["Medewerker"] != number]
@@ -140,25 +140,26 @@ def test_the_primary_employment_is_the_active_one_that_started_last(sim: AfasSim
         _job(number, "c", "2010-01-01", "2014-12-31", "Stagiair", "ICT"),
     ]
     dataset["connectors"][EMPLOYMENTS] = jobs + mine
-    with AfasSimulator(dataset, Token("good-token")) as sim2:
-        latest, _ = read_all(source_for(sim2.url)[0])
-        earliest, _ = read_all(source_for(sim2.url, primary_employment="earliest_start")[0])
+    with AfasSimulator(dataset, Token("good-token")) as sim:
+        latest, _ = read_all(source_for(sim.url)[0])
+        earliest, _ = read_all(source_for(sim.url, primary_employment="earliest_start")[0])
     assert latest[number].employment.title == "Controller"
     assert latest[number].organisation_value("Department") == "Financiën"
     assert dict(latest[number].custom)["employment_id"] == f"{number}_b"
     assert earliest[number].employment.title == "Planner"
 
 
-def test_a_leaver_keeps_the_employment_that_ended_last(sim: AfasSimulator) -> None:
+def test_a_leaver_keeps_the_employment_that_ended_last() -> None:
     number = "10041"
     dataset = copy.deepcopy(DATASET)
     jobs = [j for j in dataset["connectors"][EMPLOYMENTS] if j["Medewerker"] != number]
-    dataset["connectors"][EMPLOYMENTS] = jobs + [
+    dataset["connectors"][EMPLOYMENTS] = [
+        *jobs,
         _job(number, "a", "2015-01-01", "2019-12-31", "Planner", "LOG"),
         _job(number, "b", "2020-01-01", "2026-11-30", "Accountmanager", "VRK"),
     ]
-    with AfasSimulator(dataset, Token("good-token")) as sim2:
-        people, _ = read_all(source_for(sim2.url)[0])
+    with AfasSimulator(dataset, Token("good-token")) as sim:
+        people, _ = read_all(source_for(sim.url)[0])
     assert people[number].employment.title == "Accountmanager"
     assert people[number].employment.end_date == date(2026, 11, 30)
     assert not people[number].employment.is_active_on(TODAY)

@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import base64
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -263,3 +268,24 @@ def test_a_slow_fault_delays_every_answer(sim: AfasSimulator, http: httpx2.Clien
     assert time.monotonic() - started >= 0.3
     assert http.delete(f"{sim.control_url}/faults").status_code == 204
     assert http.get(f"{sim.control_url}/faults").json()["slowSeconds"] == 0.0
+
+
+def test_the_command_serves_a_generated_company(tmp_path: Path) -> None:
+    saved = tmp_path / "afas.json"
+    command = [
+        str(Path(sys.executable).parent / "hrsync"), "afas-sim", "--port", "0",
+        "--token", "cli-token", "--generate", "25", "--seed", "3", "--save-dataset", str(saved),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # the banner must not wait in a pipe buffer
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        url = banner.split(": ", 1)[1].split(";", 1)[0]
+        headers = {"Authorization": afas_authorization("cli-token")}
+        rows = httpx2.get(f"{url}/connectors/{USERS}", headers=headers, timeout=10).json()["rows"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert len(rows) == 25
+    assert json.loads(saved.read_text(encoding="utf-8")) == generate_dataset(25, 3)

@@ -23,7 +23,7 @@ HOSTS: dict[EnvironmentKind, str] = {
     "acceptance": "restaccept.afas.online",
 }
 
-NAME_USAGE = {"0": "B", "1": "PB", "2": "P", "3": "BP"}
+NAME_USAGE: dict[str, Convention] = {"0": "B", "1": "PB", "2": "P", "3": "BP"}
 """AFAS's code table "Naamgebruik": 0 Geboortenaam, 1 Geb. naam partner + Geboortenaam,
 2 Geboortenaam partner, 3 Geboortenaam + Geb. naam partner. HelloID's training material maps it
 the same way; one older public HelloID script swaps 2 and 3, hence `name_usage` is a setting."""
@@ -126,7 +126,7 @@ class AfasConfig(BaseModel):
     preset: Literal["helloid"] = "helloid"
     connectors: AfasConnectors
     fields: AfasFields
-    name_usage: dict[str, Convention] = Field(default_factory=lambda: dict(NAME_USAGE))  # type: ignore[arg-type]
+    name_usage: dict[str, Convention] = Field(default_factory=lambda: dict(NAME_USAGE))
     name_separator: str = Field(" - ", description="Between own and partner's family name.")
     primary_employment: Literal["latest_start", "earliest_start"] = "latest_start"
     organisation_levels: list[str] = Field(

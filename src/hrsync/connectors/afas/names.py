@@ -51,7 +51,7 @@ def convention_of(
 def used_family_name(
     parts: NameParts,
     code: str | None,
-    table: Mapping[str, Convention] = NAME_USAGE,  # type: ignore[assignment]
+    table: Mapping[str, Convention] = NAME_USAGE,
     separator: str = " - ",
 ) -> UsedName:
     """The family name as the person uses it: own, partner's, or both in the code's order.

@@ -316,3 +316,33 @@ def test_the_environment_sets_the_base_url() -> None:
         assert config.base_url == f"https://12345.{host}.afas.online/ProfitRestServices"
     with pytest.raises(ValueError, match="environment"):
         AfasConfig.model_validate({"token": "t"})
+
+
+def test_the_secret_may_come_as_password_as_the_app_fills_it(sim: AfasSimulator) -> None:
+    """The app's wiring puts a source's secret under `password` (wiring._with_secret)."""
+    settings = {"url": sim.url, "environment_kind": "test", "preset": "helloid"}
+    config = AfasConfig.model_validate(settings | {"password": "good-token"})
+    assert config.token.get_secret_value() == "good-token"
+    with AfasSource(config) as source:
+        source.check()
+    with pytest.raises(ValueError, match="extra"):
+        AfasConfig.model_validate(settings | {"token": "t", "token_env": "AFAS_TOKEN"})
+
+
+def test_the_app_validates_the_issue_settings_with_its_placeholder_secret() -> None:
+    """What registering `afas` in the app's wiring relies on: the settings of a `[sources.afas]`
+    table pass `validate_settings` (app settings such as token_env stripped, the secret filled)."""
+    from hrsync.app.connection_settings import wiring  # noqa: PLC0415 - needs Django set up
+
+    settings = {
+        "environment": "12345",
+        "environment_kind": "acceptance",
+        "token_env": "AFAS_TOKEN",
+        "preset": "helloid",
+        "fields": {"mobile": "Mobiel_prive"},
+    }
+    config = wiring.validate_settings(AfasConfig, settings)
+    assert isinstance(config, AfasConfig)
+    assert config.base_url == "https://12345.restaccept.afas.online/ProfitRestServices"
+    assert config.fields.mobile == "Mobiel_prive"
+    assert config.fields.employee == "Medewerker"

@@ -10,7 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 EnvironmentKind = Literal["production", "test", "acceptance"]
 Convention = Literal["B", "P", "BP", "PB"]
@@ -122,7 +130,12 @@ class AfasConfig(BaseModel):
     environment: str = Field("", description="Environment (participant) number, e.g. 12345.")
     environment_kind: EnvironmentKind = "production"
     url: str = Field("", description="A full base URL; overrides environment and its kind.")
-    token: SecretStr = Field(description="The app connector token: its <data>, or the XML.")
+    token: SecretStr = Field(
+        description="The app connector token: its <data>, or the XML.",
+        # `password` too: the app fills a source's secret under that name (wiring._with_secret),
+        # so AFAS registers there like Flex HRM without a per-kind secret key.
+        validation_alias=AliasChoices("token", "password"),
+    )
     preset: Literal["helloid"] = "helloid"
     connectors: AfasConnectors
     fields: AfasFields

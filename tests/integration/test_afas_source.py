@@ -181,6 +181,12 @@ def _job(
     }
 
 
+def test_a_server_that_caps_take_still_gives_every_row() -> None:
+    with AfasSimulator(DATASET, Token("good-token"), max_take=25, cap_take=True) as capped:
+        people, invalid = read_all(source_for(capped.url, page_size=40)[0])
+    assert (len(people), invalid) == (COUNT, [])
+
+
 def test_organisation_levels_follow_the_unit_hierarchy(sim: AfasSimulator) -> None:
     people, _ = read_all(source_for(sim.url)[0])
     team = next(p for p in people.values() if dict(p.custom).get("unit_code") == "KS-N")

@@ -137,19 +137,19 @@ class AfasClient:
         return self.get_json(f"metainfo/get/{_segment(connector)}", {})
 
     def rows(self, connector: str, order: Sequence[str], where: Filter = ()) -> Iterator[Row]:
-        """Every row of a GetConnector, page by page with skip/take until a short page.
+        """Every row of a GetConnector, page by page with skip/take until an empty page.
 
         `order` (field ids, `-` for descending) keeps pages from overlapping or missing rows:
-        without it AFAS guarantees no order between requests.
+        without it AFAS guarantees no order between requests. A short page does not end the
+        read: an environment or proxy that caps `take` below `page_size` would otherwise cut
+        the import short silently, and every missing employee would look like a leaver. The
+        price is one empty page per connector per import.
         """
         take = self._config.page_size
         params: dict[str, str | int] = {"orderbyfieldids": ",".join(order), **filter_params(where)}
         skip = 0
-        while True:
-            page = self.page(connector, {**params, "skip": skip, "take": take})
+        while page := self.page(connector, {**params, "skip": skip, "take": take}):
             yield from page
-            if len(page) < take:
-                return
             skip += len(page)
 
     def page(self, connector: str, params: dict[str, str | int]) -> list[Row]:

@@ -88,7 +88,10 @@ def _cmp(value: object, wanted: object) -> int:
 def _comparable(value: object) -> datetime | float | str:
     text = _text(value).strip()
     try:
-        return datetime.fromisoformat(text.removesuffix("Z")) if "-" in text[:5] else float(text)
+        if "-" not in text[:5]:
+            return float(text)
+        # Profit's times are naive local ones; an offset a dataset may carry is dropped.
+        return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=None)
     except ValueError:
         return text.casefold()
 

@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -68,7 +68,8 @@ class AfasSimulator:
     """A local AFAS Profit REST API: start it, point a client at `url`, stop it.
 
     `dataset` is `{"connectors": {id: rows}}` (see `generate_dataset`); `clock` returns the naive
-    local time stamped into `Mutatiedatum` when `/_sim` changes a row.
+    local time stamped into `Mutatiedatum` when `/_sim` changes a row. A `take` above `max_take`
+    is refused (400), or with `cap_take` served as `max_take` rows.
     """
 
     def __init__(
@@ -79,12 +80,14 @@ class AfasSimulator:
         port: int = 0,
         *,
         max_take: int | None = None,
+        cap_take: bool = False,
         log_requests: bool = False,
         clock: Callable[[], datetime] = _local_now,
     ) -> None:
         self.tokens = tokens if isinstance(tokens, tuple) else (tokens,)
         self.host = host
         self.max_take = max_take
+        self.cap_take = cap_take
         self.store = AfasStore(dataset, clock)
         self.fault_state = FaultState()
         self.control = Control(self.store, self.fault_state)
@@ -195,7 +198,9 @@ class AfasSimulator:
         rows = self.store.rows(connector) or []
         query = parse_query(params, fields_of(connector, rows))
         if self.max_take is not None and (query.take == -1 or query.take > self.max_take):
-            raise ConnectorError(400, f"take mag hoogstens {self.max_take} zijn")
+            if not self.cap_take:
+                raise ConnectorError(400, f"take mag hoogstens {self.max_take} zijn")
+            query = replace(query, take=self.max_take)  # served short, as a capping proxy would
         return run_query(rows, query)
 
     def _inject_fault(self) -> Reply | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hrsync.connectors.afas.names import NameParts, convention_of, joined, used_family_name
 from hrsync.connectors.afas.parse import Job, Unit, primary_job, unit_path
@@ -98,3 +100,21 @@ def test_the_unit_path_runs_top_down_and_survives_a_cycle() -> None:
     looped = {"X": Unit("X", "X", "Y"), "Y": Unit("Y", "Y", "X")}
     assert [u.id for u in unit_path(looped, "X")] == ["Y", "X"]
     assert unit_path(units, "missing") == []
+
+
+names = st.text(alphabet=st.characters(categories=("L",)), min_size=1, max_size=12)
+prefixes = st.sampled_from(["", "van", "de", "van der", "'t", "in 't"])
+
+
+@given(prefixes, names, prefixes, names)
+def test_every_convention_keeps_the_names_it_promises(
+    prefix: str, own: str, partner_prefix: str, partner: str
+) -> None:
+    parts = NameParts(prefix, own, partner_prefix, partner)
+    own_name, partner_name = joined(prefix, own), joined(partner_prefix, partner)
+    results = {code: used_family_name(parts, code).family_name for code in ("0", "1", "2", "3")}
+    assert results["0"] == own_name
+    assert results["2"] == partner_name
+    assert results["1"] == f"{partner_name} - {own_name}"
+    assert results["3"] == f"{own_name} - {partner_name}"
+    assert all(used_family_name(parts, code).warning is None for code in results)

@@ -312,6 +312,9 @@ def test_check_lists_the_connectors_the_token_may_use(sim: AfasSimulator) -> Non
 def test_check_names_mapped_fields_a_connector_lacks(sim: AfasSimulator) -> None:
     source, _ = source_for(sim.url, fields={"mobile": "Mobiel_prive"})
     assert f"{USERS} lacks Mobiel_prive" in source.describe_connection()
+    keyless, _ = source_for(sim.url, fields={"employee": "Nummer"})
+    with pytest.raises(SourceError, match=rf"{USERS} has no field Nummer.*fields.employee"):
+        keyless.check()
 
 
 def test_the_environment_sets_the_base_url() -> None:

@@ -100,21 +100,31 @@ class AfasSource:
         return [c for c in ids if c]
 
     def _missing_fields(self, connector: str) -> str | None:
+        """A note naming the mapped fields `/metainfo/get/{id}` does not list; an AfasError when
+        one of them identifies a person (no row could be read without it)."""
         body = self._client.connector_metainfo(connector)
         listed = body.get("fields") if isinstance(body, dict) else None
         present = {str(f.get("id")) for f in listed or [] if isinstance(f, dict)}
-        wanted = {v for v in self.config.fields.model_dump().values() if v}
-        mapped = sorted(wanted & self._fields_of(connector) - present)
-        return f"{connector} lacks {', '.join(mapped)}" if mapped else None
+        mapped = self._fields_of(connector)
+        missing = sorted(set(mapped) - present)
+        required = [mapped[field] for field in missing if mapped[field] in _REQUIRED_KEYS]
+        if required:
+            raise AfasError(
+                f"{connector} has no field {', '.join(missing)}, which hrsync needs "
+                f"(fields.{', fields.'.join(required)}): add it to the GetConnector or map "
+                "another field"
+            )
+        return f"{connector} lacks {', '.join(missing)}" if missing else None
 
-    def _fields_of(self, connector: str) -> set[str]:
+    def _fields_of(self, connector: str) -> dict[str, str]:
+        """Field id → setting name of the fields read from one connector."""
         fields = self.config.fields.model_dump()
-        prefix = {
+        keys = {
             self.config.connectors.users: _USER_KEYS,
             self.config.connectors.employments: _EMPLOYMENT_KEYS,
             self.config.connectors.organizational_units: _UNIT_KEYS,
         }[connector]
-        return {fields[key] for key in prefix if fields[key]}
+        return {fields[key]: key for key in keys if fields[key]}
 
     def read_people(self, modified_since: datetime | None) -> Iterator[Person | InvalidRecord]:
         """Every employee modified since the given time (a full import when None): their user
@@ -204,6 +214,7 @@ _EMPLOYMENT_KEYS = (
     "manager", "employment_modified",
 )  # fmt: skip
 _UNIT_KEYS = ("unit_id", "unit_name", "unit_parent")
+_REQUIRED_KEYS = frozenset({"employee", "family_name", "employment_employee"})
 
 
 def _after(row: Row, key: str, start: datetime) -> bool:

@@ -239,6 +239,19 @@ def test_patch_merges_into_the_user_row_and_the_current_employment(
     assert http.patch(f"{sim.control_url}/employees/99999", json=patch).status_code == 404
 
 
+def test_a_new_hire_is_added_with_its_employments(sim: AfasSimulator, http: httpx2.Client) -> None:
+    hire = {
+        "user": {"Medewerker": "20001", "Roepnaam": "Fleur", "Achternaam": "Jong"},
+        "employments": [{"Begindatum": "2027-01-01T00:00:00Z", "Functie_omschrijving": "Planner"}],
+    }
+    added = http.post(f"{sim.control_url}/employees", json=hire)
+    assert added.status_code == 201
+    jobs = _filtered(http, sim, EMPLOYMENTS, "Medewerker", "20001", 1)
+    assert [(j["ExternalID"], j["Functie_omschrijving"]) for j in jobs] == [("20001_1", "Planner")]
+    assert _filtered(http, sim, USERS, "Medewerker", "20001", 1)[0][MODIFIED]
+    assert http.post(f"{sim.control_url}/employees", json=hire).status_code == 400  # exists
+
+
 def test_reset_restores_the_dataset(sim: AfasSimulator, http: httpx2.Client) -> None:
     http.patch(f"{sim.control_url}/employees/10001", json={"Achternaam": "Anders"})
     assert http.post(f"{sim.control_url}/reset").status_code == 204

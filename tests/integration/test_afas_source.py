@@ -197,6 +197,7 @@ def test_organisation_levels_follow_the_unit_hierarchy(sim: AfasSimulator) -> No
         ("Team", "Klantenservice Noord"),
     )
     assert team.organisation_id("Team") == "KS-N"
+    assert dict(team.custom)["unit_name"] == "Klantenservice Noord"
     renamed, _ = read_all(source_for(sim.url, organisation_levels=["Bedrijf", "Sector"])[0])
     assert renamed[team.person_id].organisation_value("Level 3") == "Klantenservice"
 

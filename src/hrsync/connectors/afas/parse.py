@@ -240,7 +240,8 @@ def _build_person(user: Row, job_rows: Sequence[Row], context: Context, today: d
             warnings.append(f"{key} left out: {refusal}")
             return None
 
-    named, ids = organisation(unit_path(context.units, job.unit), context.level_names)
+    path = unit_path(context.units, job.unit)
+    named, ids = organisation(path, context.level_names)
     return Person(
         person_id=PersonId(number),
         employee_number=EmployeeNumber(number),
@@ -252,7 +253,7 @@ def _build_person(user: Row, job_rows: Sequence[Row], context: Context, today: d
         manager_id=PersonId(job.manager) if job.manager and job.manager != number else None,
         organisation=named,
         organisation_ids=ids,
-        custom=_custom(user, job, used.convention, fields),
+        custom=_custom(user, job, used.convention, fields, path[-1].name if path else None),
         warnings=tuple(warnings),
     )
 
@@ -277,7 +278,7 @@ def _employment(job: Job, context: Context) -> Employment:
 
 
 def _custom(
-    user: Row, job: Job, convention: str, fields: AfasFields
+    user: Row, job: Job, convention: str, fields: AfasFields, unit_name: str | None
 ) -> tuple[tuple[str, str], ...]:
     """Values a Person has no slot for, under stable names (mapping rules read `custom.*`)."""
     extra = {
@@ -289,6 +290,7 @@ def _custom(
         "employment_id": job.id if job.id != "?" else None,
         "job_code": job.job_code,
         "unit_code": job.unit,
+        "unit_name": unit_name,
     }
     return tuple((name, value) for name, value in extra.items() if value)
 

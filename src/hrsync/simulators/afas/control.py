@@ -102,6 +102,8 @@ class Control:
                 return 200, self._employee(number)
             case ("PATCH", "employees", number):
                 return 200, self._patch(number, _json(body))
+            case ("POST", "employees"):
+                return 201, self._add(_json(body))
             case ("GET", "faults"):
                 return 200, self.faults.faults.to_json()
             case ("PUT", "faults"):
@@ -124,6 +126,12 @@ class Control:
             return self.store.patch_employee(number, patch)
         except UnknownEmployeeError:
             raise ConnectorError(404, f"Geen medewerker {number}") from None
+        except DatasetError as error:
+            raise ConnectorError(400, str(error)) from None
+
+    def _add(self, body: object) -> object:
+        try:
+            return self.store.add_employee(body)
         except DatasetError as error:
             raise ConnectorError(400, str(error)) from None
 

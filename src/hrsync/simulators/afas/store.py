@@ -204,6 +204,29 @@ class AfasStore:
                 jobs[current] = _merged(jobs[current], patch, job_fields - {"Medewerker"}, stamp)
         return self.employee(number)
 
+    def add_employee(self, body: object) -> JsonObject:
+        """A new hire: `{"user": {…}, "employments": [{…}, …]}`, both stamped as modified now;
+        the employments get the user's Medewerker and an ExternalID when they lack one."""
+        if not isinstance(body, dict) or not isinstance(body.get("user"), dict):
+            raise DatasetError('a new employee is {"user": {…}, "employments": [{…}]}')
+        jobs = body.get("employments") or []
+        if not isinstance(jobs, list) or not all(isinstance(job, dict) for job in jobs):
+            raise DatasetError("employments must be a list of objects")
+        number = str(body["user"].get("Medewerker") or "").strip()
+        if not number:
+            raise DatasetError("the user row needs a Medewerker")
+        stamp = self._clock().strftime(TIMESTAMP)
+        with self._lock:
+            users = self._connectors.setdefault(USERS, [])
+            if any(str(row.get("Medewerker")) == number for row in users):
+                raise DatasetError(f"Medewerker {number} exists already")
+            users.append({**body["user"], "Medewerker": number, MODIFIED: stamp})
+            self._connectors.setdefault(EMPLOYMENTS, []).extend(
+                {"ExternalID": f"{number}_{seq}", **job, "Medewerker": number, MODIFIED: stamp}
+                for seq, job in enumerate(jobs, start=1)
+            )
+        return self.employee(number)
+
     def add_rows(self, connector: str, rows: list[JsonObject]) -> None:
         """Append rows to a connector (made when missing)."""
         check_dataset({"connectors": {connector: rows}})

@@ -22,9 +22,11 @@ from hrsync.simulators.afas import (
     ORGANIZATIONAL_UNITS,
     USERS,
     AfasSimulator,
+    DatasetError,
     Token,
     afas_authorization,
     generate_dataset,
+    load_dataset,
 )
 
 COUNT = 120
@@ -302,3 +304,16 @@ def test_the_command_serves_a_generated_company(tmp_path: Path) -> None:
         process.wait(timeout=10)
     assert len(rows) == 25
     assert json.loads(saved.read_text(encoding="utf-8")) == generate_dataset(25, 3)
+
+
+def test_a_dataset_file_is_checked_when_loaded(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(DATASET), encoding="utf-8")
+    assert load_dataset(good) == DATASET
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"connectors": {USERS: ["not a row"]}}), encoding="utf-8")
+    with pytest.raises(DatasetError, match="rows must be a list of objects"):
+        load_dataset(bad)
+    bad.write_text(json.dumps({"employees": []}), encoding="utf-8")
+    with pytest.raises(DatasetError, match='"connectors"'):
+        load_dataset(bad)

@@ -10,6 +10,7 @@ import click
 
 from hrsync.app.logs import configure_logging
 from hrsync.cli import admin, config, imports, oneflow, runs, serving, targets, tickets
+from hrsync.simulators.afas.command import afas_sim
 from hrsync.simulators.flexhrm.command import flexhrm_sim
 from hrsync.simulators.oneflow.command import oneflow_sim
 
@@ -24,6 +25,7 @@ def main() -> None:
     configure_logging()
 
 
+main.add_command(afas_sim)
 main.add_command(flexhrm_sim)
 main.add_command(oneflow_sim)
 main.add_command(config.config)

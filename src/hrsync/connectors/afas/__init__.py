@@ -1,0 +1,1 @@
+"""AFAS Profit as an HR source: GetConnectors over REST, read into persons."""

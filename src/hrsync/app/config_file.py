@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.connection_settings import wiring
@@ -17,6 +17,7 @@ from hrsync.app.connection_settings.steps import SafetyStep, explain
 from hrsync.app.contracts.settings import load_integrations
 from hrsync.app.imports.source_import import ShrinkGuardSettings
 from hrsync.app.jobs.schedules import OnChange, ScheduleError, parse_schedule
+from hrsync.app.keys import KEY_RULE, is_key
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
 from hrsync.app.triggers.config import load_triggers
@@ -52,6 +53,15 @@ class ConfigFile(BaseModel):
     integrations: dict[str, dict[str, Any]] = Field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     triggers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _keys(self) -> ConfigFile:
+        """The same rule for keys as the console and the API (hrsync.app.keys)."""
+        for table in ("sources", "connections", "integrations", "channels", "triggers"):
+            for key in getattr(self, table):
+                if not is_key(key):
+                    raise ValueError(f"[{table}.{key!r}]: a key is {KEY_RULE}")
+        return self
 
 
 @dataclass
@@ -129,6 +139,12 @@ def _parse(path: Path) -> ConfigFile:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config file") from None
     try:
         return ConfigFile.model_validate(raw)
     except ValidationError as error:
@@ -174,7 +190,9 @@ def _save(
 
 
 def _explain(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or 'file'}: {item['msg']}"
-        for item in error.errors()
-    )
+    def one(item: Any) -> str:
+        message = str(item["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in item["loc"])
+        return f"{where}: {message}" if where else message
+
+    return "; ".join(one(item) for item in error.errors())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ninja import Schema
 
-KEY_PATTERN = r"^[-a-zA-Z0-9_]+$"
-"""A source's or connection's key, a trigger's or channel's name: a slug."""
+from hrsync.app.keys import KEY_PATTERN
+
+__all__ = ["KEY_PATTERN", "CheckOut"]
 
 
 class CheckOut(Schema):

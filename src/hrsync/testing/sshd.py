@@ -193,10 +193,12 @@ def _wait_for_banner(server: SshServer) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise SshdError(f"sshd exited with {server.process.returncode}:\n{server.log}")
-        with contextlib.suppress(OSError):
-            with socket.create_connection((server.host, server.port), timeout=1) as sock:
-                if sock.recv(8).startswith(b"SSH-2.0"):
-                    return
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection((server.host, server.port), timeout=1) as sock,
+        ):
+            if sock.recv(8).startswith(b"SSH-2.0"):
+                return
         time.sleep(0.05)
     server.stop()
     raise SshdError(f"sshd did not answer on {server.host}:{server.port}:\n{server.log}")

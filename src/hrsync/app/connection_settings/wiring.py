@@ -32,6 +32,7 @@ from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.delivery import csv_secret_setting
 from hrsync.connectors.csv.formats import FORMATS
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import csv_profile
@@ -262,22 +263,21 @@ def _bind_csv(connection: Connection, config: BaseModel) -> Binding:
         connection.time_zone,
         owner,
     )
+    target = CsvTarget(config, policy)
     return Binding(
-        target=CsvTarget(config, policy),
+        target=target,
         policy=policy,
         lifecycle=lifecycle_of(connection.settings, None),
         groups=None,
         read_groups=None,
-        where=config.folder,
+        where=config.folder or target.drop.describe(),
     )
 
 
 def _check_csv(config: BaseModel) -> str:
     assert isinstance(config, CsvConfig)
-    CsvTarget(config).check()
-    return (
-        f"{config.folder} is a folder; the file goes there as {FORMATS[config.format].file_name}."
-    )
+    found = CsvTarget(config).check_delivery()
+    return f"{found}; the file goes there as {FORMATS[config.format].file_name}."
 
 
 def _check_ad(config: BaseModel) -> str:
@@ -307,7 +307,7 @@ TARGETS: dict[str, TargetKind] = {
         lambda settings: csv_profile(FORMATS[str(settings.get("format") or "flexwhere")]),
         _bind_csv,
         _check_csv,
-        lambda settings: "",
+        csv_secret_setting,
         where_key="folder",
     ),
 }

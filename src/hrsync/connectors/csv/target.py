@@ -4,15 +4,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.delivery import check_drop, open_drop
 from hrsync.connectors.csv.formats import FORMATS, FileFormat
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import OWNER
-from hrsync.connectors.csv.store import Row, read_rows, write_atomically, write_rows
+from hrsync.connectors.csv.store import Row, read_rows, write_rows
 from hrsync.connectors.csv.writer import render
+from hrsync.connectors.files.drop import Drop
 from hrsync.domain.account import Account
 from hrsync.domain.changes import (
     Change,
@@ -22,7 +25,7 @@ from hrsync.domain.changes import (
     EnableAccount,
     UpdateAttributes,
 )
-from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
+from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError
 from hrsync.domain.ids import AccountId
 from hrsync.domain.profile import TargetProfile
 from hrsync.ports import Applied
@@ -31,8 +34,11 @@ from hrsync.ports import Applied
 class CsvTarget:
     key = "csv"
 
-    def __init__(self, config: CsvConfig, policy: CsvPolicy | None = None) -> None:
+    def __init__(
+        self, config: CsvConfig, policy: CsvPolicy | None = None, drop: Drop | None = None
+    ) -> None:
         self.config = config
+        self.drop = drop or open_drop(config)
         self.file_format: FileFormat = FORMATS[config.format]
         self.policy = policy or CsvPolicy(self.file_format)
         self._state = Path(config.state_dir)
@@ -44,9 +50,12 @@ class CsvTarget:
         return self.policy.profile
 
     def check(self) -> None:
-        folder = Path(self.config.folder)
-        if not folder.is_dir():
-            raise TargetError(f"folder {folder} does not exist")
+        self.check_delivery()
+
+    def check_delivery(self) -> str:
+        """ "Test connection": where the file goes, in words (over SFTP with the server's
+        fingerprint); TargetError when it cannot go there."""
+        return check_drop(self.drop)
 
     def prepare(self) -> None:
         self._state.mkdir(parents=True, exist_ok=True)
@@ -96,18 +105,20 @@ class CsvTarget:
             raise NotFoundError(f"no row {ref} in the file")
         return row
 
-    def deliver(self) -> Path:
-        """Write the file of enabled rows to the folder, then hrsync's copy with its checksum."""
+    def deliver(self) -> str:
+        """Put the file of enabled rows (and its receipt) through the drop, then write hrsync's
+        copy with its checksum. Only then: a delivery that fails leaves the copy as it was, so
+        the next run plans the same changes again and delivers them. Returns the file's name."""
         rows = (r.attributes for r in self._rows.values() if r.is_enabled)
         content = render(self.file_format, rows)
-        path = Path(self.config.folder) / self.file_format.file_name
-        digest = write_atomically(path, content)
+        name = self.file_format.file_name
+        digest = hashlib.sha256(content).hexdigest()
+        self.drop.put(name, content)
         if self.config.receipt:
-            receipt = f"{digest}  {path.name}\n".encode()
-            write_atomically(path.with_name(path.name + ".sha256"), receipt)
+            self.drop.put(f"{name}.sha256", f"{digest}  {name}\n".encode())
         write_rows(self._state, self._rows, digest)
         self._is_changed = False
-        return path
+        return name
 
     def close(self) -> None:
         """The run is over: deliver the file when anything changed."""

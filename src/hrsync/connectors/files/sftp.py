@@ -19,7 +19,7 @@ import struct
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 import paramiko
@@ -270,10 +270,8 @@ def _replace(client: _SftpClient, source: str, target: str) -> None:
     if POSIX_RENAME in client.extensions:
         client.posix_rename(source, target)
         return
-    try:
+    with suppress(FileNotFoundError):
         client.remove(target)
-    except FileNotFoundError:
-        pass
     client.rename(source, target)
 
 

@@ -1,7 +1,7 @@
 """Fixtures of the OpenSSH sshd on loopback (hrsync.testing.sshd), for SFTP delivery and pickup.
 
     def test_x(sftp_settings: SftpSettings, sshd: SshServer) -> None:
-        SftpDrop(sftp_settings).put("a.csv", b"...")    # lands in sshd.root / sftp_settings.remote_dir
+        SftpDrop(sftp_settings).put("a.csv", b"...")  # in sshd.root / sftp_settings.remote_dir
 
 A machine without sshd skips these tests, or fails them with HRSYNC_REQUIRE_SERVERS=1.
 """

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import paramiko
 import pytest
+from tests.tcp_relay import TcpRelay
+from tests.unit.test_csv_target import GOLDEN, TODAY, person
 
 from hrsync.app.connection_settings import wiring
 from hrsync.connectors.csv.config import CsvConfig
@@ -31,8 +33,6 @@ from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.plan import plan_changes
 from hrsync.testing.sshd import SshServer
-from tests.tcp_relay import TcpRelay
-from tests.unit.test_csv_target import GOLDEN, TODAY, person
 
 FLEXWHERE_FILE = "flexwhere - users.csv"
 OTHER_FINGERPRINT = "SHA256:" + "A" * 43

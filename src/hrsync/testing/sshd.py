@@ -11,14 +11,17 @@ sshd_config in a temporary directory: its own host key, `ForceCommand internal-s
 (the temporary directory's modes are not sshd's business). A chroot would need root-owned
 directories and root, so the session is started in `root` (`internal-sftp -d`) instead.
 
+Without PAM, sshd still refuses a locked account ("!" password), such as the `nobody` that
+systemd's NSS module makes up: run as an account that can log in.
+
 A machine without sshd raises `SshdUnavailable`; any other failure `SshdError` with the log.
 """
 
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -122,7 +125,7 @@ def _start_in(workdir: Path, host: str) -> SshServer:
     shutil.copyfile(client_key.with_suffix(".pub"), workdir / "authorized_keys")
     if os.geteuid() == 0:
         _ensure_privsep_dir()
-    user = getpass.getuser()
+    user = pwd.getpwuid(os.geteuid()).pw_name  # not $USER: sshd goes by the uid it runs as
     port = _free_port(host)
     config = workdir / "sshd_config"
     config.write_text(

@@ -100,6 +100,7 @@ def test_a_wrong_host_key_is_refused_with_both_fingerprints_and_nothing_is_uploa
     sftp_settings: SftpSettings, sshd: SshServer, tmp_path: Path
 ) -> None:
     waits: list[float] = []
+    log_before = (sshd.workdir / "sshd.log").read_text()
     pinned = sftp_settings.model_copy(update={"host_key_sha256": OTHER_FINGERPRINT})
     config = sftp_config(pinned, tmp_path / "state")
     csv_target = CsvTarget(config, drop=SftpDrop(pinned, sleep=waits.append))
@@ -111,6 +112,9 @@ def test_a_wrong_host_key_is_refused_with_both_fingerprints_and_nothing_is_uploa
     assert "nothing was sent" in str(refused.value)
     assert waits == []  # a wrong key is not retried
     assert list(remote(sshd, sftp_settings).iterdir()) == []
+    server_saw = (sshd.workdir / "sshd.log").read_text().removeprefix(log_before)
+    assert "Connection from" in server_saw
+    assert "publickey" not in server_saw  # the key was checked before any login attempt
     assert not (tmp_path / "state" / "rows.json").exists()
 
 
@@ -238,6 +242,18 @@ def test_a_key_the_server_does_not_know_is_refused_by_name_without_retries(
         SftpDrop(settings, sleep=waits.append).put("a.csv", b"a")
     assert f"refused user '{settings.username}' with the key file given" in str(refused.value)
     assert waits == []
+
+
+def test_a_password_where_the_server_takes_keys_only_is_refused_by_name(
+    sftp_settings: SftpSettings, tmp_path: Path
+) -> None:
+    config = sftp_config(sftp_settings, tmp_path / "state", key_file=None, password="s3cret-pw")
+    with pytest.raises(SftpAuthError) as refused:
+        CsvTarget(config).check_delivery()
+    message = str(refused.value)
+    assert "refused user" in message and "with the password given" in message
+    assert "publickey" in message  # what the server allows instead
+    assert "s3cret-pw" not in message
 
 
 def test_the_private_key_as_the_connections_secret_logs_in(

@@ -214,8 +214,8 @@ class SftpDrop:
                     return work(client)
             except FAILURES as error:
                 failure = translate(error, self.describe(), action)
-            if not isinstance(failure, TransientError) or attempt >= self.settings.max_retries:
-                raise _final(failure, attempt + 1)
+                if not isinstance(failure, TransientError) or attempt >= self.settings.max_retries:
+                    raise _final(failure, attempt + 1) from error
             log.warning("sftp.retry", where=self.describe(), attempt=attempt + 1, reason=failure)
             self._sleep(self._delay(attempt))
             attempt += 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import paramiko
 import pytest
+from tests.sites import FLEX_PASSWORD, cli_env, flex_simulator
 from tests.tcp_relay import TcpRelay
 from tests.unit.test_csv_target import GOLDEN, TODAY, person
 
@@ -310,3 +313,73 @@ def test_the_sftp_drop_lists_reads_and_moves_files_to_processed(
 def test_reading_a_file_that_is_not_there_is_not_found(sftp_settings: SftpSettings) -> None:
     with pytest.raises(SftpNotFoundError, match=r"read gone\.csv: no such file"):
         SftpDrop(sftp_settings).read("gone.csv")
+
+
+HRSYNC = str(Path(sys.executable).with_name("hrsync"))
+
+
+def hrsync(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = cli_env(home, FLEX_PW=FLEX_PASSWORD)
+    return subprocess.run([HRSYNC, *args], env=env, capture_output=True, text=True, check=False)
+
+
+def flexwhere_over_sftp(flex_url: str, settings: SftpSettings, state_dir: Path) -> str:
+    """The issue's example config: Flex HRM to a Flexwhere file delivered over SFTP."""
+    return f"""
+[sources.flex]
+type = "flexhrm"
+url = "{flex_url}"
+instance = "acme"
+username = "api"
+password_env = "FLEX_PW"
+
+[connections.flexwhere]
+source = "flex"
+type = "csv"
+format = "flexwhere"
+delivery = "sftp"
+host = "{settings.host}"
+port = {settings.port}
+username = "{settings.username}"
+key_file = "{settings.key_file}"
+host_key_sha256 = "{settings.host_key_sha256}"
+remote_dir = "{settings.remote_dir}"
+state_dir = "{state_dir}"
+receipt = true
+max_retries = 0
+"""
+
+
+def test_a_run_whose_upload_fails_delivers_on_the_next_run(
+    sftp_settings: SftpSettings, sshd: SshServer, relay: TcpRelay, tmp_path: Path
+) -> None:
+    """Through the CLI as an admin runs it: Test connection, a run while the server is away
+    fails and records no delivery, the next run delivers every row, the one after has nothing
+    to do."""
+    home, folder = tmp_path / "home", remote(sshd, sftp_settings)
+    through_relay = sftp_settings.model_copy(update={"port": relay.port})
+    with flex_simulator(12, seed=3) as (sim, _):
+        path = tmp_path / "hrsync.toml"
+        path.write_text(flexwhere_over_sftp(sim.url, through_relay, tmp_path / "state"))
+        for args in (("config", "load", str(path)), ("import", "flex")):
+            done = hrsync(home, *args)
+            assert done.returncode == 0, done.stderr
+    checked = hrsync(home, "connections", "check", "flexwhere")
+    assert checked.returncode == 0, checked.stderr
+    assert sshd.host_key_sha256 in checked.stdout
+
+    relay.cut()
+    failed = hrsync(home, "run", "flexwhere", "--json")
+    assert failed.returncode != 0
+    assert "the connection was refused" in failed.stderr
+    assert not (folder / FLEXWHERE_FILE).exists()
+
+    relay.restore()
+    delivered = hrsync(home, "run", "flexwhere", "--json")
+    assert delivered.returncode == 0, delivered.stderr
+    assert json.loads(delivered.stdout)["plan"].get("create", 0) > 0
+    rows = (folder / FLEXWHERE_FILE).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith('"CSV_USERNAME";') and len(rows) > 1
+    again = hrsync(home, "run", "flexwhere", "--json")
+    assert again.returncode == 0, again.stderr
+    assert not any(json.loads(again.stdout)["plan"].values())

@@ -18,7 +18,7 @@ from pathlib import Path
 from hrsync.connectors.csv.formats import FLEXWHERE
 from hrsync.connectors.csv.writer import render
 from hrsync.connectors.files.sftp import SftpDrop, SftpSettings
-from hrsync.testing.sshd import start_sshd
+from hrsync.testing.sshd import SshServer, start_sshd
 
 GOAL_RATIO = 0.5
 """hrsync's throughput over sftp's, at least."""
@@ -26,10 +26,11 @@ ATTEMPTS = 3
 SFTP_CLIENT = "sftp"
 
 
-def measure_upload(settings: SftpSettings, path: Path) -> dict[str, float]:
-    """Upload `path` with SftpDrop and with `sftp -b` to the server of `settings` (key_file
-    or private_key; `sftp -b` cannot type a password), best of ATTEMPTS each: seconds, MB/s and
-    hrsync's throughput as a fraction of sftp's."""
+def measure_upload(server: SftpSettings | SshServer, path: Path) -> dict[str, float]:
+    """Upload `path` with SftpDrop and with `sftp -b` to `server` (SftpSettings with key_file
+    or private_key, as `sftp -b` cannot type a password; or a running hrsync.testing.sshd
+    server), best of ATTEMPTS each: seconds, MB/s and hrsync's throughput over sftp's."""
+    settings = server if isinstance(server, SftpSettings) else settings_of(server)
     content = path.read_bytes()
     size_mb = len(content) / 1_000_000
     drop = SftpDrop(settings)
@@ -122,18 +123,22 @@ def write_flexwhere_file(path: Path, count: int = 100_000) -> Path:
     return path
 
 
+def settings_of(server: SshServer) -> SftpSettings:
+    """SftpSettings logging in to a test sshd with its client key, into its upload directory."""
+    return SftpSettings(
+        host=server.host,
+        port=server.port,
+        username=server.user,
+        key_file=str(server.client_key),
+        host_key_sha256=server.host_key_sha256,
+        remote_dir=server.remote_dir,
+    )
+
+
 def run() -> dict[str, float]:
     """Start an sshd, write the file, measure both clients."""
     with start_sshd() as server, tempfile.TemporaryDirectory(prefix="hrsync-bench-") as tmp:
-        settings = SftpSettings(
-            host=server.host,
-            port=server.port,
-            username=server.user,
-            key_file=str(server.client_key),
-            host_key_sha256=server.host_key_sha256,
-            remote_dir=server.remote_dir,
-        )
-        return measure_upload(settings, write_flexwhere_file(Path(tmp) / FLEXWHERE.file_name))
+        return measure_upload(server, write_flexwhere_file(Path(tmp) / FLEXWHERE.file_name))
 
 
 if __name__ == "__main__":

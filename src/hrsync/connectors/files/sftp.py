@@ -48,7 +48,8 @@ WINDOW_BYTES = 8 * 1024 * 1024
 """Our receive window: large, so a download (a CSV source's pickup) is not stalled waiting for
 window adjustments; an upload is paced by the server's window, not ours."""
 MAX_PACKET_BYTES = 32 * 1024
-"""The largest SSH packet OpenSSH's sftp-server channel accepts without splitting."""
+"""The largest SSH packet we accept on the channel: OpenSSH's own default for a session
+(CHAN_SES_PACKET_DEFAULT), so a server never has to split what it sends."""
 MAX_DELAY_SECONDS = 60.0
 FINGERPRINT_LENGTH = 43  # base64 of a SHA-256 digest without its "=" padding
 CREDENTIALS = ("key_file", "private_key", "password")

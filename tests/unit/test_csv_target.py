@@ -288,3 +288,10 @@ def test_the_drop_follows_the_delivery(tmp_path: Path) -> None:
     sftp = open_drop(CsvConfig.model_validate(SFTP))
     assert isinstance(sftp, SftpDrop)
     assert sftp.describe() == "sftp://acme@sftp.example.com:22/upload"
+
+
+def test_an_empty_secret_beside_a_key_file_is_no_second_credential() -> None:
+    config = CsvConfig.model_validate({**SFTP, "password": ""})
+    settings = sftp_settings(config)
+    assert settings.key_file == SFTP["key_file"]
+    assert settings.password is None and settings.private_key is None

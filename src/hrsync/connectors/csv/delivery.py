@@ -35,15 +35,17 @@ def open_drop(config: CsvConfig) -> Drop:
 
 
 def sftp_settings(config: CsvConfig) -> SftpSettings:
-    """The SFTP settings of a CSV target, `key_env` read from the environment."""
+    """The SFTP settings of a CSV target, with its one credential (`key_env` read from the
+    environment)."""
     assert config.host and config.username and config.host_key_sha256  # validated
+    (credential,) = config.sftp_credentials  # validated: exactly one
     return SftpSettings(
         host=config.host,
         port=config.port,
         username=config.username,
-        key_file=config.key_file or None,
-        private_key=_key_from_env(config) or config.private_key,
-        password=config.password,
+        key_file=config.key_file if credential == "key_file" else None,
+        private_key=_private_key(config, credential),
+        password=config.password if credential == "password" else None,
         host_key_sha256=config.host_key_sha256,
         remote_dir=config.remote_dir,
         connect_timeout_seconds=config.connect_timeout_seconds,
@@ -53,8 +55,10 @@ def sftp_settings(config: CsvConfig) -> SftpSettings:
     )
 
 
-def _key_from_env(config: CsvConfig) -> SecretStr | None:
-    if not config.key_env:
+def _private_key(config: CsvConfig, credential: str) -> SecretStr | None:
+    if credential == "private_key":
+        return config.private_key
+    if credential != "key_env" or not config.key_env:
         return None
     value = os.environ.get(config.key_env)
     if not value:

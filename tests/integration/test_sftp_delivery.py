@@ -226,6 +226,12 @@ def test_test_connection_shows_the_servers_fingerprint(
     assert fingerprint(sshd.host, sshd.port) == sshd.host_key_sha256
 
 
+def test_reading_the_fingerprint_of_nothing_says_so(relay: TcpRelay) -> None:
+    relay.cut()
+    with pytest.raises(SftpUnavailableError, match="read the host key: the connection was refused"):
+        fingerprint(relay.host, relay.port, timeout=2)
+
+
 def test_test_connection_names_a_missing_remote_directory(
     sftp_settings: SftpSettings, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -224,6 +225,24 @@ def test_test_connection_shows_the_servers_fingerprint(
     assert found.endswith(f"the file goes there as {FLEXWHERE_FILE}.")
     assert list(remote(sshd, sftp_settings).iterdir()) == []  # the probe file is gone
     assert fingerprint(sshd.host, sshd.port) == sshd.host_key_sha256
+
+
+def test_a_server_that_never_answers_times_out_and_is_retried(
+    sftp_settings: SftpSettings,
+) -> None:
+    """A listener that accepts and then says nothing (a hung server, a black-holing firewall)."""
+    waits: list[float] = []
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        settings = sftp_settings.model_copy(
+            update={"port": silent.getsockname()[1], "connect_timeout_seconds": 0.5}
+        )
+        started = time.monotonic()
+        with pytest.raises(SftpUnavailableError) as stalled:
+            SftpDrop(settings, sleep=waits.append).put("a.csv", b"a")
+    assert "did not complete the SSH handshake in 0.5 s" in str(stalled.value)
+    assert "gave up after 2 attempts" in str(stalled.value)
+    assert len(waits) == 1
+    assert time.monotonic() - started < 10
 
 
 def test_reading_the_fingerprint_of_nothing_says_so(relay: TcpRelay) -> None:

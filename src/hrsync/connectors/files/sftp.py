@@ -298,6 +298,9 @@ def _transport(host: str, port: int, timeout: float) -> Iterator[paramiko.Transp
     transport.auth_timeout = timeout
     try:
         transport.start_client(timeout=timeout)
+        if transport.host_key is None:
+            # start_client returns quietly when its timeout passes mid key exchange.
+            raise TimeoutError(f"the server did not complete the SSH handshake in {timeout:g} s")
         yield transport
     finally:
         transport.close()

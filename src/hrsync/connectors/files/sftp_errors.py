@@ -73,7 +73,7 @@ def _network_reason(error: BaseException) -> str:
     if isinstance(error, ConnectionRefusedError):
         return "the connection was refused (is the SFTP server running on that port?)"
     if isinstance(error, TimeoutError | socket.timeout):
-        return "timed out"
+        return f"timed out ({error})" if str(error) else "timed out"
     if isinstance(error, ConnectionError | EOFError):
         return f"the connection was lost ({_reason(error)})"
     return _reason(error)

@@ -75,7 +75,7 @@ def _child(count: int, workdir: Path) -> None:
     planned = time.perf_counter()
     outcomes = apply_changes(plan.changes, target)
     applied = time.perf_counter()
-    path = target.deliver()
+    path = folder / target.deliver()
     delivered = time.perf_counter()
     assert not [o for o in outcomes if o.status is Status.FAILED]
     print(

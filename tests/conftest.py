@@ -18,8 +18,8 @@ from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.testing.samba import SambaDC, samba_available
 from tests.servers import missing_server
 
-# The SCIM servers and the HTTP fault proxy, for any test that asks.
-pytest_plugins = ["tests.scim_servers"]
+# The SCIM servers, the HTTP fault proxy and sshd, for any test that asks.
+pytest_plugins = ["tests.scim_servers", "tests.sshd_server"]
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,18 @@ import io
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.delivery import csv_secret_setting, open_drop, sftp_settings
 from hrsync.connectors.csv.formats import FLEXWHERE, WINNINGTEMP, FileFormat
 from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.target import CsvTarget
+from hrsync.connectors.files.drop import FolderDrop
+from hrsync.connectors.files.sftp import SftpDrop
 from hrsync.domain.changes import ManualStep, kind_of
+from hrsync.domain.errors import TargetError
 from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Plan, Status
@@ -270,3 +277,110 @@ def test_an_update_breaking_a_rule_keeps_the_last_valid_value(tmp_path: Path) ->
     assert "'ring me' does not match" in manual[0].detail["CSV_PHONE"]
     row = delivered(tmp_path)[0]
     assert (row["CSV_PHONE"], row["CSV_MOBILE"]) == ("+46 8-123 45", "070-1")
+
+
+# Delivery settings (delivery = folder or sftp), validated when the config is loaded.
+
+FINGERPRINT = "SHA256:" + "uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"
+SFTP = {
+    "delivery": "sftp",
+    "state_dir": "/var/lib/hrsync/fw",
+    "host": "sftp.example.com",
+    "username": "acme",
+    "key_file": "/etc/hrsync/flexwhere_ed25519",
+    "host_key_sha256": FINGERPRINT,
+    "remote_dir": "upload",
+}
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"state_dir": "/s"}, "delivery = folder needs folder"),
+        ({**SFTP, "host": ""}, "delivery = sftp needs host"),
+        ({k: v for k, v in SFTP.items() if k != "username"}, "delivery = sftp needs username"),
+        (
+            {k: v for k, v in SFTP.items() if k != "host_key_sha256"},
+            "needs host_key_sha256 (`ssh-keyscan -p PORT HOST | ssh-keygen -lf -`",
+        ),
+        ({**SFTP, "host_key_sha256": "SHA256:short"}, "is not a SHA256 host key fingerprint"),
+        ({**SFTP, "host_key_sha256": "MD5:aa:bb"}, "is not a SHA256 host key fingerprint"),
+        ({**SFTP, "key_file": None}, "exactly one credential"),
+        ({**SFTP, "password": "pw"}, "(given: key_file, password)"),
+        ({**SFTP, "key_env": "FW_KEY"}, "(given: key_file, key_env)"),
+        ({**SFTP, "port": 0}, "greater than or equal to 1"),
+        ({**SFTP, "delivery": "ftp"}, "'folder' or 'sftp'"),
+        ({**SFTP, "hostname": "x"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_a_delivery_without_what_it_needs_is_refused(
+    settings: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        CsvConfig.model_validate(settings)
+    assert problem in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "pinned"),
+    [
+        (FINGERPRINT, FINGERPRINT),
+        (FINGERPRINT + "=", FINGERPRINT),
+        (f"256 {FINGERPRINT} sftp.example.com (ED25519)", FINGERPRINT),
+    ],
+)
+def test_the_host_key_is_pinned_as_ssh_keygen_prints_it(pasted: str, pinned: str) -> None:
+    assert CsvConfig.model_validate({**SFTP, "host_key_sha256": pasted}).host_key_sha256 == pinned
+
+
+@pytest.mark.parametrize(
+    ("settings", "secret"),
+    [
+        ({"delivery": "folder", "folder": "/srv/drop"}, ""),
+        ({}, ""),
+        (SFTP, ""),
+        ({**SFTP, "key_file": None, "key_env": "FW_KEY"}, ""),
+        ({**SFTP, "key_file": None}, "password"),
+        ({**SFTP, "key_file": None, "password_env": "FW_PASSWORD"}, "password"),
+        ({**SFTP, "key_file": None, "auth": "key"}, "private_key"),
+    ],
+)
+def test_the_connections_secret_is_the_password_or_key_sftp_logs_in_with(
+    settings: dict[str, object], secret: str
+) -> None:
+    assert csv_secret_setting(settings) == secret
+
+
+def test_sftp_settings_come_from_the_config_with_the_key_from_key_env(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FW_KEY", "-----BEGIN OPENSSH PRIVATE KEY-----\n...")
+    config = CsvConfig.model_validate({**SFTP, "key_file": None, "key_env": "FW_KEY", "port": 2222})
+    settings = sftp_settings(config)
+    assert settings.private_key is not None
+    assert settings.private_key.get_secret_value().startswith("-----BEGIN OPENSSH")
+    assert (settings.host, settings.port, settings.remote_dir) == (
+        "sftp.example.com",
+        2222,
+        "upload",
+    )
+    assert settings.where == "sftp://acme@sftp.example.com:2222/upload"
+    assert "BEGIN" not in repr(settings)
+    monkeypatch.delenv("FW_KEY")
+    with pytest.raises(TargetError, match=r"FW_KEY \(key_env\) is not set"):
+        sftp_settings(config)
+
+
+def test_the_drop_follows_the_delivery(tmp_path: Path) -> None:
+    folder = CsvConfig(folder=str(tmp_path), state_dir=str(tmp_path / "state"))
+    assert isinstance(open_drop(folder), FolderDrop)
+    sftp = open_drop(CsvConfig.model_validate(SFTP))
+    assert isinstance(sftp, SftpDrop)
+    assert sftp.describe() == "sftp://acme@sftp.example.com:22/upload"
+
+
+def test_an_empty_secret_beside_a_key_file_is_no_second_credential() -> None:
+    config = CsvConfig.model_validate({**SFTP, "password": ""})
+    settings = sftp_settings(config)
+    assert settings.key_file == SFTP["key_file"]
+    assert settings.password is None and settings.private_key is None

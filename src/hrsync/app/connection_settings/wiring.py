@@ -34,6 +34,7 @@ from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.delivery import check_drop, csv_secret_setting, open_drop
 from hrsync.connectors.csv.formats import FORMATS
 from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.policy import CsvPolicy
@@ -276,7 +277,7 @@ def _bind_csv(connection: Connection, config: BaseModel) -> Binding:
         lifecycle=lifecycle_of(connection.settings, None),
         groups=groups,
         read_groups=target.read_groups if groups is not None else None,
-        where=config.folder,
+        where=config.folder or target.drop.describe(),
     )
 
 
@@ -290,10 +291,8 @@ def csv_state_dir(connection: Connection, config: CsvConfig) -> str:
 
 def _check_csv(config: BaseModel) -> str:
     assert isinstance(config, CsvConfig)
-    CsvTarget(config).check()
-    return (
-        f"{config.folder} is a folder; the file goes there as {FORMATS[config.format].file_name}."
-    )
+    found = check_drop(open_drop(config))  # the drop alone: no copy of rows is read
+    return f"{found}; the file goes there as {FORMATS[config.format].file_name}."
 
 
 def _check_ad(config: BaseModel) -> str:
@@ -323,7 +322,7 @@ TARGETS: dict[str, TargetKind] = {
         lambda settings: csv_profile(FORMATS[str(settings.get("format") or "flexwhere")]),
         _bind_csv,
         _check_csv,
-        lambda settings: "",
+        csv_secret_setting,
         where_key="folder",
     ),
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.delivery import check_drop, open_drop
 from hrsync.connectors.csv.formats import FORMATS, GROUP, MANAGER, FileFormat
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import OWNER
@@ -32,7 +33,7 @@ from hrsync.connectors.csv.store import (
     write_streamed,
 )
 from hrsync.connectors.csv.writer import write_table, write_users
-from hrsync.connectors.files.drop import FolderDrop
+from hrsync.connectors.files.drop import Drop
 from hrsync.domain.account import Account, Attributes
 from hrsync.domain.changes import (
     AddMembers,
@@ -48,7 +49,7 @@ from hrsync.domain.changes import (
     UpdateAttributes,
     UpdateGroup,
 )
-from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError, TargetError
+from hrsync.domain.errors import AlreadyExistsError, NotFoundError, RejectedError
 from hrsync.domain.groups import EMPTY_SINCE, HRSYNC_ID, Group
 from hrsync.domain.ids import AccountId, GroupId
 from hrsync.domain.profile import TargetProfile
@@ -62,9 +63,14 @@ class CsvTarget:
     key = "csv"
 
     def __init__(
-        self, config: CsvConfig, policy: CsvPolicy | None = None, state_dir: str = ""
+        self,
+        config: CsvConfig,
+        policy: CsvPolicy | None = None,
+        state_dir: str = "",
+        drop: Drop | None = None,
     ) -> None:
         self.config = config
+        self.drop = drop or open_drop(config)
         self.policy = policy or CsvPolicy(FORMATS[config.format])
         self.file_format: FileFormat = self.policy.file_format
         self._state_dir = Path(state_dir or config.state_dir)
@@ -83,9 +89,12 @@ class CsvTarget:
         return self.policy.profile
 
     def check(self) -> None:
-        folder = Path(self.config.folder)
-        if not folder.is_dir():
-            raise TargetError(f"folder {folder} does not exist")
+        self.check_delivery()
+
+    def check_delivery(self) -> str:
+        """ "Test connection": where the file goes, in words (over SFTP with the server's
+        fingerprint); TargetError when it cannot go there."""
+        return check_drop(self.drop)
 
     def prepare(self) -> None:
         self._state_dir.mkdir(parents=True, exist_ok=True)
@@ -278,24 +287,24 @@ class CsvTarget:
         """Member ref (a row key or a group's ref) → the ref of the group holding it."""
         return {member: group.ref for group in self._groups.values() for member in group.members}
 
-    def deliver(self) -> Path:
+    def deliver(self) -> str:
         """Write each file into hrsync's data directory (`delivered/`: the files last
-        delivered), put them in the folder, then save hrsync's copy of the rows with the users
-        file's checksum. A delivery that fails leaves the copy as it was, so the next run
-        plans the same changes again and delivers them."""
+        delivered), put them through the drop (a folder, SFTP), then save hrsync's copy of the
+        rows with the users file's checksum. Only then: a delivery that fails leaves the copy as
+        it was, so the next run plans the same changes again and delivers them. Returns the
+        users file's name."""
         staged = self._state_dir / DELIVERED
         staged.mkdir(parents=True, exist_ok=True)
         written = [(name, write_streamed(staged / name, write)) for name, write in self._writers()]
-        drop = FolderDrop(self.config.folder)
         for name, digest in written:
-            drop.put_file(name, staged / name)
+            self.drop.put_file(name, staged / name)
             if self.config.receipt:
-                drop.put(f"{name}.sha256", f"{digest}  {name}\n".encode())
+                self.drop.put(f"{name}.sha256", f"{digest}  {name}\n".encode())
         write_state(self._state_dir, self._state, written[0][1])
         self._delivered = self._in_file()
         self._touched.clear()
         self._is_changed = False
-        return Path(self.config.folder) / self.file_format.file_name
+        return self.file_format.file_name
 
     def close(self) -> None:
         """The run is over: deliver the file when anything changed."""

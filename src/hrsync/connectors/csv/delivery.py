@@ -1,0 +1,84 @@
+"""Where a CSV target's file goes: the Drop its settings name (a folder or an SFTP directory),
+and "Test connection" for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.files.drop import Drop, FolderDrop
+from hrsync.connectors.files.sftp import SftpDrop, SftpSettings
+from hrsync.connectors.files.sftp_errors import SftpAuthError
+from hrsync.domain.errors import TargetError
+
+
+def csv_secret_setting(settings: Mapping[str, Any]) -> str:
+    """Which setting the connection's secret fills (hrsync.app wiring): over SFTP without
+    key_file or key_env, the password, or the private key's text with `auth = "key"`; a folder
+    needs none ("")."""
+    if settings.get("delivery") != "sftp" or settings.get("key_file") or settings.get("key_env"):
+        return ""
+    return "private_key" if settings.get("auth") == "key" else "password"
+
+
+def open_drop(config: CsvConfig) -> Drop:
+    """The drop of `config.delivery`; nothing is connected until a file is put."""
+    if config.delivery == "sftp":
+        return SftpDrop(sftp_settings(config))
+    assert config.folder is not None  # the config's validator guarantees it
+    return FolderDrop(config.folder)
+
+
+def sftp_settings(config: CsvConfig) -> SftpSettings:
+    """The SFTP settings of a CSV target, with its one credential (`key_env` read from the
+    environment)."""
+    assert config.host and config.username and config.host_key_sha256  # validated
+    (credential,) = config.sftp_credentials  # validated: exactly one
+    return SftpSettings(
+        host=config.host,
+        port=config.port,
+        username=config.username,
+        key_file=config.key_file if credential == "key_file" else None,
+        private_key=_private_key(config, credential),
+        password=config.password if credential == "password" else None,
+        host_key_sha256=config.host_key_sha256,
+        remote_dir=config.remote_dir,
+        connect_timeout_seconds=config.connect_timeout_seconds,
+        timeout_seconds=config.timeout_seconds,
+        max_retries=config.max_retries,
+        backoff_seconds=config.backoff_seconds,
+    )
+
+
+def _private_key(config: CsvConfig, credential: str) -> SecretStr | None:
+    if credential == "private_key":
+        return config.private_key
+    if credential != "key_env" or not config.key_env:
+        return None
+    value = os.environ.get(config.key_env)
+    if not value:
+        raise SftpAuthError(f"the environment variable {config.key_env} (key_env) is not set")
+    return SecretStr(value)
+
+
+def check_drop(drop: Drop) -> str:
+    """ "Test connection" for the drop: what was found, in words; TargetError when the file
+    could not be delivered there."""
+    if isinstance(drop, SftpDrop):
+        return drop.check()
+    if isinstance(drop, FolderDrop):
+        return _check_folder(drop.folder)
+    return drop.describe()
+
+
+def _check_folder(folder: Path) -> str:
+    if not folder.is_dir():
+        raise TargetError(f"folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise TargetError(f"folder {folder} is not writable by hrsync")
+    return f"{folder} is a folder"

@@ -1,0 +1,372 @@
+"""The Graph simulator's HTTP side: the Entra token endpoint, bearer tokens, faults, `$batch`
+and the `/_sim` control endpoints, over one store. Standard library only."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from hrsync.simulators.graph.api import GraphAnswer, GraphApi, GraphRequest
+from hrsync.simulators.graph.control import Faults, FaultState
+from hrsync.simulators.graph.store import GraphError, GraphStore, JsonObject
+from hrsync.simulators.serving import Reply, SimulatorServer, json_reply
+
+MAX_BATCH = 20
+_FAULT_CODES = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """The app registration the simulator trusts: tenant (id or domain), client id and secret."""
+
+    tenant: str = "contoso.onmicrosoft.com"
+    client_id: str = "00000000-0000-0000-0000-000000000000"
+    client_secret: str = field(default="secret", repr=False)
+
+
+def odata_error(
+    status: int, code: str, message: str, headers: tuple[tuple[str, str], ...] = ()
+) -> Reply:
+    """Graph's error body: `{"error": {"code", "message", "innerError": {date, request-id}}}`."""
+    return json_reply(status, _error_body(code, message), headers)
+
+
+def _error_body(code: str, message: str) -> JsonObject:
+    request_id = str(uuid.uuid4())
+    inner = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": request_id,
+        "client-request-id": request_id,
+    }
+    return {"error": {"code": code, "message": message, "innerError": inner}}
+
+
+class GraphSimulator:
+    """A local Entra tenant: start it, point a client at `login_url` and `graph_url`, stop it.
+
+    `token_lifetime` is how long an access token lives, in seconds (Entra: about an hour).
+    """
+
+    def __init__(
+        self,
+        app: App | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        faults: Faults | None = None,
+        token_lifetime: int = 3599,
+        log_requests: bool = False,
+    ) -> None:
+        self.app = app or App()
+        self.host = host
+        self.token_lifetime = token_lifetime
+        self.store = GraphStore()
+        self.fault_state = FaultState(faults)
+        self.api = GraphApi(self.store, self.fault_state.is_lagging, self.fault_state.created)
+        self._tokens: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []
+        """(method, path) of every Graph request, those inside a `$batch` included."""
+        self.tokens_issued = 0
+        self._server = SimulatorServer(
+            self.dispatch,
+            host,
+            port,
+            name="Graph-Simulator",
+            log_requests=log_requests,
+            crashed=lambda: odata_error(500, "InternalServerError", "An internal error occurred."),
+        )
+
+    # --- life ----------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url
+
+    @property
+    def login_url(self) -> str:
+        return self.base_url
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.base_url}/v1.0"
+
+    @property
+    def faults(self) -> Faults:
+        return self.fault_state.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self.fault_state.arm(faults)
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def __enter__(self) -> GraphSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """No users, no faults, no request log (tokens stay valid)."""
+        self.store.reset()
+        self.fault_state.arm(Faults())
+        with self._lock:
+            self.requests.clear()
+
+    def writes(self) -> list[tuple[str, str]]:
+        """The requests that changed something, in order."""
+        with self._lock:
+            return [(m, p) for m, p in self.requests if m != "GET"]
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        latency = self.fault_state.faults.latency_ms
+        if latency:
+            time.sleep(latency / 1000)
+        url = urlsplit(target)
+        segments = tuple(unquote(s) for s in url.path.split("/") if s)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        if segments[:1] == ("_sim",):
+            return self._control(method, segments[1:], body)
+        if len(segments) == 4 and segments[1:] == ("oauth2", "v2.0", "token"):
+            return self._token(method, segments[0], body)
+        if segments[:1] != ("v1.0",):
+            return odata_error(404, "BadRequest", "Invalid version.")
+        if not self._is_authorised(headers):
+            return odata_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token is empty."
+                if "authorization" not in headers
+                else "Access token validation failure. Invalid audience or expired.",
+                (
+                    (
+                        "WWW-Authenticate",
+                        'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"',
+                    ),
+                ),
+            )
+        base = f"http://{headers.get('host') or self._server.host}/v1.0"
+        if segments[1:] == ("$batch",) and method == "POST":
+            return self._batch(body, base)
+        request = GraphRequest(method, segments[1:], query, body, base)
+        return self._answer(request)
+
+    def _answer(self, request: GraphRequest) -> Reply:
+        with self._lock:
+            self.requests.append((request.method, "/" + "/".join(request.segments)))
+        fault = self._fault()
+        if fault is not None:
+            return fault
+        try:
+            answer = self.api.handle(request)
+        except GraphError as error:
+            return odata_error(error.status, error.code, error.message)
+        return _reply(answer)
+
+    def _fault(self) -> Reply | None:
+        if not self.fault_state.take_status():
+            return None
+        faults = self.fault_state.faults
+        status = faults.status or 503
+        retry = () if faults.retry_after is None else (("Retry-After", str(faults.retry_after)),)
+        message = HTTPStatus(status).phrase
+        if status == 429:
+            message = "Too many requests; retry after the time the Retry-After header gives."
+        return odata_error(status, _FAULT_CODES.get(status, "UnknownError"), message, retry)
+
+    # --- the token endpoint --------------------------------------------------------------------
+
+    def _token(self, method: str, tenant: str, body: bytes) -> Reply:
+        """Client credentials as Entra answers them, with its AADSTS errors."""
+        if method != "POST":
+            return _aad_error(
+                405,
+                "invalid_request",
+                "AADSTS900561: The endpoint only accepts POST requests.",
+                900561,
+            )
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        if tenant.casefold() != self.app.tenant.casefold():
+            return _aad_error(
+                400, "invalid_tenant", f"AADSTS90002: Tenant '{tenant}' not found.", 90002
+            )
+        if form.get("grant_type") != "client_credentials":
+            return _aad_error(
+                400,
+                "unsupported_grant_type",
+                "AADSTS70003: The app requested an unsupported grant type.",
+                70003,
+            )
+        if form.get("client_id") != self.app.client_id:
+            return _aad_error(
+                400,
+                "unauthorized_client",
+                f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not "
+                f"found in the directory '{tenant}'.",
+                700016,
+            )
+        given = (form.get("client_secret") or "").encode()
+        if not hmac.compare_digest(given, self.app.client_secret.encode()):
+            return _aad_error(
+                401,
+                "invalid_client",
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in "
+                f"the request is the client secret value, not the client secret ID, for a secret "
+                f"added to app '{self.app.client_id}'.",
+                7000215,
+            )
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = time.monotonic() + self.token_lifetime
+            self.tokens_issued += 1
+        lifetime = self.token_lifetime
+        return json_reply(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "access_token": token,
+            },
+        )
+
+    def _is_authorised(self, headers: Mapping[str, str]) -> bool:
+        scheme, _, token = (headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        with self._lock:
+            expires = self._tokens.get(token.strip())
+        return expires is not None and time.monotonic() < expires
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far stops working (as after an hour)."""
+        with self._lock:
+            self._tokens.clear()
+
+    # --- $batch --------------------------------------------------------------------------------
+
+    def _batch(self, body: bytes, base: str) -> Reply:
+        """JSON batching: up to 20 requests, run in order; one whose `dependsOn` did not
+        succeed answers 424 Failed Dependency, as Graph does."""
+        try:
+            requests = json.loads(body or b"null")["requests"]
+            assert isinstance(requests, list)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return odata_error(400, "BadRequest", "Invalid batch payload format.")
+        if len(requests) > MAX_BATCH:
+            return odata_error(
+                400,
+                "BadRequest",
+                f"Number of batch request steps exceeds the maximum of {MAX_BATCH}.",
+            )
+        ids = [str(r.get("id")) for r in requests if isinstance(r, dict)]
+        if len(ids) != len(requests) or len(set(ids)) != len(ids):
+            return odata_error(400, "BadRequest", "Batch requests must have unique ids.")
+        statuses: dict[str, int] = {}
+        responses = []
+        for item in requests:
+            answer = self._batch_item(item, base, statuses)
+            if isinstance(answer, Reply):
+                return answer
+            responses.append(answer)
+            statuses[str(item["id"])] = int(answer["status"])
+        return json_reply(200, {"responses": responses})
+
+    def _batch_item(
+        self, item: Mapping[str, Any], base: str, statuses: Mapping[str, int]
+    ) -> JsonObject | Reply:
+        depends = [str(d) for d in item.get("dependsOn") or ()]
+        if any(d not in statuses for d in depends):
+            return odata_error(400, "BadRequest", "A dependsOn id refers to no earlier request.")
+        if any(not 200 <= statuses[d] < 300 for d in depends):
+            error = _error_body("FailedDependency", "The request depends on a request that failed.")
+            return {"id": item["id"], "status": 424, "body": error}
+        url = urlsplit("/" + str(item.get("url") or "").lstrip("/"))
+        segments = tuple(unquote(s) for s in url.path.split("/") if s)
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        raw = item.get("body")
+        data = b"" if raw is None else json.dumps(raw).encode()
+        request = GraphRequest(
+            str(item.get("method") or "GET").upper(), segments, query, data, base
+        )
+        reply = self._answer(request)
+        answer: JsonObject = {
+            "id": item["id"],
+            "status": reply.status,
+            "headers": dict(reply.headers),
+        }
+        if reply.body:
+            answer["body"] = json.loads(reply.body)
+        return answer
+
+    # --- /_sim ---------------------------------------------------------------------------------
+
+    def _control(self, method: str, segments: tuple[str, ...], body: bytes) -> Reply:
+        match (method, *segments):
+            case ("GET", "health"):
+                return json_reply(200, {"status": "ok", "users": len(self.store.users)})
+            case ("POST", "reset"):
+                self.reset()
+                return Reply(204)
+            case ("GET", "users"):
+                return json_reply(200, {"value": self.store.all_users()})
+            case ("GET", "requests"):
+                with self._lock:
+                    log = [{"method": m, "path": p} for m, p in self.requests]
+                return json_reply(200, {"value": log, "tokensIssued": self.tokens_issued})
+            case ("GET", "faults"):
+                return json_reply(200, self.fault_state.faults.to_json())
+            case ("PUT", "faults"):
+                try:
+                    faults = Faults.from_json(json.loads(body or b"null"))
+                except (TypeError, ValueError) as error:
+                    return odata_error(400, "BadRequest", str(error))
+                self.fault_state.arm(faults)
+                return json_reply(200, faults.to_json())
+            case ("DELETE", "faults"):
+                self.fault_state.arm(Faults())
+                return Reply(204)
+        return odata_error(404, "NotFound", "No such control endpoint.")
+
+
+def _reply(answer: GraphAnswer) -> Reply:
+    if answer.value is None:
+        return Reply(answer.status)
+    return json_reply(answer.status, answer.value)
+
+
+def _aad_error(status: int, error: str, description: str, code: int) -> Reply:
+    """Entra's OAuth error body (RFC 6749 §5.2 with its AADSTS extras)."""
+    return json_reply(
+        status,
+        {
+            "error": error,
+            "error_description": description,
+            "error_codes": [code],
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
+            "trace_id": str(uuid.uuid4()),
+            "correlation_id": str(uuid.uuid4()),
+        },
+    )

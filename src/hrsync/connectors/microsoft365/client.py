@@ -201,9 +201,13 @@ class GraphClient:
                 return
             page = self.request("GET", str(link), expected=(200,))
 
-    def batch(self, requests: Sequence[Json]) -> dict[str, Answer]:
+    def batch(
+        self, requests: Sequence[Json], *, retry_not_found: bool = False
+    ) -> dict[str, Answer]:
         """One `$batch` of at most 20 requests; each request's answer by its id. Requests Graph
-        throttled inside the batch are sent again (in a new batch) after their Retry-After."""
+        throttled inside the batch (and, with `retry_not_found`, those answered 404) are sent
+        again, in a new batch, after their Retry-After."""
+        again_on = RETRYABLE_STATUSES | ({404} if retry_not_found else set())
         answers: dict[str, Answer] = {}
         pending = list(requests)
         for attempt in range(self.config.max_retries + 1):
@@ -216,7 +220,7 @@ class GraphClient:
                     found.get("body"),
                 )
                 answers[str(found.get("id"))] = answer
-                if answer.status in RETRYABLE_STATUSES:
+                if answer.status in again_on:
                     again.append(str(found.get("id")))
             pending = _resendable(pending, again, answers)
             if not pending or attempt == self.config.max_retries:

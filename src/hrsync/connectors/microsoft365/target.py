@@ -151,7 +151,10 @@ class Microsoft365Target:
                 body = self._client.request(
                     "POST", "/users", body=self._new_user(change), expected=(201,)
                 )
-                return self._created_as(change, body, f"POST /users {name}")
+                applied = self._created_as(change, body, f"POST /users {name}")
+                if manager := change.attributes.get(MANAGER):
+                    self._manager_of_new(applied.ref, manager)
+                return applied
             case UpdateAttributes():
                 self._patch(change.ref, wire_body(change.after, keep_none=True))
             case EnableAccount() | DisableAccount():
@@ -213,6 +216,14 @@ class Microsoft365Target:
         reference = {"@odata.id": f"{self.config.graph_url}/directoryObjects/{manager_id}"}
         self._client.request("PUT", path, body=reference, expected=(204,), retry_not_found=young)
 
+    def _manager_of_new(self, user_id: str, manager_id: str) -> None:
+        """The manager of a user just created. The user exists whatever happens here: a
+        refusal is logged, and the next run plans the manager again."""
+        try:
+            self._set_manager(user_id, manager_id)
+        except TargetError as error:
+            log.warning("graph.manager_not_set", ref=user_id, error=str(error))
+
     def _is_young(self, user_id: str) -> bool:
         return user_id in self._created
 
@@ -236,8 +247,33 @@ class Microsoft365Target:
         ]
         answers = self._client.batch(requests)
         results = [self._batch_result(c, answers.get(str(n))) for n, c in enumerate(changes)]
+        self._batch_managers(changes, results)
         log.debug("graph.batch_applied", creates=len(changes))
         return results
+
+    def _batch_managers(
+        self, changes: Sequence[CreateAccount], results: Sequence[Applied | TargetError]
+    ) -> None:
+        """The managers of the users just created, as one more `$batch` of `manager/$ref`
+        PUTs (their ids were unknown until now); 404s of the young users are retried."""
+        requests = []
+        for n, (change, result) in enumerate(zip(changes, results, strict=True)):
+            manager = change.attributes.get(MANAGER)
+            if manager and isinstance(result, Applied):
+                reference = {"@odata.id": f"{self.config.graph_url}/directoryObjects/{manager}"}
+                url = f"/users/{result.ref}/manager/$ref"
+                requests.append({"id": str(n), "method": "PUT", "url": url, "body": reference})
+        if not requests:
+            return
+        try:
+            answers = self._client.batch(requests, retry_not_found=True)
+        except TargetError as error:
+            log.warning("graph.managers_not_set", count=len(requests), error=str(error))
+            return
+        for request in requests:
+            answer = answers.get(str(request["id"]))
+            if answer is None or answer.status != 204:
+                log.warning("graph.manager_not_set", url=request["url"])
 
     def _batch_result(self, change: CreateAccount, answer: Answer | None) -> Applied | TargetError:
         action = f"POST /users {change.attributes.get(UPN)} (in $batch)"

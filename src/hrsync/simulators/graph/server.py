@@ -77,6 +77,10 @@ class GraphSimulator:
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
         """(method, path) of every Graph request, those inside a `$batch` included."""
+        self.statuses: list[int] = []
+        """The status of each answer to `requests`, in order."""
+        self.bodies: list[object] = []
+        """The decoded bodies of the writes (POST, PATCH, PUT) among `requests`, in order."""
         self.tokens_issued = 0
         self._server = SimulatorServer(
             self.dispatch,
@@ -130,8 +134,14 @@ class GraphSimulator:
         """No users, no faults, no request log (tokens stay valid)."""
         self.store.reset()
         self.fault_state.arm(Faults())
+        self.reset_log()
+
+    def reset_log(self) -> None:
+        """Forget the requests seen so far."""
         with self._lock:
             self.requests.clear()
+            self.statuses.clear()
+            self.bodies.clear()
 
     def writes(self) -> list[tuple[str, str]]:
         """The requests that changed something, in order."""
@@ -169,13 +179,24 @@ class GraphSimulator:
             )
         base = f"http://{headers.get('host') or self._server.host}/v1.0"
         if segments[1:] == ("$batch",) and method == "POST":
+            with self._lock:
+                self.requests.append(("POST", "/$batch"))
+                self.statuses.append(200)
+                self.bodies.append(None)
             return self._batch(body, base)
         request = GraphRequest(method, segments[1:], query, body, base)
         return self._answer(request)
 
     def _answer(self, request: GraphRequest) -> Reply:
+        reply = self._answer_unlogged(request)
         with self._lock:
             self.requests.append((request.method, "/" + "/".join(request.segments)))
+            self.statuses.append(reply.status)
+            if request.method in ("POST", "PATCH", "PUT"):
+                self.bodies.append(_decoded(request.body))
+        return reply
+
+    def _answer_unlogged(self, request: GraphRequest) -> Reply:
         fault = self._fault()
         if fault is not None:
             return fault
@@ -355,6 +376,13 @@ def _reply(answer: GraphAnswer) -> Reply:
     if answer.value is None:
         return Reply(answer.status)
     return json_reply(answer.status, answer.value)
+
+
+def _decoded(body: bytes) -> object:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return body.decode("utf-8", "replace")
 
 
 def _aad_error(status: int, error: str, description: str, code: int) -> Reply:

@@ -4,7 +4,7 @@ Users are addressed by their object id (the account's ref and id alike); a user 
 creates has a provisional ref until Graph answers with its id (hrsync.engine.apply). A dotted
 attribute (`onPremisesExtensionAttributes.extensionAttribute15`) is a property of a complex
 property. Updates PATCH only the properties that changed; the manager is a `manager/$ref`.
-Creates go 20 to a JSON `$batch`.
+Creates go 20 to a JSON `$batch`. hrsync's groups are in hrsync.connectors.microsoft365.groups.
 
 Entra is eventually consistent: a user just created may answer 404 for a moment, so requests
 about users this target created are retried on 404 (`GraphClient.request(retry_not_found)`).
@@ -22,6 +22,7 @@ import structlog
 from hrsync.connectors.microsoft365.client import Answer, GraphClient, Json, failure_of
 from hrsync.connectors.microsoft365.config import Microsoft365Config
 from hrsync.connectors.microsoft365.errors import GraphRejectedError, GraphUnavailableError
+from hrsync.connectors.microsoft365.groups import GraphGroups, GroupMarks
 from hrsync.connectors.microsoft365.policy import GraphPolicy
 from hrsync.connectors.microsoft365.profile import MAIL, MAIL_NICKNAME, MANAGER, UPN
 from hrsync.domain.account import Account, Attributes
@@ -44,6 +45,7 @@ from hrsync.domain.changes import (
     kind_of,
 )
 from hrsync.domain.errors import RejectedError, TargetError
+from hrsync.domain.groups import Group
 from hrsync.domain.ids import AccountId
 from hrsync.domain.profile import TargetProfile
 from hrsync.ports import Applied
@@ -61,13 +63,20 @@ class Microsoft365Target:
     key = "microsoft365"
 
     def __init__(
-        self, config: Microsoft365Config, policy: GraphPolicy, *, client: GraphClient | None = None
+        self,
+        config: Microsoft365Config,
+        policy: GraphPolicy,
+        *,
+        client: GraphClient | None = None,
+        marks: GroupMarks | None = None,
     ) -> None:
         self.config = config
         self.policy = policy
         self._client = client or GraphClient(config)
         self._created: set[str] = set()
         """Ids of users created through this target: young enough to answer 404 still."""
+        marks = marks if marks is not None else {}
+        self._groups = GraphGroups(self._client, config.graph_url, marks, self._created)
 
     @property
     def profile(self) -> TargetProfile:
@@ -137,6 +146,10 @@ class Microsoft365Target:
                 yield UPN, str(mail)
                 yield MAIL_NICKNAME, str(mail).partition("@")[0]
 
+    def read_groups(self) -> tuple[list[Group], frozenset[str]]:
+        """hrsync's groups (marked in their description) with their members."""
+        return self._groups.read()
+
     # --- writing -------------------------------------------------------------------------------
 
     def apply(self, change: Change) -> Applied:
@@ -173,7 +186,7 @@ class Microsoft365Target:
             case ManualStep():
                 raise RejectedError(f"a manual step is for an admin, not a target: {change.reason}")
             case CreateGroup() | UpdateGroup() | AddMembers() | RemoveMembers() | RetireGroup():
-                raise RejectedError("groups in Microsoft 365 are not synchronised yet")
+                return self._groups.apply(change)
             case _:
                 assert_never(change)
         return Applied(ref=change.ref)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hrsync.simulators.graph.groups import GroupDirectory
 from hrsync.simulators.graph.odata import (
     decode_token,
     encode_token,
@@ -54,9 +55,15 @@ class GraphApi:
         self.store = store
         self.is_lagging = is_lagging
         self.created = created
+        self.groups = GroupDirectory(store)
 
     def handle(self, request: GraphRequest) -> GraphAnswer:
         method, segments = request.method, request.segments
+        if segments[:1] == ("groups",):
+            status, value = self.groups.handle(
+                method, segments, request.query, lambda: _body(request.body), request.base
+            )
+            return GraphAnswer(status, value)
         match (method, *segments):
             case ("GET", "users"):
                 return GraphAnswer(200, self._list(request))

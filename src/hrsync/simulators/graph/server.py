@@ -133,6 +133,7 @@ class GraphSimulator:
     def reset(self) -> None:
         """No users, no faults, no request log (tokens stay valid)."""
         self.store.reset()
+        self.api.groups.reset()
         self.fault_state.arm(Faults())
         self.reset_log()
 

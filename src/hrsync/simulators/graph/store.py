@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +76,8 @@ class GraphStore:
     changes: list[tuple[int, str]] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    on_delete: list[Callable[[str], None]] = field(default_factory=list)
+    """Called with a deleted user's id, under the lock (groups drop the member)."""
     _sequence: int = 0
 
     # --- reading -------------------------------------------------------------------------------
@@ -170,6 +172,8 @@ class GraphStore:
                 del self.managers[report]
                 self._log(report)
             self.deleted.add(user_id)
+            for forget in self.on_delete:
+                forget(user_id)
             self._log(user_id)
 
     def set_manager(self, key: str, manager_key: str) -> None:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from hrsync.connectors.microsoft365.profile import PERSON_ID
 from hrsync.connectors.scim.config import is_loopback
 
 _DOMAIN = re.compile(
@@ -34,6 +35,12 @@ class Microsoft365Config(BaseModel):
     upn_suffix: str = Field(description="The verified domain new users sign in with.")
     usage_location: str | None = Field(
         None, description="Two-letter country new users get (needed before licences)."
+    )
+    person_id_attribute: str = Field(
+        PERSON_ID,
+        pattern=r"^[a-z][A-Za-z0-9]{0,63}(\.[a-z][A-Za-z0-9]{0,63})?$",
+        description="Where hrsync writes the person id on a user (a property or "
+        "onPremisesExtensionAttributes.extensionAttributeN).",
     )
     tls_verify: bool = True
     timeout_seconds: float = Field(30, gt=0, le=600)

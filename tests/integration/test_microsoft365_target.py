@@ -187,7 +187,12 @@ def test_a_leaver_is_disabled_and_a_rehire_enabled(sim: GraphSimulator) -> None:
     ended = dataclasses.replace(people[1].employment, end_date=TODAY - timedelta(days=2))
     left = [people[0], dataclasses.replace(people[1], employment=ended)]
     plan = run(target_for(sim), left)
-    assert [kind_of(c) for c in plan.changes] == ["disable"]
+    assert [kind_of(c) for c in plan.changes] == ["update", "disable"]
+    last_day = f"{TODAY - timedelta(days=2)}T23:59:59Z"
+    assert [c.after for c in plan.changes if isinstance(c, UpdateAttributes)] == [
+        {"employeeLeaveDateTime": last_day}
+    ]
+    assert user_of(sim, "p00002")["employeeLeaveDateTime"] == last_day
     assert user_of(sim, "p00002")["accountEnabled"] is False
     plan = run(target_for(sim), people)
     assert any(isinstance(c, EnableAccount) for c in plan.changes)

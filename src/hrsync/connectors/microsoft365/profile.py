@@ -31,6 +31,8 @@ _ATTRIBUTES = (
     AttributeSpec("companyName", "Company", max_length=64),
     AttributeSpec("employeeId", "Employee ID", max_length=16),
     AttributeSpec("employeeType", "Employee type", max_length=64),
+    AttributeSpec("employeeHireDate", "Hire date"),
+    AttributeSpec("employeeLeaveDateTime", "Leave date"),
     AttributeSpec("officeLocation", "Office", max_length=128),
     AttributeSpec("mobilePhone", "Mobile", max_length=64),
     AttributeSpec(USAGE_LOCATION, "Usage location", max_length=2, allowed="^[A-Z]{2}$"),
@@ -49,6 +51,11 @@ DEFAULT_MAPPING = MappingProxyType(
         "companyName": "[company_name]",
         "employeeId": "[employee_number]",
         "employeeType": "[employment_type]",
+        # Graph keeps both as DateTimeOffset and answers them as written here (UTC, seconds).
+        "employeeHireDate": 'IIF(IsPresent([start_date]), Append([start_date], "T00:00:00Z"), "")',
+        "employeeLeaveDateTime": (
+            'IIF(IsPresent([end_date]), Append([end_date], "T23:59:59Z"), "")'
+        ),
         "officeLocation": "[org.Office]",
         "mobilePhone": "[mobile]",
     }

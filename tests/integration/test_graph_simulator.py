@@ -4,8 +4,11 @@ OData errors, unique names, faults and the `/_sim` control endpoints."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -256,3 +259,30 @@ def test_control_lists_and_resets(sim: GraphSimulator, graph: httpx2.Client) -> 
     assert [u["userPrincipalName"] for u in listed] == ["user1@contoso.example"]
     assert httpx2.post(sim.base_url + "/_sim/reset").status_code == 204
     assert graph.get("/users").json()["value"] == []
+
+
+def test_the_command_serves_with_its_options() -> None:
+    hrsync = str(Path(sys.executable).with_name("hrsync"))
+    options = ["--port", "0", "--tenant", "t.example", "--client-id", "cli", "--latency-ms", "50"]
+    process = subprocess.Popen(
+        [hrsync, "graph-sim", *options, "--client-secret", "cli-secret"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        login = line.split("login_url=", 1)[1].split(" ", 1)[0]
+        form = {"grant_type": "client_credentials", "client_id": "cli"}
+        refused = httpx2.post(f"{login}/t.example/oauth2/v2.0/token", data=form)
+        assert refused.json()["error"] == "invalid_client"
+        form["client_secret"] = "cli-secret"
+        token = httpx2.post(f"{login}/t.example/oauth2/v2.0/token", data=form).json()
+        started = time.monotonic()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        answer = httpx2.get(f"{login}/v1.0/users", headers=headers)
+        assert answer.status_code == 200
+        assert time.monotonic() - started >= 0.05
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

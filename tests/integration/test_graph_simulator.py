@@ -122,6 +122,13 @@ def test_a_taken_unique_name_is_refused(graph: httpx2.Client, name: str) -> None
     )
 
 
+def test_a_upn_that_is_another_users_address_is_refused(graph: httpx2.Client) -> None:
+    create(graph, 1, mail="anna@contoso.example")
+    answer = graph.post("/users", json=new_user(2, userPrincipalName="Anna@contoso.example"))
+    assert answer.status_code == 400
+    assert "proxyAddresses" in answer.json()["error"]["message"]
+
+
 def test_a_create_without_a_required_property_is_refused(graph: httpx2.Client) -> None:
     body = new_user(1)
     del body["mailNickname"]

@@ -137,14 +137,12 @@ class Microsoft365Target:
             )
 
     def read_reserved_names(self) -> Iterator[tuple[str, str]]:
-        """Every user's e-mail as a UPN and its local part as a mailNickname: Entra refuses a
-        UPN that is another user's address (a proxyAddress), and Exchange refuses an alias
-        that is another mailbox's; the users' own UPNs and nicknames are among those read."""
+        """Every user's e-mail as a UPN in use: Entra refuses a UPN that is another user's
+        address (a proxyAddress). The users' own UPNs and nicknames are among those read."""
         params = {"$select": "id,mail", "$top": str(self.config.page_size)}
         for user in self._client.pages("/users", params):
             if mail := user.get("mail"):
                 yield UPN, str(mail)
-                yield MAIL_NICKNAME, str(mail).partition("@")[0]
 
     def read_groups(self) -> tuple[list[Group], frozenset[str]]:
         """hrsync's groups (marked in their description) with their members."""

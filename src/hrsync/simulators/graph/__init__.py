@@ -10,6 +10,7 @@ What the simulator serves is in docs/connectors/microsoft365.md.
 """
 
 from hrsync.simulators.graph.control import Faults
-from hrsync.simulators.graph.server import App, GraphSimulator
+from hrsync.simulators.graph.entra import App
+from hrsync.simulators.graph.server import GraphSimulator
 
 __all__ = ["App", "Faults", "GraphSimulator"]

@@ -7,7 +7,8 @@ import threading
 import click
 
 from hrsync.simulators.graph.control import Faults
-from hrsync.simulators.graph.server import App, GraphSimulator
+from hrsync.simulators.graph.entra import App
+from hrsync.simulators.graph.server import GraphSimulator
 
 
 @click.command("graph-sim")

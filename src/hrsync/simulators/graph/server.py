@@ -1,16 +1,14 @@
-"""The Graph simulator's HTTP side: the Entra token endpoint, bearer tokens, faults, `$batch`
-and the `/_sim` control endpoints, over one store. Standard library only."""
+"""The Graph simulator's HTTP side: requests routed to the token endpoint
+(hrsync.simulators.graph.entra) or to Graph, faults, `$batch` and the `/_sim` control
+endpoints, over one store. Standard library only."""
 
 from __future__ import annotations
 
-import hmac
 import json
-import secrets
 import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -18,20 +16,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from hrsync.simulators.graph.api import GraphAnswer, GraphApi, GraphRequest
 from hrsync.simulators.graph.control import Faults, FaultState
+from hrsync.simulators.graph.entra import App, Entra
 from hrsync.simulators.graph.store import GraphError, GraphStore, JsonObject
 from hrsync.simulators.serving import Reply, SimulatorServer, json_reply
 
 MAX_BATCH = 20
 _FAULT_CODES = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
-
-
-@dataclass(frozen=True, slots=True)
-class App:
-    """The app registration the simulator trusts: tenant (id or domain), client id and secret."""
-
-    tenant: str = "contoso.onmicrosoft.com"
-    client_id: str = "00000000-0000-0000-0000-000000000000"
-    client_secret: str = field(default="secret", repr=False)
 
 
 def odata_error(
@@ -73,7 +63,7 @@ class GraphSimulator:
         self.store = GraphStore()
         self.fault_state = FaultState(faults)
         self.api = GraphApi(self.store, self.fault_state.is_lagging, self.fault_state.created)
-        self._tokens: dict[str, float] = {}
+        self.entra = Entra(self.app, token_lifetime)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
         """(method, path) of every Graph request, those inside a `$batch` included."""
@@ -81,7 +71,6 @@ class GraphSimulator:
         """The status of each answer to `requests`, in order."""
         self.bodies: list[object] = []
         """The decoded bodies of the writes (POST, PATCH, PUT) among `requests`, in order."""
-        self.tokens_issued = 0
         self._server = SimulatorServer(
             self.dispatch,
             host,
@@ -161,10 +150,10 @@ class GraphSimulator:
         if segments[:1] == ("_sim",):
             return self._control(method, segments[1:], body)
         if len(segments) == 4 and segments[1:] == ("oauth2", "v2.0", "token"):
-            return self._token(method, segments[0], body)
+            return self.entra.token(method, segments[0], body)
         if segments[:1] != ("v1.0",):
             return odata_error(404, "BadRequest", "Invalid version.")
-        if not self._is_authorised(headers):
+        if not self.entra.is_authorised(headers):
             return odata_error(
                 401,
                 "InvalidAuthenticationToken",
@@ -218,74 +207,13 @@ class GraphSimulator:
             message = "Too many requests; retry after the time the Retry-After header gives."
         return odata_error(status, _FAULT_CODES.get(status, "UnknownError"), message, retry)
 
-    # --- the token endpoint --------------------------------------------------------------------
-
-    def _token(self, method: str, tenant: str, body: bytes) -> Reply:
-        """Client credentials as Entra answers them, with its AADSTS errors."""
-        if method != "POST":
-            return _aad_error(
-                405,
-                "invalid_request",
-                "AADSTS900561: The endpoint only accepts POST requests.",
-                900561,
-            )
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        if tenant.casefold() != self.app.tenant.casefold():
-            return _aad_error(
-                400, "invalid_tenant", f"AADSTS90002: Tenant '{tenant}' not found.", 90002
-            )
-        if form.get("grant_type") != "client_credentials":
-            return _aad_error(
-                400,
-                "unsupported_grant_type",
-                "AADSTS70003: The app requested an unsupported grant type.",
-                70003,
-            )
-        if form.get("client_id") != self.app.client_id:
-            return _aad_error(
-                400,
-                "unauthorized_client",
-                f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not "
-                f"found in the directory '{tenant}'.",
-                700016,
-            )
-        given = (form.get("client_secret") or "").encode()
-        if not hmac.compare_digest(given, self.app.client_secret.encode()):
-            return _aad_error(
-                401,
-                "invalid_client",
-                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in "
-                f"the request is the client secret value, not the client secret ID, for a secret "
-                f"added to app '{self.app.client_id}'.",
-                7000215,
-            )
-        token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._tokens[token] = time.monotonic() + self.token_lifetime
-            self.tokens_issued += 1
-        lifetime = self.token_lifetime
-        return json_reply(
-            200,
-            {
-                "token_type": "Bearer",
-                "expires_in": lifetime,
-                "ext_expires_in": lifetime,
-                "access_token": token,
-            },
-        )
-
-    def _is_authorised(self, headers: Mapping[str, str]) -> bool:
-        scheme, _, token = (headers.get("authorization") or "").partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        with self._lock:
-            expires = self._tokens.get(token.strip())
-        return expires is not None and time.monotonic() < expires
+    @property
+    def tokens_issued(self) -> int:
+        return self.entra.issued
 
     def expire_tokens(self) -> None:
         """Every token issued so far stops working (as after an hour)."""
-        with self._lock:
-            self._tokens.clear()
+        self.entra.expire_all()
 
     # --- $batch --------------------------------------------------------------------------------
 
@@ -384,18 +312,3 @@ def _decoded(body: bytes) -> object:
         return json.loads(body or b"null")
     except ValueError:
         return body.decode("utf-8", "replace")
-
-
-def _aad_error(status: int, error: str, description: str, code: int) -> Reply:
-    """Entra's OAuth error body (RFC 6749 §5.2 with its AADSTS extras)."""
-    return json_reply(
-        status,
-        {
-            "error": error,
-            "error_description": description,
-            "error_codes": [code],
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
-            "trace_id": str(uuid.uuid4()),
-            "correlation_id": str(uuid.uuid4()),
-        },
-    )

@@ -211,7 +211,18 @@ class GraphStore:
         self.changes.append((self._sequence, user_id))
 
     def _check_unique(self, body: Mapping[str, Any], own_id: str | None) -> None:
-        """UPN and mailNickname are unique in the tenant, case-insensitively, as Entra has it."""
+        """UPN and mailNickname are unique in the tenant, case-insensitively, as Entra has it;
+        a UPN may not be another user's address either (Entra: a proxyAddress)."""
+        upn = body.get("userPrincipalName")
+        if isinstance(upn, str):
+            for user in self.users.values():
+                if user["id"] != own_id and str(user.get("mail", "")).casefold() == upn.casefold():
+                    raise GraphError(
+                        400,
+                        "Request_BadRequest",
+                        "Another object with the same value for property proxyAddresses already "
+                        "exists.",
+                    )
         for name in UNIQUE:
             value = body.get(name)
             if not isinstance(value, str):

@@ -35,6 +35,9 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 TOKEN_MARGIN = 60.0
 """Seconds before its expiry a token is renewed, so none expires mid-request."""
 USER_AGENT = "hrsync"
+NOT_FOUND_RETRIES = 4
+"""How often a 404 about a user just created is asked again: replication takes seconds, and a
+user that is really gone should not hold the run for the whole back-off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +140,7 @@ class GraphClient:
                 self.forget_token()  # expired or revoked: one new token, then it is final
                 continue
             retryable = answer.status in RETRYABLE_STATUSES or (
-                retry_not_found and answer.status == 404
+                retry_not_found and answer.status == 404 and attempt < NOT_FOUND_RETRIES
             )
             if retryable and not is_last:
                 self._wait(attempt, answer, action)

@@ -1,5 +1,5 @@
 """A Microsoft 365 connection as an admin sets it up: a config file naming a Flex HRM source
-and a `type = "microsoft365"` connection, `hrsync import`, `hrsync run --simulate` (nothing
+and a `type = "microsoft365"` connection with a mapping override and groups, `hrsync import`, `hrsync run --simulate` (nothing
 written), `hrsync run`, and a second run with nothing to do, all through the CLI against the
 Flex HRM simulator and the Graph simulator."""
 
@@ -50,6 +50,13 @@ login_url = "{graph.login_url}"
 graph_url = "{graph.graph_url}"
 upn_suffix = "contoso.example"
 usage_location = "SE"
+
+[connections.m365.mapping]
+"jobTitle" = "ToUpper([title])"
+
+[connections.m365.groups]
+enabled = true
+levels = ["Office", "Department"]
 """
 
 
@@ -74,6 +81,11 @@ def test_flex_to_microsoft_365_from_the_command_line(tmp_path: Path, graph: Grap
         users = graph.store.all_users()
         assert users and all(u["userPrincipalName"].endswith("@contoso.example") for u in users)
         assert all(u["usageLocation"] == "SE" for u in users)
+        titles = [u["jobTitle"] for u in users if u.get("jobTitle")]
+        assert titles and all(title == title.upper() for title in titles)
+        groups = graph.api.groups.groups.values()
+        assert groups and all("hrsync-group:" in g["description"] for g in groups)
+        assert sum(len(m) for m in graph.api.groups.members.values()) >= len(users)
 
         again = hrsync(home, "run", "m365", "--simulate", "--json")
         assert again.returncode == 0, again.stderr

@@ -1,7 +1,7 @@
 """A Microsoft 365 connection as an admin sets it up: a config file naming a Flex HRM source
-and a `type = "microsoft365"` connection with a mapping override and groups, `hrsync import`, `hrsync run --simulate` (nothing
-written), `hrsync run`, and a second run with nothing to do, all through the CLI against the
-Flex HRM simulator and the Graph simulator."""
+and a `type = "microsoft365"` connection with a mapping override and groups, `hrsync import`,
+`hrsync run --simulate` (nothing written), `hrsync run`, and a second run with nothing to do,
+all through the CLI against the Flex HRM simulator and the Graph simulator."""
 
 from __future__ import annotations
 

@@ -164,7 +164,7 @@ class GraphApi:
         upto = int(state.get("upto") or self.store.sequence)
         since, offset = int(state["since"]), int(state["offset"])
         names = parse_select(state.get("select") or None)
-        ids = _ids_since(self.store, since, upto)
+        ids = self.store.ids_since(since, upto)
         page = ids[offset : offset + DELTA_PAGE]
         value = [self._delta_entry(user_id, names) for user_id in page]
         answer: JsonObject = {"@odata.context": USERS_CONTEXT + "/delta", "value": value}
@@ -181,18 +181,6 @@ class GraphApi:
         if user_id not in self.store.users:
             return {"id": user_id, "@removed": {"reason": "changed"}}
         return selected(self.store.shown(user_id), names, with_manager=False)
-
-
-def _ids_since(store: GraphStore, since: int, upto: int) -> list[str]:
-    """Every user (first round, `since` < 0), else those changed in (since, upto]."""
-    if since < 0:
-        return sorted(store.users)
-    with store.lock:
-        seen: dict[str, None] = {}
-        for number, user_id in store.changes:
-            if since < number <= upto:
-                seen[user_id] = None
-    return list(seen)
 
 
 def _top(raw: str | None) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -74,7 +74,6 @@ class GraphStore:
     users: dict[str, JsonObject] = field(default_factory=dict)
     managers: dict[str, str] = field(default_factory=dict)
     changes: list[tuple[int, str]] = field(default_factory=list)
-    deleted: set[str] = field(default_factory=set)
     lock: threading.RLock = field(default_factory=threading.RLock)
     on_delete: list[Callable[[str], None]] = field(default_factory=list)
     """Called with a deleted user's id, under the lock (groups drop the member)."""
@@ -114,15 +113,17 @@ class GraphStore:
         with self.lock:
             return self._sequence
 
-    def changed_since(self, sequence: int) -> Iterator[str]:
-        """Ids of users changed or deleted after `sequence`, each once, in order."""
+    def ids_since(self, since: int, upto: int) -> list[str]:
+        """Every user (the first round of a delta, `since` < 0), else the ids of users changed
+        or deleted in (since, upto], each once, in the order of their first change."""
         with self.lock:
+            if since < 0:
+                return sorted(self.users)
             seen: dict[str, None] = {}
             for number, user_id in self.changes:
-                if number > sequence:
-                    seen.pop(user_id, None)
+                if since < number <= upto:
                     seen[user_id] = None
-            return iter(list(seen))
+            return list(seen)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -171,7 +172,6 @@ class GraphStore:
             for report in [r for r, m in self.managers.items() if m == user_id]:
                 del self.managers[report]
                 self._log(report)
-            self.deleted.add(user_id)
             for forget in self.on_delete:
                 forget(user_id)
             self._log(user_id)
@@ -204,7 +204,6 @@ class GraphStore:
             self.users.clear()
             self.managers.clear()
             self.changes.clear()
-            self.deleted.clear()
 
     def _log(self, user_id: str) -> None:
         self._sequence += 1

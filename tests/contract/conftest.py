@@ -1,6 +1,7 @@
 """The targets the contract scenarios run against: the in-memory one of the unit tests, Active
-Directory on a throwaway Samba DC, SCIM on scim2-server and on SCIMMY (Node.js), and the
-Winningtemp CSV files in a temporary folder, delivered after every apply."""
+Directory on a throwaway Samba DC, SCIM on scim2-server and on SCIMMY (Node.js), the
+Winningtemp CSV files in a temporary folder, delivered after every apply, and Microsoft 365 on
+the Graph simulator."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ from hrsync.connectors.csv.formats import WINNINGTEMP, Column
 from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.target import CsvTarget
+from hrsync.connectors.microsoft365.config import Microsoft365Config
+from hrsync.connectors.microsoft365.group_naming import GraphGroupNaming
+from hrsync.connectors.microsoft365.policy import GraphPolicy
+from hrsync.connectors.microsoft365.profile import MICROSOFT365_PROFILE
+from hrsync.connectors.microsoft365.target import Microsoft365Target
 from hrsync.connectors.scim.config import ScimConfig
 from hrsync.connectors.scim.group_naming import ScimGroupNaming
 from hrsync.connectors.scim.policy import ScimPolicy
@@ -30,6 +36,7 @@ from hrsync.domain.account import Account
 from hrsync.domain.changes import CreateAccount
 from hrsync.domain.ids import AccountId, EmployeeNumber, PersonId
 from hrsync.engine.groups import GroupPolicy
+from hrsync.simulators.graph import App, Faults, GraphSimulator
 from hrsync.testing.scim import ScimServer
 from tests.contract.rigs import Rig
 from tests.unit.memory_target import MemoryDirectory
@@ -38,6 +45,7 @@ LEVELS = ("Office", "Department")
 AD_NAMES = {"family": "sn", "title": "title", "email": "mail"}
 SCIM_NAMES = {"family": "name.familyName", "title": "title", "email": WORK_EMAIL}
 CSV_NAMES = {"family": "LastName", "title": "Title", "email": "Email"}
+GRAPH_NAMES = {"family": "surname", "title": "jobTitle", "email": "mail"}
 
 
 def memory_rig() -> Rig:
@@ -140,7 +148,47 @@ def csv_rig(folder: Path) -> Rig:
     )
 
 
-@pytest.fixture(params=["memory", "samba", "scim2-server", "scimmy", "csv"])
+def graph_rig(sim: GraphSimulator) -> Rig:
+    """Microsoft 365 on the Graph simulator, with Entra's eventual consistency switched on."""
+    app = sim.app
+    config = Microsoft365Config(
+        tenant_id=app.tenant,
+        client_id=app.client_id,
+        client_secret=app.client_secret,  # type: ignore[arg-type]
+        login_url=sim.login_url,
+        graph_url=sim.graph_url,
+        upn_suffix="example.test",
+        backoff_seconds=0.01,
+    )
+    policy = GraphPolicy(MICROSOFT365_PROFILE, config.upn_suffix)
+    target = Microsoft365Target(config, policy)
+
+    def by_hand(given: str, family: str, email: str) -> None:
+        nickname = email.partition("@")[0]
+        attributes = {"givenName": given, "surname": family, "mail": email}
+        attributes |= {"displayName": f"{given} {family}", "mailNickname": nickname}
+        attributes["userPrincipalName"] = f"{nickname}@example.test"
+        target.apply(CreateAccount(PersonId("-"), EmployeeNumber("-"), "new", attributes, True, ""))
+
+    return Rig(
+        "graph",
+        target,
+        policy,
+        GroupPolicy(LEVELS, GraphGroupNaming(MICROSOFT365_PROFILE), grace_days=0),
+        target.read_groups,
+        GRAPH_NAMES,
+        by_hand,
+    )
+
+
+@pytest.fixture
+def graph_sim() -> Iterator[GraphSimulator]:
+    app = App("example.onmicrosoft.com", "contract-app", "contract-secret")
+    with GraphSimulator(app, faults=Faults(consistency_lag=1)) as sim:
+        yield sim
+
+
+@pytest.fixture(params=["memory", "samba", "scim2-server", "scimmy", "csv", "graph"])
 def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
     match request.param:
         case "memory":
@@ -152,5 +200,7 @@ def rig(request: pytest.FixtureRequest) -> Iterator[Rig]:
             yield scim_rig(request.getfixturevalue("scim2_server"))
         case "csv":
             yield csv_rig(request.getfixturevalue("tmp_path"))
+        case "graph":
+            yield graph_rig(request.getfixturevalue("graph_sim"))
         case _:
             yield scim_rig(request.getfixturevalue("scimmy_server"))

@@ -12,6 +12,7 @@ from hrsync.app.logs import configure_logging
 from hrsync.cli import admin, config, imports, oneflow, runs, serving, targets, tickets
 from hrsync.simulators.afas.command import afas_sim
 from hrsync.simulators.flexhrm.command import flexhrm_sim
+from hrsync.simulators.graph.command import graph_sim
 from hrsync.simulators.oneflow.command import oneflow_sim
 
 
@@ -28,6 +29,7 @@ def main() -> None:
 main.add_command(afas_sim)
 main.add_command(flexhrm_sim)
 main.add_command(oneflow_sim)
+main.add_command(graph_sim)
 main.add_command(config.config)
 main.add_command(config.mapping)
 main.add_command(imports.import_command)

@@ -42,6 +42,11 @@ from hrsync.connectors.csv.profile import csv_profile
 from hrsync.connectors.csv.target import CsvTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
+from hrsync.connectors.microsoft365.config import Microsoft365Config
+from hrsync.connectors.microsoft365.group_naming import GraphGroupNaming
+from hrsync.connectors.microsoft365.policy import GraphPolicy
+from hrsync.connectors.microsoft365.profile import MICROSOFT365_PROFILE
+from hrsync.connectors.microsoft365.target import Microsoft365Target
 from hrsync.connectors.scim.client import build_http_client
 from hrsync.connectors.scim.compliance import ComplianceReport, check_compliance
 from hrsync.connectors.scim.config import ScimConfig
@@ -295,6 +300,43 @@ def _check_csv(config: BaseModel) -> str:
     return f"{found}; the file goes there as {FORMATS[config.format].file_name}."
 
 
+def _bind_microsoft365(connection: Connection, config: BaseModel) -> Binding:
+    assert isinstance(config, Microsoft365Config)
+    profile = MICROSOFT365_PROFILE
+    owner = config.person_id_attribute
+    policy = GraphPolicy(
+        profile,
+        config.upn_suffix,
+        mapping_of(connection.settings, owner, profile),
+        connection.time_zone,
+        owner,
+        config.usage_location,
+    )
+    target = Microsoft365Target(config, policy, marks=StoredMarks(connection))
+    stored = GroupSettings.model_validate(connection.settings.get("groups") or {})
+    groups = None
+    if stored.enabled:
+        groups = GroupPolicy(tuple(stored.levels), GraphGroupNaming(profile), stored.grace_days)
+    return Binding(
+        target=target,
+        policy=policy,
+        lifecycle=lifecycle_of(connection.settings, None),
+        groups=groups,
+        read_groups=target.read_groups if groups is not None else None,
+        where=config.tenant_id,
+    )
+
+
+def _check_microsoft365(config: BaseModel) -> str:
+    assert isinstance(config, Microsoft365Config)
+    policy = GraphPolicy(MICROSOFT365_PROFILE, config.upn_suffix)
+    target = Microsoft365Target(config, policy)
+    try:
+        return target.describe()
+    finally:
+        target.close()
+
+
 def _check_ad(config: BaseModel) -> str:
     assert isinstance(config, ActiveDirectoryConfig)
     target = ActiveDirectoryTarget(config)
@@ -324,6 +366,14 @@ TARGETS: dict[str, TargetKind] = {
         _check_csv,
         csv_secret_setting,
         where_key="folder",
+    ),
+    "microsoft365": TargetKind(
+        Microsoft365Config,
+        lambda _: MICROSOFT365_PROFILE,
+        _bind_microsoft365,
+        _check_microsoft365,
+        lambda settings: "client_secret",
+        where_key="tenant_id",
     ),
 }
 

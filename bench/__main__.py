@@ -41,6 +41,7 @@ GOALS = {
     "oneflow_duplicates": oneflow_load.GOAL_DUPLICATES,
     "csv_write_s": csv_load.GOAL_WRITE_SECONDS,
     "csv_rss_mb": csv_load.GOAL_RSS_MB,
+    "sftp_time_ratio": csv_load.GOAL_UPLOAD_TIME_RATIO,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 

@@ -15,18 +15,22 @@ from datetime import date
 from pathlib import Path
 
 from bench.measure import measure
+from bench.sftp_upload import measure_upload
 from hrsync.connectors.csv.config import CsvConfig
+from hrsync.connectors.csv.formats import FLEXWHERE
 from hrsync.connectors.csv.target import CsvTarget
 from hrsync.domain.ids import EmployeeNumber, PersonId
 from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Status
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.plan import plan_changes
+from hrsync.testing.sshd import SshdError, start_sshd
 
 GOAL_WRITE_SECONDS = 10.0
 GOAL_RSS_MB = 250.0
-GOAL_UPLOAD_RATIO = 0.5
-"""hrsync's SFTP throughput over OpenSSH sftp's: at least half (reported as sftp / hrsync ≤ 2)."""
+GOAL_UPLOAD_TIME_RATIO = 2.0
+"""hrsync's SFTP upload time over OpenSSH sftp's for the same file: at most twice, i.e. at least
+half its throughput (the issue's goal)."""
 GOAL_IMPORT_SECONDS = 20.0
 GIVEN = ("Anna", "Åsa", "Erik", "Lars", "Maja", "Nils", "Sofia", "Zoë", "Karl-Johan", "Eva")
 FAMILY = ("Berg", "Öberg", "Lindqvist", "Ek", "Sund", "Holm", "Ødegård", "Nyström", "Ali", "Li")
@@ -39,13 +43,33 @@ def run(count: int, workdir: Path) -> dict[str, float]:
     child = measure([sys.executable, "-m", "bench.csv_load", str(count), str(workdir)], env)
     figures: dict[str, float] = json.loads(child.output.strip().splitlines()[-1])
     figures["csv_rss_mb"] = child.peak_rss_mb
+    figures |= _upload(workdir / "out" / FLEXWHERE.file_name)
     print(
         f"csv: {count} persons planned and written as {figures['csv_file_mb']:.1f} MB: "
         f"plan {figures['csv_plan_seconds']:.2f} s + apply {figures['csv_apply_seconds']:.2f} s "
         f"+ write {figures['csv_deliver_seconds']:.2f} s = {figures['csv_write_s']:.2f} s; "
         f"peak RSS {child.peak_rss_mb:.0f} MB"
     )
+    if "sftp_time_ratio" in figures:
+        print(
+            f"csv: the file over SFTP to a local sshd: hrsync {figures['sftp_hrsync_mb_s']:.1f} "
+            f"MB/s, OpenSSH sftp {figures['sftp_client_mb_s']:.1f} MB/s (time ratio "
+            f"{figures['sftp_time_ratio']:.2f}, best of 3 each)"
+        )
     return figures
+
+
+def _upload(path: Path) -> dict[str, float]:
+    """The written file put to a local OpenSSH sshd by hrsync and by `sftp`, side by side; no
+    figures (and why) when sshd is not installed."""
+    try:
+        with start_sshd() as server:
+            measured = measure_upload(server, path)
+    except SshdError as error:
+        print(f"csv: no SFTP upload figures: {error}")
+        return {}
+    measured["sftp_time_ratio"] = measured["sftp_hrsync_s"] / measured["sftp_client_s"]
+    return measured
 
 
 def people(count: int) -> list[Person]:

@@ -19,6 +19,7 @@ from hrsync.app.imports.source_import import ShrinkGuardSettings
 from hrsync.app.jobs.schedules import OnChange, ScheduleError, parse_schedule
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
+from hrsync.app.sources.manual import MANUAL_KEY, RESERVED
 from hrsync.app.triggers.config import load_triggers
 
 
@@ -67,6 +68,8 @@ def load_config(path: Path) -> LoadSummary:
     summary = LoadSummary()
     with transaction.atomic():
         for key, source_entry in parsed.sources.items():
+            if key == MANUAL_KEY:
+                raise ConfigError(f"sources.{key}: {RESERVED}")
             _check(f"sources.{key}", source_entry.type, source_entry.settings(), wiring.SOURCES)
             row, created = Source.objects.get_or_create(key=key, defaults={"kind": ""})
             source_values: dict[str, Any] = {

@@ -100,12 +100,16 @@ def edit_manual_person(row: models.Person, changes: Values, actor: str) -> Saved
     """The person with `changes` (fields not named keep their values; "" or None clears one);
     an end date makes them a leaver on that day. Raises NotManualError for imported people."""
     if not is_manual(row.source):
-        raise NotManualError(
-            f"{row.display_name} is imported from the source {row.source.key}: change them in "
-            "the HR system, or by hand only if they belong to the manual source"
-        )
+        raise NotManualError(not_manual_reason(row))
     before = person_from_fields(PersonId(row.person_id), row.fields)
     return _save(before.person_id, {**values_of(before), **changes}, actor, before=row.fields)
+
+
+def not_manual_reason(row: models.Person) -> str:
+    return (
+        f"{row.display_name} is imported from the source {row.source.key}: change them in that "
+        "HR system; only people of the manual source are edited by hand"
+    )
 
 
 def values_of(person: Person) -> dict[str, str | None]:

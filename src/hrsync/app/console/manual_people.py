@@ -17,7 +17,6 @@ from hrsync.app.console.responses import render_page
 from hrsync.app.imports.manual_people import (
     DATES,
     LABELS,
-    REQUIRED,
     ManualPersonError,
     NotManualError,
     SavedPerson,
@@ -35,7 +34,9 @@ from hrsync.domain.person import person_from_fields
 FORM_TEXT = 300
 """What the form takes; the field rules (hrsync.app.imports.manual_people) say the rest."""
 HELP = {
-    "employee_number": "Unique among manual people.",
+    "given_name": "Required.",
+    "family_name": "Required.",
+    "employee_number": "Required; unique among manual people.",
     "manager": "Another person: their employee number or person id.",
     "end_date": "Set it to end the employment: a leaver on that day.",
     "employment_type": "E.g. Konsult; an external type makes the person external.",
@@ -48,14 +49,15 @@ WIDGETS: Mapping[str, forms.Widget] = {
 
 
 class ManualPersonForm(forms.Form):
-    """Renders the fields and takes them as text; the checks are the import's own."""
+    """Renders the fields and takes them as text; the checks are the import's own, required
+    fields too, so one answer names every field in error."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, label in LABELS.items():
             self.fields[name] = forms.CharField(
                 label=label,
-                required=name in REQUIRED,
+                required=False,
                 max_length=FORM_TEXT,
                 help_text=HELP.get(name, ""),
                 widget=WIDGETS.get(name, forms.TextInput()),

@@ -20,6 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from hrsync.app import models
+
+# The import's own store and bookkeeping, reused rather than copied: a manual save is then
+# recorded exactly as an import records a person (module-private there, shared within imports/).
 from hrsync.app.imports.source_import import _finish, _PersonStore, _today
 from hrsync.app.jobs.queue import queue_on_change
 from hrsync.app.runs.connection_run import run_connection
@@ -55,6 +58,8 @@ LEVELS = {"office": "Office", "department": "Department"}
 """Form field → the organisation level it fills (Person.organisation)."""
 MAX_NUMBER = 64
 """The person store's column for employee numbers."""
+MAX_NAME = 512
+"""The person store's column for the display name (given and family name)."""
 EXTERNAL_TYPES = frozenset(
     kind.casefold()
     for kind in FlexHrmConfig.model_fields["external_employment_types"].get_default(
@@ -191,6 +196,8 @@ def read_person(person_id: PersonId, values: Values, source: models.Source) -> P
     start, end = days["start_date"], days["end_date"]
     if start and end and end < start:
         errors["end_date"] = f"the employment ends ({end}) before it starts ({start})"
+    if len(f"{text['given_name'] or ''} {text['family_name'] or ''}") > MAX_NAME:
+        errors.setdefault("family_name", f"the full name is longer than {MAX_NAME} characters")
     number = text["employee_number"]
     if number and "employee_number" not in errors:
         _check_number_free(number, person_id, source, errors)

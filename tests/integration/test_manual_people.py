@@ -23,6 +23,7 @@ from hrsync.app.jobs.work import run_job
 from hrsync.app.models import (
     AuditEvent,
     Connection,
+    Import,
     JobRun,
     Person,
     PersonnelChange,
@@ -130,6 +131,7 @@ def test_a_patch_records_the_changed_field_and_comments_the_open_ticket(
     again = patch(admin, path, {"mobile": "070-123 45 67"})
     assert again.status_code == 200 and again.json()["change"] is None
     assert PersonnelChange.objects.count() == 2, "saving the same values records nothing"
+    assert Import.objects.filter(source__key=MANUAL_KEY).count() == 2
 
 
 def test_an_end_date_makes_a_manual_person_a_leaver(users: dict[str, User]) -> None:

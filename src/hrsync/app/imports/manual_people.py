@@ -145,6 +145,9 @@ def _save(
         # The lock serialises saves of manual people, so two cannot take one employee number.
         source = models.Source.objects.select_for_update().get(pk=manual_source().pk)
         person = read_person(person_id, values, source)
+        stored = source.people.filter(person_id=person_id).first()
+        if stored is not None and stored.content_hash == person.content_hash():
+            return SavedPerson(stored, None, None)  # nothing changed: nothing to record
         record = models.Import.objects.create(source=source, is_full=False)
         store = _PersonStore(source, record, _today(source), events, with_tickets=True)
         store.take(person)

@@ -1,7 +1,7 @@
 """Manual people: admins add, edit and end a person of the built-in source `manual` in the API
 and the console; each save goes through the import's pipeline (change log, ticket, triggers,
 on-change connections), and a connection on the manual source provisions them (a CSV file
-delivered to a folder). Viewers and operators are refused; imported people are not edited."""
+delivered to a folder; Samba AD). Viewers and operators are refused; imported people are not edited."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ from hrsync.app.models import (
     TicketEntry,
     Trigger,
 )
+from hrsync.app.security.secrets import encrypt
 from hrsync.app.sources.manual import MANUAL_KEY, MANUAL_KIND
+from hrsync.connectors.active_directory.client import DirectoryClient
+from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.domain.errors import SourceError
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
@@ -50,6 +53,9 @@ CONSULTANT: dict[str, Any] = {
     "department": "Finance",
     "employment_type": "Konsult",
 }
+CONSULTANT_MAIL = b"kim.konsult@example.org"
+ACCOUNT_DISABLED = 0x2
+"""userAccountControl's ACCOUNTDISABLE flag."""
 
 
 def post(client: Client, path: str, body: dict[str, Any]) -> Any:
@@ -363,3 +369,48 @@ def test_a_connection_on_the_manual_source_provisions_a_manual_person(
     run_job(JobRun.objects.filter(key="flexwhere").latest("pk").pk, "test-worker")
     rows = list(csv.DictReader(delivered.open(encoding="utf-8", newline=""), delimiter=";"))
     assert rows == [], "a leaver leaves the Flexwhere file"
+
+
+@pytest.mark.samba
+@pytest.mark.usefixtures("ad_target")  # the users OU, made and removed afterwards
+def test_an_ad_connection_on_the_manual_source_creates_then_disables_a_consultant(
+    users: dict[str, User], ad_config: ActiveDirectoryConfig
+) -> None:
+    Connection.objects.create(
+        key="consultants",
+        source=Source.objects.get(key=MANUAL_KEY),
+        kind="active_directory",
+        settings=ad_config.model_dump(mode="json", exclude={"password"}),
+        secret=encrypt(ad_config.password.get_secret_value()),
+        state=Connection.State.ACTIVE,
+        step=7,
+    )
+    saved = add(client_for(users["admin"]))
+    person_id = saved["person"]["person_id"]
+    operator = client_for(users["operator"])
+    provision = f"/api/people/{saved['person']['id']}/provision"
+
+    first = post(operator, provision, {"connection": "consultants"}).json()["runs"][0]
+    assert first["status"] == "succeeded", first
+    directory = DirectoryClient(ad_config)
+    try:
+        wanted = ["title", "mail", "userAccountControl"]
+        found = list(
+            directory.search(ad_config.users_ou_dn, f"(employeeNumber={person_id})", wanted)
+        )
+        assert len(found) == 1, "the consultant has one account, owned by their person id"
+        _, values = found[0]
+        assert values["title"] == [b"Consultant"] and values["mail"] == [CONSULTANT_MAIL]
+        assert int(values["userAccountControl"][0]) & ACCOUNT_DISABLED == 0
+
+        ended = (date.today() - timedelta(days=2)).isoformat()
+        patch(
+            client_for(users["admin"]), f"/api/people/{saved['person']['id']}", {"end_date": ended}
+        )
+        post(operator, provision, {"connection": "consultants"})
+        ((_, after),) = directory.search(
+            ad_config.users_ou_dn, f"(employeeNumber={person_id})", wanted
+        )
+        assert int(after["userAccountControl"][0]) & ACCOUNT_DISABLED, "a leaver is disabled"
+    finally:
+        directory.close()

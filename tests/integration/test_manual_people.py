@@ -1,7 +1,8 @@
 """Manual people: admins add, edit and end a person of the built-in source `manual` in the API
 and the console; each save goes through the import's pipeline (change log, ticket, triggers,
 on-change connections), and a connection on the manual source provisions them (a CSV file
-delivered to a folder; Samba AD). Viewers and operators are refused; imported people are not edited."""
+delivered to a folder; Samba AD). Viewers and operators are refused; imported people are not
+edited."""
 
 from __future__ import annotations
 

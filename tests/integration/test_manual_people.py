@@ -330,8 +330,14 @@ def test_the_manual_source_page_offers_no_import_and_no_settings(users: dict[str
     body = page.content.decode()
     assert "Import now" not in body and "Test connection" not in body and "Added by hand" in body
     refused = admin.post("/sources/manual/import/")
-    assert refused.status_code == 302
-    assert "/sources/" in admin.get("/sources/").content.decode()
+    assert refused.status_code == 302 and Import.objects.count() == 1, "only the save"
+    assert 'href="/sources/manual/"' in admin.get("/sources/").content.decode()
+    created = post(
+        client_for(users["admin"]), "/api/connections", {"key": "fw", "source": "manual"}
+    )
+    assert created.status_code == 201, created.content
+    assert admin.get("/connections/fw/").status_code == 200
+    assert admin.get("/connections/").status_code == 200
 
 
 # Provisioning.

@@ -170,13 +170,12 @@ def _audit(
     change: models.PersonnelChange,
     before: dict[str, str | None] | None,
 ) -> None:
-    action = (
-        "person.added"
-        if before is None
-        else "person.ended"
-        if change.kind == ChangeKind.LEAVER
-        else "person.edited"
-    )
+    if before is None:
+        action = "person.added"
+    elif change.kind == ChangeKind.LEAVER:
+        action = "person.ended"
+    else:
+        action = "person.edited"
     after = {"fields": row.fields, "change": change.kind, "change_id": change.pk}
     audit.record(
         actor,
@@ -216,14 +215,11 @@ def _checked(name: str, raw: str | None, errors: dict[str, str]) -> str | None:
         errors[name] = "must be text"
         return None
     value = sanitise(raw or "") or None
-    rule = _RULES.get(name)
-    problem = (
-        "is required"
-        if value is None and name in REQUIRED
-        else rule(value)
-        if value is not None and rule is not None
-        else None
-    )
+    if value is None:
+        problem = "is required" if name in REQUIRED else None
+    else:
+        rule = _RULES.get(name)
+        problem = rule(value) if rule is not None else None
     if problem:
         errors[name] = problem
     return value

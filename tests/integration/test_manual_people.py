@@ -144,14 +144,17 @@ def test_a_patch_records_the_changed_field_and_comments_the_open_ticket(
 def test_an_end_date_makes_a_manual_person_a_leaver(users: dict[str, User]) -> None:
     admin = client_for(users["admin"])
     saved = add(admin)
-    answer = patch(admin, f"/api/people/{saved['person']['id']}", {"end_date": "2026-03-31"})
+    last_day = (date.today() - timedelta(days=1)).isoformat()
+    answer = patch(admin, f"/api/people/{saved['person']['id']}", {"end_date": last_day})
     assert answer.status_code == 200, answer.content
     assert answer.json()["change"] == "leaver"
     person = Person.objects.get(pk=saved["person"]["id"])
-    assert person.fields["end_date"] == "2026-03-31"
+    assert person.fields["end_date"] == last_day
     leaver = PersonnelChange.objects.get(person=person, kind="leaver")
-    assert leaver.changed == {"end_date": [None, "2026-03-31"]}
+    assert leaver.changed == {"end_date": [None, last_day]}
     assert AuditEvent.objects.filter(action="person.ended", person_id=person.person_id).exists()
+    back = patch(admin, f"/api/people/{saved['person']['id']}", {"end_date": None})
+    assert back.json()["change"] == "rehire", "an ended employment cleared again is a rehire"
 
 
 @pytest.mark.parametrize("role", ["viewer", "operator"])

@@ -49,7 +49,7 @@ CONSULTANT: dict[str, Any] = {
     "phone": "+46 8 123 45",
     "title": "Consultant",
     "company": "Acme Sverige AB",
-    "start_date": "2026-01-05",
+    "start_date": (date.today() - timedelta(days=60)).isoformat(),
     "office": "Stockholm",
     "department": "Finance",
     "employment_type": "Konsult",
@@ -291,9 +291,10 @@ def test_an_admin_edits_and_ends_a_person_in_the_console(users: dict[str, User])
     edited = admin.post(f"/people/{pk}/edit/", CONSULTANT | {"title": "Lead consultant"})
     assert edited.status_code == 302
     assert PersonnelChange.objects.filter(person_id=pk, kind="mover").exists()
-    ended = admin.post(f"/people/{pk}/end/", {"end_date": "2026-06-30"})
+    last_day = (date.today() + timedelta(days=30)).isoformat()
+    ended = admin.post(f"/people/{pk}/end/", {"end_date": last_day})
     assert ended.status_code == 302
-    assert Person.objects.get(pk=pk).fields["end_date"] == "2026-06-30"
+    assert Person.objects.get(pk=pk).fields["end_date"] == last_day
     assert PersonnelChange.objects.filter(person_id=pk, kind="leaver").exists()
     assert AuditEvent.objects.filter(action="person.ended").count() == 1
 
@@ -309,7 +310,7 @@ def test_an_operator_sees_no_form_and_is_refused(users: dict[str, User]) -> None
     assert operator.get("/people/new/").status_code == 403
     assert operator.post("/people/new/", CONSULTANT | {"employee_number": "K-9"}).status_code == 403
     assert operator.post(f"/people/{pk}/edit/", CONSULTANT | {"title": "x"}).status_code == 403
-    assert operator.post(f"/people/{pk}/end/", {"end_date": "2026-06-30"}).status_code == 403
+    assert operator.post(f"/people/{pk}/end/", {"end_date": "2099-06-30"}).status_code == 403
     assert Person.objects.count() == 1 and PersonnelChange.objects.count() == 1
 
 

@@ -19,6 +19,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from tests.integration.api_data import Dataset, client_for
 
+from hrsync.app.config_errors import ConfigError
+from hrsync.app.config_file import load_config
 from hrsync.app.imports.source_import import import_source
 from hrsync.app.jobs.work import run_job
 from hrsync.app.models import (
@@ -229,7 +231,9 @@ def test_the_manager_is_another_person_by_employee_number_or_person_id(
     assert cleared.json()["values"]["manager"] is None
 
 
-def test_the_manual_source_is_never_imported_and_has_no_settings(users: dict[str, User]) -> None:
+def test_the_manual_source_is_never_imported_and_has_no_settings(
+    users: dict[str, User], tmp_path: Path
+) -> None:
     admin = client_for(users["admin"])
     add(admin)
     refused = admin.post("/api/sources/manual/import", data="{}", content_type="application/json")
@@ -243,6 +247,11 @@ def test_the_manual_source_is_never_imported_and_has_no_settings(users: dict[str
     assert post(admin, "/api/sources", body).json()["error"]["code"] == "reserved"
     with pytest.raises(SourceError, match="no connector"):
         import_source(MANUAL_KEY)
+    config = tmp_path / "hrsync.toml"
+    config.write_text('[sources.manual]\ntype = "flexhrm"\nurl = "https://flex.example/api/"\n')
+    with pytest.raises(ConfigError, match="reserved"):
+        load_config(config)
+    assert Source.objects.get(key=MANUAL_KEY).kind == MANUAL_KIND
     listed = admin.get("/api/sources").json()["items"]
     assert [s["label"] for s in listed if s["key"] == MANUAL_KEY] == ["Manual"]
     assert admin.get("/api/sources/manual").json()["last_import"]["status"] == "succeeded"

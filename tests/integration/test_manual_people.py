@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 from tests.integration.api_data import Dataset, client_for
 
 from hrsync.app.config_errors import ConfigError
 from hrsync.app.config_file import load_config
 from hrsync.app.imports.source_import import import_source
+from hrsync.app.jobs.scheduler import tick
 from hrsync.app.jobs.work import run_job
 from hrsync.app.models import (
     AuditEvent,
@@ -252,6 +254,9 @@ def test_the_manual_source_is_never_imported_and_has_no_settings(
     with pytest.raises(ConfigError, match="reserved"):
         load_config(config)
     assert Source.objects.get(key=MANUAL_KEY).kind == MANUAL_KIND
+    hour_ago = timezone.now() - timedelta(hours=1)
+    Source.objects.filter(key=MANUAL_KEY).update(schedule="* * * * *", created=hour_ago)
+    assert tick(timezone.now()) == [], "the scheduler never imports the manual source"
     listed = admin.get("/api/sources").json()["items"]
     assert [s["label"] for s in listed if s["key"] == MANUAL_KEY] == ["Manual"]
     assert admin.get("/api/sources/manual").json()["last_import"]["status"] == "succeeded"

@@ -87,6 +87,13 @@ OPERATIONS: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("get", "/api/people", None, "viewer"),
     ("get", "/api/people/{person}", None, "viewer"),
     ("post", "/api/people/{person}/provision", {"connection": "ad"}, "operator"),
+    (
+        "post",
+        "/api/people",
+        {"given_name": "Kim", "family_name": "Konsult", "employee_number": "K-1"},
+        "admin",
+    ),
+    ("patch", "/api/people/{person}", {"title": "CEO"}, "admin"),
     ("get", "/api/triggers", None, "viewer"),
     ("get", "/api/triggers/{trigger}", None, "viewer"),
     ("post", "/api/triggers/validate", {"event": "ticket.created"}, "viewer"),

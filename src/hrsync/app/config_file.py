@@ -20,6 +20,7 @@ from hrsync.app.jobs.schedules import OnChange, ScheduleError, parse_schedule
 from hrsync.app.keys import KEY_RULE, is_key
 from hrsync.app.models import Connection, Source
 from hrsync.app.notify.config import load_channels
+from hrsync.app.sources.manual import MANUAL_KEY, RESERVED
 from hrsync.app.triggers.config import load_triggers
 
 
@@ -77,6 +78,8 @@ def load_config(path: Path) -> LoadSummary:
     summary = LoadSummary()
     with transaction.atomic():
         for key, source_entry in parsed.sources.items():
+            if key == MANUAL_KEY:
+                raise ConfigError(f"sources.{key}: {RESERVED}")
             _check(f"sources.{key}", source_entry.type, source_entry.settings(), wiring.SOURCES)
             row, created = Source.objects.get_or_create(key=key, defaults={"kind": ""})
             source_values: dict[str, Any] = {

@@ -22,6 +22,7 @@ from hrsync.app.models import Import, Source
 from hrsync.app.security import audit
 from hrsync.app.security.secrets import SecretError, encrypt
 from hrsync.app.sources.looks import describe_source
+from hrsync.app.sources.manual import MANUAL_KEY, NOT_IMPORTED, RESERVED, is_manual
 from hrsync.connectors.flexhrm.client import FlexHrmClient
 from hrsync.connectors.flexhrm.parse import read_company
 from hrsync.domain.errors import SourceError
@@ -114,6 +115,8 @@ def get_source(request: HttpRequest, key: str) -> dict[str, Any]:
 @router.post("/sources", response=answers(SourceOut, 409, status=201), **ADMIN)
 def create_source(request: HttpRequest, body: SourceIn) -> Status[dict[str, Any]]:
     """A new source; its settings are checked against the connector's settings model."""
+    if body.key == MANUAL_KEY:
+        raise conflict(RESERVED, code="reserved")
     row = Source(key=body.key, kind=body.kind, schedule=_schedule(body.schedule))
     _set_settings(row, body.settings, body.password)
     try:
@@ -125,9 +128,9 @@ def create_source(request: HttpRequest, body: SourceIn) -> Status[dict[str, Any]
     return Status(201, _source(row))
 
 
-@router.patch("/sources/{key}", response=answers(SourceOut), **ADMIN)
+@router.patch("/sources/{key}", response=answers(SourceOut, 409), **ADMIN)
 def update_source(request: HttpRequest, key: str, body: SourcePatch) -> dict[str, Any]:
-    row = Source.objects.get(key=key)
+    row = _imported(key)
     before = _audited(row)
     merged = dict(row.settings)
     for name, value in (body.settings or {}).items():
@@ -162,7 +165,7 @@ def check_source(request: HttpRequest, key: str) -> dict[str, Any]:
 @router.get("/sources/{key}/companies", response=answers(CompanyList, 409, 502), **OPERATOR)
 def list_companies(request: HttpRequest, key: str) -> dict[str, Any]:
     """The companies the HR system shows the API user, read live (for the company picker)."""
-    row = Source.objects.get(key=key)
+    row = _imported(key)
     try:
         with wiring.build_source(row) as source, FlexHrmClient(source.config) as client:
             companies = [c for c in map(read_company, client.list_companies()) if c]
@@ -185,7 +188,7 @@ def list_companies(request: HttpRequest, key: str) -> dict[str, Any]:
 @router.post("/sources/{key}/import", response=answers(ImportOut, 409), **OPERATOR)
 def import_now(request: HttpRequest, key: str, body: ImportIn) -> dict[str, Any]:
     """Import now and wait for it; a failed import answers 200 with its status and error."""
-    row = Source.objects.get(key=key)
+    row = _imported(key)
     try:
         import_source(key, full=body.full)
     except SourceError:
@@ -203,6 +206,14 @@ def import_now(request: HttpRequest, key: str, body: ImportIn) -> dict[str, Any]
         after={"import_id": record.pk, "status": record.status, "counts": record.counts},
     )
     return _import(record)
+
+
+def _imported(key: str) -> Source:
+    """The source, which must have a connector: the built-in `manual` one answers 409."""
+    row = Source.objects.get(key=key)
+    if is_manual(row):
+        raise conflict(NOT_IMPORTED, code="not_imported")
+    return row
 
 
 def _set_settings(row: Source, settings: dict[str, Any], password: Any) -> None:

@@ -26,6 +26,7 @@ from hrsync.app.connection_settings.policies import (
 )
 from hrsync.app.models import Connection, Source
 from hrsync.app.security.secrets import decrypt
+from hrsync.app.sources.manual import NOT_IMPORTED, is_manual
 from hrsync.connectors.active_directory.config import ActiveDirectoryConfig
 from hrsync.connectors.active_directory.escaping import is_within
 from hrsync.connectors.active_directory.group_naming import DirectoryGroupNaming
@@ -54,6 +55,7 @@ from hrsync.connectors.scim.group_naming import ScimGroupNaming
 from hrsync.connectors.scim.policy import ScimPolicy
 from hrsync.connectors.scim.profile import scim_profile
 from hrsync.connectors.scim.target import ScimTarget
+from hrsync.domain.errors import SourceError
 from hrsync.domain.groups import Group
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.groups import GroupPolicy
@@ -406,6 +408,9 @@ def _secret_key(model: type[BaseModel], settings: dict[str, Any]) -> str:
 
 
 def build_source(source: Source) -> FlexHrmSource:
+    """The source's connector; SourceError for the built-in `manual` source, which has none."""
+    if is_manual(source):
+        raise SourceError(NOT_IMPORTED)
     return FlexHrmSource(flex_config(source))
 
 

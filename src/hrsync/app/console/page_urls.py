@@ -8,6 +8,7 @@ from hrsync.app.console import (
     channels,
     dashboard,
     integrations,
+    manual_people,
     people,
     rules,
     sources,
@@ -39,6 +40,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:pk>/priority/", tickets.ticket_priority, name="ticket-priority"),
     # People
     path("people/", people.person_list, name="people"),
+    path("people/new/", manual_people.person_new, name="person-new"),
+    path("people/<int:pk>/edit/", manual_people.person_edit, name="person-edit"),
+    path("people/<int:pk>/end/", manual_people.person_end, name="person-end"),
     path("people/<int:pk>/", people.person_detail, name="person"),
     path("people/<int:pk>/provision/", people.person_provision, name="person-provision"),
     # Triggers

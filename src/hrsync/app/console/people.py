@@ -22,6 +22,7 @@ from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.security.secrets import SecretError
 from hrsync.app.sources.looks import describe_source
+from hrsync.app.sources.manual import is_manual
 from hrsync.app.sources.names import person_names
 from hrsync.domain.errors import TargetError
 from hrsync.domain.person_fields import people_referenced, readable_changes
@@ -80,6 +81,7 @@ def _detail_context(person: Person, results: list[ProvisionResult] | None = None
     return {
         "person": person,
         "look": describe_source(person.source),
+        "is_manual": is_manual(person.source),
         "hr_fields": hr_fields(person.fields),
         "accounts": [(c, links.get(c.pk)) for c in connections],
         "active": [c for c in connections if c.state == Connection.State.ACTIVE],

@@ -27,6 +27,7 @@ from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.security.secrets import SecretError
 from hrsync.app.sources.looks import describe_source
+from hrsync.app.sources.manual import NOT_IMPORTED, is_manual
 from hrsync.connectors.flexhrm.parse import Company
 from hrsync.domain.errors import SourceError
 
@@ -75,6 +76,9 @@ def source_detail(request: HttpRequest, key: str) -> HttpResponse:
 @role_required(Role.ADMIN)
 def source_update(request: HttpRequest, key: str) -> HttpResponse:
     row = get_object_or_404(Source, key=key)
+    if is_manual(row):
+        messages.error(request, f"Nothing to save: {NOT_IMPORTED}.")
+        return redirect(f"/sources/{key}/")
     form = SourceForm(request.POST, source=row)
     if not form.is_valid():
         return _detail(request, row, form, status=400)
@@ -104,6 +108,7 @@ def _detail(
         "invalid": invalid,
         "connections": list(row.connections.order_by("key")),
         "people_count": row.people.count(),
+        "is_manual": is_manual(row),
     }
     return render_page(request, "hrsync/sources/detail.html", context, status=status)
 
@@ -175,6 +180,9 @@ def company_options(visible: list[Company], chosen: list[str]) -> list[dict[str,
 @require_POST
 def source_import(request: HttpRequest, key: str) -> HttpResponse:
     row = get_object_or_404(Source, key=key)
+    if is_manual(row):
+        messages.error(request, f"Nothing to import: {NOT_IMPORTED}.")
+        return redirect(f"/sources/{key}/")
     full = request.POST.get("full") == "1"
     try:
         summary = import_source(row.key, full=full)

@@ -23,6 +23,7 @@ from hrsync.app.jobs.queue import insert_slots
 from hrsync.app.jobs.queue import queue_on_change as queue_on_change  # noqa: PLC0414 (re-exported)
 from hrsync.app.jobs.schedules import OnChange, ScheduleError, due_slot, parse_schedule, zone_of
 from hrsync.app.jobs.work import history_entry, lease_name, retry_policy
+from hrsync.app.sources.manual import MANUAL_KIND
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +87,8 @@ def _scheduled() -> list[_Scheduled]:
             str(row.settings.get("time_zone", DEFAULT_ZONE)),
             row.last_slot or row.created,
         )
-        for row in models.Source.objects.exclude(schedule="")
+        # The built-in manual source has no connector: nothing to import, whatever its row says.
+        for row in models.Source.objects.exclude(schedule="").exclude(kind=MANUAL_KIND)
     ]
     active = models.Connection.objects.filter(state=models.Connection.State.ACTIVE)
     connections = [

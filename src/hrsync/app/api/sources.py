@@ -164,7 +164,7 @@ def list_companies(request: HttpRequest, key: str) -> dict[str, Any]:
     """The companies the HR system shows the API user, read live (for the company picker)."""
     row = Source.objects.get(key=key)
     try:
-        with wiring.build_source(row) as source, FlexHrmClient(source.config) as client:
+        with wiring.build_flex_source(row) as source, FlexHrmClient(source.config) as client:
             companies = [c for c in map(read_company, client.list_companies()) if c]
     except pydantic.ValidationError as error:
         raise settings_error(error, "settings") from error

@@ -137,7 +137,7 @@ def source_companies(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"chosen": chosen, "options": [], "error": ""}
     try:
         probe = probe_source(request.POST, stored, with_companies=False)
-        with wiring.build_source(probe) as found:
+        with wiring.build_flex_source(probe) as found:
             visible = found.companies_in_scope()  # every company: the probe names none
     except ValidationError as error:
         context["error"] = _describe(error)

@@ -17,7 +17,10 @@ class SourceLook:
     """Static path of the icon shown wherever tickets are listed."""
 
 
-LOOKS = {"flexhrm": SourceLook("Flex HRM", "FlexHR", "hrsync/sources/flexhrm.svg")}
+LOOKS = {
+    "flexhrm": SourceLook("Flex HRM", "FlexHR", "hrsync/sources/flexhrm.svg"),
+    "csv": SourceLook("CSV file", "CSV", "hrsync/sources/hr.svg"),
+}
 
 
 def describe_source(source: Source) -> SourceLook:

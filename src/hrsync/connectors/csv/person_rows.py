@@ -23,6 +23,8 @@ MAX_TEXT = 256
 MAX_EMAIL = 254
 """RFC 5321 §4.5.3.1: the longest usable address."""
 MAX_PHONE = 50
+MAX_ID = 64
+"""The store keeps person ids and employee numbers of at most 64 characters."""
 MAX_DN = 2048
 MAX_EXCERPT = 300
 LINKS = {"manager_dn": "manager_dn", "distinguished_name": "dn"}
@@ -108,6 +110,8 @@ def checked(column: SourceColumn, raw: str) -> str:
         return ""
     kind = kind_of(column.field)
     limit = {"email": MAX_EMAIL, "phone": MAX_PHONE, "dn": MAX_DN}.get(kind, MAX_TEXT)
+    if column.field in ("username", "employee_number") or column.is_key:
+        limit = MAX_ID
     if len(value) > limit:
         raise RowRefusedError(f"{_shown(value)} is longer than {limit} characters ({len(value)})")
     if _is_formula(value, kind):

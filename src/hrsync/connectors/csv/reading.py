@@ -166,7 +166,7 @@ def header_problem(header: Sequence[str], delimiter: str) -> str:
         return ""
     others = [d for d in DELIMITERS if d != delimiter and d in header[0]]
     if not others:
-        return f" (the header is one column, {header[0][:60]!r}: separated by ; , or tab?)"
+        return ""
     return (
         f" (the header is one column: the file seems separated by "
         f"{DELIMITER_NAMES[others[0]]}, not {DELIMITER_NAMES[delimiter]})"

@@ -48,7 +48,7 @@ class CsvSource:
     def __init__(self, config: CsvSourceConfig, key: str = "csv") -> None:
         self.config = config
         self.key = key
-        self.format: SourceFormat = config.source_format()
+        self.format: SourceFormat = config.source_format().keyed()
 
     def __enter__(self) -> Self:
         return self
@@ -115,6 +115,11 @@ class CsvSource:
         missing = [c.name for c in self.format.columns if c.is_mandatory and c.name not in found]
         if self.format.key not in found and self.format.key not in missing:
             missing.insert(0, self.format.key)
+        if not found:
+            raise CsvFileError(
+                f"the header names none of the columns of {self.format.label} (it reads "
+                f"{_shown_header(header)}): is it the right file{header_problem(header, delimiter)}?"
+            )
         if missing:
             raise CsvFileError(
                 f"the header lacks the mandatory column{'s' if len(missing) > 1 else ''} "
@@ -125,6 +130,11 @@ class CsvSource:
             raise CsvFileError(f"the header names {', '.join(doubled)} more than once")
         key_index = next(i for i, c in enumerate(columns) if c and c.name == self.format.key)
         return RowContext(columns, header, key_index, self.key)
+
+
+def _shown_header(header: Sequence[str]) -> str:
+    text = ";".join(header)
+    return repr(text if len(text) <= 60 else text[:59] + "…")
 
 
 def _unless_duplicate(

@@ -4,6 +4,7 @@ template; `ad_export`, what `csvde` and PowerShell `Get-ADUser | Export-Csv` wri
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -75,6 +76,8 @@ class SourceColumn:
     aliases: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     """The only values allowed (Flexwhere's EHBO: 1 or 0); empty: any."""
+    is_key: bool = False
+    """Its value is the person id (set by `SourceFormat.keyed`)."""
 
     def spellings(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -88,6 +91,15 @@ class SourceFormat:
     label: str
     columns: tuple[SourceColumn, ...]
     key: str
+
+    def keyed(self) -> SourceFormat:
+        """The format with its key column marked, and made mandatory: a row without a person
+        id cannot be a person."""
+        columns = tuple(
+            dataclasses.replace(c, is_key=True, is_mandatory=True) if c.name == self.key else c
+            for c in self.columns
+        )
+        return dataclasses.replace(self, columns=columns)
 
     def column(self, name: str) -> SourceColumn | None:
         wanted = name.casefold()

@@ -296,7 +296,7 @@ def test_a_columns_table_with_its_own_key() -> None:
             "Avdelning": "org.Department",
         },
         "key": "Nr",
-    }  # noqa: E501
+    }
     config = CsvSourceConfig.model_validate(settings)
     parsed = CsvSource(config, "hr").read_file(
         lines("Nr;Förnamn;Efternamn;Avdelning;Extra", "7;Åsa;Ö;IT;x")

@@ -116,9 +116,10 @@ class CsvSource:
         if self.format.key not in found and self.format.key not in missing:
             missing.insert(0, self.format.key)
         if not found:
+            hint = header_problem(header, delimiter)
             raise CsvFileError(
                 f"the header names none of the columns of {self.format.label} (it reads "
-                f"{_shown_header(header)}): is it the right file{header_problem(header, delimiter)}?"
+                f"{_shown_header(header)}): is it the right file{hint}?"
             )
         if missing:
             raise CsvFileError(

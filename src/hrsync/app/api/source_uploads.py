@@ -86,14 +86,11 @@ def upload_file(
 @router.post(
     "/sources/{key}/uploads/{upload_id}/confirm", response=answers(ConfirmOut, 409), **OPERATOR
 )
-def confirm_file(
-    request: HttpRequest, key: str, upload_id: int, body: ConfirmIn | None = None
-) -> dict[str, Any]:
+def confirm_file(request: HttpRequest, key: str, upload_id: int, body: ConfirmIn) -> dict[str, Any]:
     """Record the uploaded file as previewed. Held by the shrink guard, it stays pending:
     confirm it again with accept_shrink once you know why."""
-    accept = bool(body and body.accept_shrink)
     try:
-        done = confirm_upload(key, upload_id, actor(request), accept_shrink=accept)
+        done = confirm_upload(key, upload_id, actor(request), accept_shrink=body.accept_shrink)
     except UploadError as error:
         raise ApiError(409, str(error), code="upload_unavailable") from error
     summary = done.summary

@@ -125,7 +125,7 @@ def test_a_preview_shows_adds_updates_leavers_and_errors_and_records_nothing(
     before = (Import.objects.count(), PersonnelChange.objects.count(), Ticket.objects.count())
     changed = csv_file(
         [1, 4], "user002;Given2;Family2;user2@example.test;Chef;Finance", "x;=1;Y;z@example.test;;"
-    )  # noqa: E501
+    )
     preview = preview_file("people", changed, "replace", "list.csv")
     assert preview.counts() == {
         "listed": 4, "adds": 1, "updates": 1, "leavers": 1, "unchanged": 1, "invalid": 1
@@ -220,7 +220,7 @@ def test_an_upload_previews_and_only_the_confirmation_records_it(
     assert (
         again.json()["error"]["message"]
         == f"upload {body['id']} is confirmed: upload the file again"
-    )  # noqa: E501
+    )
 
 
 def test_viewers_can_neither_upload_nor_confirm(source: Source, users: dict[str, User]) -> None:

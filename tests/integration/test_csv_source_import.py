@@ -272,3 +272,56 @@ def test_a_pickup_folder_takes_each_file_once_and_moves_it(tmp_path: Path) -> No
     assert pick_up("people") == []
     assert Import.objects.count() == 1
     assert (folder / "processed" / "a-again.csv").exists()
+
+
+def signed_in(user: User) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def csrf_of(client: Client, path: str) -> str:
+    page = client.get(path).content.decode()
+    return page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+
+
+def test_the_console_uploads_previews_and_confirms(source: Source, users: dict[str, User]) -> None:
+    import_file("people", csv_file(range(1, 4)))
+    operator = signed_in(users["operator"])
+    token = csrf_of(operator, "/sources/people/")
+    listing = csv_file([1, 2], row(4), "x;=1;Y;z@example.test;;")
+    sent = SimpleUploadedFile("staff.csv", listing, "text/csv")
+    answer = operator.post(
+        "/sources/people/uploads/",
+        {"file": sent, "mode": "replace", "csrfmiddlewaretoken": token},
+    )
+    assert answer.status_code == 302, answer.content
+    preview_url = answer["Location"]
+    page = operator.get(preview_url).content.decode()
+    assert "Preview: staff.csv" in page
+    assert "UTF-8, &#x27;;&#x27; separated, no quoting, CRLF lines" in page
+    assert "4 listed, 1 adds, 0 updates, 1 leavers, 1 unchanged, 1 invalid" in page
+    assert "Given4 Family4" in page and "Given3 Family3" in page  # the add and the leaver
+    assert "line 5, CSV_FIRSTNAME: &#x27;=1&#x27; starts like a spreadsheet formula" in page
+    assert not Import.objects.filter(is_full=True).exists()
+
+    confirm_url = f"{preview_url}confirm/"
+    done = operator.post(confirm_url, {"csrfmiddlewaretoken": token}, follow=True)
+    assert "recorded: 4 fetched, 1 new" in done.content.decode()
+    assert stored("user003").fields["end_date"] == yesterday()
+    assert stored("user004").fields["given_name"] == "Given4"
+
+
+def test_the_console_refuses_viewers_and_posts_without_csrf(
+    source: Source, users: dict[str, User]
+) -> None:
+    viewer = signed_in(users["viewer"])
+    assert "Upload file" not in viewer.get("/sources/people/").content.decode()
+    token = csrf_of(viewer, "/sources/people/")
+    sent = SimpleUploadedFile("staff.csv", csv_file([1]), "text/csv")
+    data = {"file": sent, "csrfmiddlewaretoken": token}
+    assert viewer.post("/sources/people/uploads/", data).status_code == 403
+    operator = signed_in(users["operator"])
+    sent = SimpleUploadedFile("staff.csv", csv_file([1]), "text/csv")
+    assert operator.post("/sources/people/uploads/", {"file": sent}).status_code == 403  # no CSRF
+    assert not SourceUpload.objects.exists()

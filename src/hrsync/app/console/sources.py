@@ -22,7 +22,7 @@ from hrsync.app.console.source_forms import (
     probe_source,
 )
 from hrsync.app.imports.source_import import ImportSummary, import_source
-from hrsync.app.models import Import, Source
+from hrsync.app.models import Import, Source, SourceUpload
 from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.security.secrets import SecretError
@@ -104,6 +104,12 @@ def _detail(
         "invalid": invalid,
         "connections": list(row.connections.order_by("key")),
         "people_count": row.people.count(),
+        "is_file_source": wiring.is_file_source(row),
+        "pending_uploads": list(
+            SourceUpload.objects.filter(source=row, status=SourceUpload.Status.PENDING).order_by(
+                "-pk"
+            )[:RECENT_IMPORTS]
+        ),
     }
     return render_page(request, "hrsync/sources/detail.html", context, status=status)
 

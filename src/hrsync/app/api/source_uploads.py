@@ -93,6 +93,8 @@ def confirm_file(request: HttpRequest, key: str, upload_id: int, body: ConfirmIn
         done = confirm_upload(key, upload_id, actor(request), accept_shrink=body.accept_shrink)
     except UploadError as error:
         raise ApiError(409, str(error), code="upload_unavailable") from error
+    except SourceError as error:  # the source's settings changed since the upload
+        raise ApiError(422, f"{error}; nothing was recorded", code="invalid_file") from error
     summary = done.summary
     return {
         "upload": upload_id,

@@ -48,6 +48,8 @@ OPERATIONS: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("post", "/api/sources/{source}/test", None, "operator"),
     ("get", "/api/sources/{source}/companies", None, "operator"),
     ("post", "/api/sources/{source}/import", {}, "operator"),
+    ("post", "/api/sources/{source}/uploads", {}, "operator"),
+    ("post", "/api/sources/{source}/uploads/{missing}/confirm", {}, "operator"),
     ("get", "/api/connections", None, "viewer"),
     ("get", "/api/connections/{connection}", None, "viewer"),
     ("post", "/api/connections", {"key": "ad2", "source": "hr"}, "admin"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from hrsync.app.logs import configure_logging
-from hrsync.cli import admin, config, imports, oneflow, runs, serving, targets, tickets
+from hrsync.cli import admin, config, files, imports, oneflow, runs, serving, targets, tickets
 from hrsync.simulators.afas.command import afas_sim
 from hrsync.simulators.flexhrm.command import flexhrm_sim
 from hrsync.simulators.graph.command import graph_sim
@@ -34,6 +34,7 @@ main.add_command(config.config)
 main.add_command(config.mapping)
 main.add_command(imports.import_command)
 main.add_command(imports.invalid_command)
+main.add_command(files.import_file_command)
 main.add_command(runs.run_command)
 main.add_command(runs.runs)
 main.add_command(tickets.tickets)

@@ -27,9 +27,14 @@ def import_command(source: str, full: bool, accept_shrink: bool, as_json: bool) 
     A full import that lists markedly fewer people than the last full one is held by the
     shrink guard: nothing of it is recorded until it is run again with --accept-shrink."""
     setup_django()
+    from hrsync.app.connection_settings import wiring
     from hrsync.app.imports.source_import import import_source
+    from hrsync.app.models import Source
     from hrsync.domain.errors import SourceError
 
+    if wiring.is_file_source(known(lambda: Source.objects.get(key=source))):
+        _pick_up(source, as_json)
+        return
     accepted_by, full = ("cli", True) if accept_shrink else ("", full)
     with progress("Importing", as_json, total=None) as advance:
         try:
@@ -51,6 +56,24 @@ def import_command(source: str, full: bool, accept_shrink: bool, as_json: bool) 
             f"Once you know why, record it: hrsync import {source} --accept-shrink",
             err=True,
         )
+
+
+def _pick_up(source: str, as_json: bool) -> None:
+    """A file source (CSV) imports the new files in its pickup folder, as its schedule does."""
+    from hrsync.app.imports.uploads import pick_up
+    from hrsync.domain.errors import SourceError
+
+    try:
+        done = pick_up(source)
+    except SourceError as error:
+        raise click.ClickException(str(error)) from error
+    counts = [d.summary.counts() | {"leavers": d.leavers, "held": d.summary.held} for d in done]
+    if as_json:
+        click.echo(json.dumps(counts))
+    for entry in [] if as_json else counts:
+        click.echo(", ".join(f"{k} {v}" for k, v in entry.items() if v != ""))
+    if not done and not as_json:
+        click.echo("no new file in the pickup folder")
 
 
 @click.command("invalid")

@@ -10,6 +10,7 @@ from hrsync.app.api import (
     integrations,
     people,
     runs,
+    source_uploads,
     sources,
     tickets,
     tokens,
@@ -31,6 +32,7 @@ install_handlers(api)
 ROUTERS = (
     tokens,
     sources,
+    source_uploads,
     connections,
     connection_actions,
     runs,

@@ -66,7 +66,7 @@ class SourcePage(Paged):
 
 class SourceIn(Schema):
     key: str = Field(pattern=KEY_PATTERN, max_length=64)
-    kind: str = Field("flexhrm", description="The HR system: flexhrm.")
+    kind: str = Field("flexhrm", description="The HR system: flexhrm, or csv (a file source).")
     settings: dict[str, Any] = Field(description=SETTINGS_HELP)
     password: pydantic.SecretStr | None = Field(None, description=WRITE_ONLY_HELP)
     schedule: str = Field(
@@ -167,7 +167,7 @@ def list_companies(request: HttpRequest, key: str) -> dict[str, Any]:
     """The companies the HR system shows the API user, read live (for the company picker)."""
     row = _imported(key)
     try:
-        with wiring.build_source(row) as source, FlexHrmClient(source.config) as client:
+        with wiring.build_flex_source(row) as source, FlexHrmClient(source.config) as client:
             companies = [c for c in map(read_company, client.list_companies()) if c]
     except pydantic.ValidationError as error:
         raise settings_error(error, "settings") from error

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 from django.conf import settings as django_settings
 from pydantic import BaseModel
@@ -34,12 +36,16 @@ from hrsync.connectors.active_directory.mapping import DirectoryPolicy
 from hrsync.connectors.active_directory.profile import AD_PROFILE
 from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
+from hrsync.connectors.afas.config import AfasConfig
+from hrsync.connectors.afas.source import AfasSource
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.csv.delivery import check_drop, csv_secret_setting, open_drop
 from hrsync.connectors.csv.formats import FORMATS
 from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import csv_profile
+from hrsync.connectors.csv.source import CsvSource
+from hrsync.connectors.csv.source_config import CsvSourceConfig
 from hrsync.connectors.csv.target import CsvTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
@@ -57,13 +63,12 @@ from hrsync.connectors.scim.profile import scim_profile
 from hrsync.connectors.scim.target import ScimTarget
 from hrsync.domain.errors import SourceError
 from hrsync.domain.groups import Group
+from hrsync.domain.person import InvalidRecord, Person
 from hrsync.domain.profile import TargetProfile
 from hrsync.engine.groups import GroupPolicy
 from hrsync.engine.lifecycle_dates import LifecyclePolicy
 from hrsync.engine.policy import AccountPolicy
 from hrsync.ports import Target
-
-SOURCES: dict[str, type[BaseModel]] = {"flexhrm": FlexHrmConfig}
 
 APP_SETTINGS = frozenset(
     {
@@ -407,11 +412,83 @@ def _secret_key(model: type[BaseModel], settings: dict[str, Any]) -> str:
     return kind.secret_key(settings) if kind is not None else "password"
 
 
-def build_source(source: Source) -> FlexHrmSource:
-    """The source's connector; SourceError for the built-in `manual` source, which has none."""
+class ImportSource(Protocol):
+    """A source as an import uses it (hrsync.ports.PersonSource, opened and closed)."""
+
+    key: str
+
+    def check(self) -> None: ...
+
+    def read_people(self, modified_since: datetime | None) -> Iterator[Person | InvalidRecord]: ...
+
+    def default_window_start(self, now: datetime) -> datetime | None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A kind of source: its settings model and how a stored source becomes the connector."""
+
+    config: type[BaseModel]
+    build: Callable[[Source], ImportSource]
+    is_file: bool = False
+    """Read from files it is given (uploads, a pickup folder) rather than fetched."""
+    has_console_form: bool = False
+    """Its settings can be edited on the source's console page (else: config file or API)."""
+
+
+def build_afas_source(source: Source) -> AfasSource:
+    """An AFAS Profit source, its token resolved (the connection's secret, or token_env)."""
+    secret = _secret(source.settings, source.secret)
+    return AfasSource(AfasConfig.model_validate(_with_secret(source.settings, secret)))
+
+
+def build_flex_source(source: Source) -> FlexHrmSource:
+    """A Flex HRM source, for what only Flex HRM has (its company picker)."""
+    return FlexHrmSource(flex_config(source))
+
+
+def csv_source_config(source: Source) -> CsvSourceConfig:
+    """The CSV settings of a source (it has no secret)."""
+    return CsvSourceConfig.model_validate(_with_secret(source.settings, "", ""))
+
+
+def build_csv_source(source: Source) -> CsvSource:
+    return CsvSource(csv_source_config(source), source.key)
+
+
+SOURCE_KINDS: dict[str, SourceKind] = {
+    "flexhrm": SourceKind(FlexHrmConfig, build_flex_source, has_console_form=True),
+    "csv": SourceKind(CsvSourceConfig, build_csv_source, is_file=True),
+    "afas": SourceKind(AfasConfig, build_afas_source),
+}
+SOURCES: dict[str, type[BaseModel]] = {kind: s.config for kind, s in SOURCE_KINDS.items()}
+
+
+def build_source(source: Source) -> ImportSource:
+    """The connector of a stored source, by its kind; the caller closes it (`with`).
+    SourceError for the built-in `manual` source, which has none."""
     if is_manual(source):
         raise SourceError(NOT_IMPORTED)
-    return FlexHrmSource(flex_config(source))
+    return SOURCE_KINDS[source.kind].build(source)
+
+
+def has_console_form(source: Source) -> bool:
+    kind = SOURCE_KINDS.get(source.kind)
+    return kind is not None and kind.has_console_form
+
+
+def is_file_source(source: Source) -> bool:
+    kind = SOURCE_KINDS.get(source.kind)
+    return kind is not None and kind.is_file
 
 
 def flex_config(source: Source) -> FlexHrmConfig:

@@ -11,6 +11,7 @@ from hrsync.app.console import (
     manual_people,
     people,
     rules,
+    source_uploads,
     sources,
     tickets,
     tokens,
@@ -31,6 +32,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("sources/<slug:key>/import/", sources.source_import, name="source-import"),
     path("sources/<slug:key>/delete/", sources.source_delete, name="source-delete"),
+    path("sources/<slug:key>/uploads/", source_uploads.upload_file, name="source-upload"),
+    path(
+        "sources/<slug:key>/uploads/<int:upload_id>/",
+        source_uploads.upload_preview,
+        name="source-upload-preview",
+    ),
+    path(
+        "sources/<slug:key>/uploads/<int:upload_id>/confirm/",
+        source_uploads.upload_confirm,
+        name="source-upload-confirm",
+    ),
     # Tickets
     path("tickets/", tickets.ticket_list, name="tickets"),
     path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket"),

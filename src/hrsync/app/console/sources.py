@@ -22,7 +22,7 @@ from hrsync.app.console.source_forms import (
     probe_source,
 )
 from hrsync.app.imports.source_import import ImportSummary, import_source
-from hrsync.app.models import Import, Source
+from hrsync.app.models import Import, Source, SourceUpload
 from hrsync.app.security import audit
 from hrsync.app.security.roles import Role
 from hrsync.app.security.secrets import SecretError
@@ -109,6 +109,13 @@ def _detail(
         "connections": list(row.connections.order_by("key")),
         "people_count": row.people.count(),
         "is_manual": is_manual(row),
+        "is_file_source": wiring.is_file_source(row),
+        "has_settings_form": wiring.has_console_form(row),
+        "pending_uploads": list(
+            SourceUpload.objects.filter(source=row, status=SourceUpload.Status.PENDING).order_by(
+                "-pk"
+            )[:RECENT_IMPORTS]
+        ),
     }
     return render_page(request, "hrsync/sources/detail.html", context, status=status)
 
@@ -142,7 +149,7 @@ def source_companies(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"chosen": chosen, "options": [], "error": ""}
     try:
         probe = probe_source(request.POST, stored, with_companies=False)
-        with wiring.build_source(probe) as found:
+        with wiring.build_flex_source(probe) as found:
             visible = found.companies_in_scope()  # every company: the probe names none
     except ValidationError as error:
         context["error"] = _describe(error)

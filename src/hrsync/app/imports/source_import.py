@@ -104,26 +104,61 @@ def import_source(
     guard = ShrinkGuard(is_on=False) if accepted_by else shrink_guard_of(row.settings)
     with wiring.build_source(row) as source:
         window_start = None if full else source.default_window_start(timezone.now())
-        record = models.Import.objects.create(source=row, is_full=full, modified_since=window_start)
-        store = _PersonStore(row, record, _today(row), events, with_tickets=with_tickets)
-        # Until the import has listed enough people to pass the guard, nothing is written.
-        store.fewest = guard.fewest_accepted(previous) if previous is not None else 0
-        try:
-            _read_into(source.read_people(window_start), store, progress)
-        except SourceError as error:
-            store.flush()
-            _finish(record, store.summary, "failed", str(error))
-            raise
+        listing = Listing(source.read_people(window_start), full, window_start, previous)
+        return record_listing(row, listing, guard, events, progress, accepted_by=accepted_by)
+
+
+@dataclass
+class Listing:
+    """What one import lists, and what the shrink guard compares it with."""
+
+    items: Iterable[Person | InvalidRecord]
+    is_full: bool
+    window_start: datetime | None
+    previous: int | None
+    """How many people the import is compared with (None: nothing to compare)."""
+    leavers: Iterable[Person] = ()
+    """Persons the source no longer lists, already given their end date (a replace file):
+    recorded after the listing, not counted as listed."""
+
+
+def record_listing(
+    row: models.Source,
+    listing: Listing,
+    guard: ShrinkGuard,
+    events: Dispatcher | None,
+    progress: Progress | None = None,
+    *,
+    accepted_by: str = "",
+) -> ImportSummary:
+    """Record one listing as an Import: persons, change log, tickets and triggers, unless the
+    shrink guard holds it (then only the hold is recorded). Shared by source imports and file
+    imports (hrsync.app.imports.file_import)."""
+    record = models.Import.objects.create(
+        source=row, is_full=listing.is_full, modified_since=listing.window_start
+    )
+    store = _PersonStore(row, record, _today(row), events, with_tickets=events is not None)
+    # Until the import has listed enough people to pass the guard, nothing is written.
+    previous = listing.previous
+    store.fewest = guard.fewest_accepted(previous) if previous is not None else 0
+    try:
+        _read_into(listing.items, store, progress)
+    except SourceError as error:
+        store.flush()
+        _finish(record, store.summary, "failed", str(error))
+        raise
     store.summary.held = judge_import(store.summary.fetched, previous, guard) or ""
     if store.summary.held:
         _hold(row, record, store.summary, previous, events)
         return store.summary
+    for leaver in listing.leavers:
+        store.take_leaver(leaver)
     store.flush()
     _finish(record, store.summary, "succeeded")
     if accepted_by:
         _audit_acceptance(row, record, previous, shrink_guard_of(row.settings), accepted_by)
     if store.summary.new + store.summary.changed:
-        queue_on_change(key, timezone.now())  # "on-change" connections run at once, not later
+        queue_on_change(row.key, timezone.now())  # "on-change" connections run at once
     if events is not None:
         if store.summary.invalid:
             events.fire("import.invalid", _invalid_subject(row, store.summary))
@@ -253,6 +288,14 @@ class _PersonStore:
         elif item.person_id not in self.seen:
             self.seen.add(item.person_id)
             self._compare(item)
+        self._flush_when_full()
+
+    def take_leaver(self, person: Person) -> None:
+        """A stored person the source no longer lists, with the end date it gave them."""
+        self._compare(person)
+        self._flush_when_full()
+
+    def _flush_when_full(self) -> None:
         pending = len(self.new_rows) + len(self.changed_rows) + len(self.invalid_rows)
         if pending >= BATCH and self.summary.fetched >= self.fewest:
             self.flush()

@@ -17,6 +17,7 @@ from hrsync.app.models.stores import (
     Source,
 )
 from hrsync.app.models.tickets import Ticket, TicketConnectionState, TicketEntry
+from hrsync.app.models.uploads import SourceUpload
 
 __all__ = [
     "ApiToken",
@@ -38,6 +39,7 @@ __all__ = [
     "Run",
     "RunChange",
     "Source",
+    "SourceUpload",
     "Ticket",
     "TicketConnectionState",
     "TicketEntry",

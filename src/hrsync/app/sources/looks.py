@@ -20,6 +20,8 @@ class SourceLook:
 LOOKS = {
     "flexhrm": SourceLook("Flex HRM", "FlexHR", "hrsync/sources/flexhrm.svg"),
     "manual": SourceLook("Manual", "Manual", "hrsync/sources/manual.svg"),
+    "csv": SourceLook("CSV file", "CSV", "hrsync/sources/hr.svg"),
+    "afas": SourceLook("AFAS Profit", "AFAS", "hrsync/sources/hr.svg"),
 }
 
 

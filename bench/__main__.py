@@ -12,6 +12,7 @@ from pathlib import Path
 from bench import (
     ad_load,
     console_lists,
+    csv_import,
     csv_load,
     oneflow_load,
     plan_scale,
@@ -42,6 +43,7 @@ GOALS = {
     "csv_write_s": csv_load.GOAL_WRITE_SECONDS,
     "csv_rss_mb": csv_load.GOAL_RSS_MB,
     "sftp_time_ratio": csv_load.GOAL_UPLOAD_TIME_RATIO,
+    "csv_import_plain_seconds": csv_import.GOAL_SECONDS,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
@@ -89,6 +91,10 @@ def main() -> int:
             persons = int(os.environ.get("HRSYNC_BENCH_CSV_PEOPLE", "100000"))
             print(f"== CSV: {persons} persons into Flexwhere's users file ==")
             figures |= csv_load.run(persons, Path(tmp) / "csv")
+            print(
+                f"== CSV source: a {persons}-row Flexwhere file imported, without and with tickets =="
+            )
+            figures |= csv_import.measure_import(persons)
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

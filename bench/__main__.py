@@ -91,9 +91,7 @@ def main() -> int:
             persons = int(os.environ.get("HRSYNC_BENCH_CSV_PEOPLE", "100000"))
             print(f"== CSV: {persons} persons into Flexwhere's users file ==")
             figures |= csv_load.run(persons, Path(tmp) / "csv")
-            print(
-                f"== CSV source: a {persons}-row Flexwhere file imported, without and with tickets =="
-            )
+            print(f"== CSV source: a {persons}-row file imported, without and with tickets ==")
             figures |= csv_import.measure_import(persons)
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")

@@ -384,3 +384,60 @@ def test_an_empty_secret_beside_a_key_file_is_no_second_credential() -> None:
     settings = sftp_settings(config)
     assert settings.key_file == SFTP["key_file"]
     assert settings.password is None and settings.private_key is None
+
+
+# An admin's own columns ([connections.KEY.columns]) in a preset's dialect.
+
+
+def test_an_admins_columns_make_the_file_and_keep_their_rules(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    columns = {
+        "USER": {"expression": "[email]", "mandatory": True, "min_length": 2},
+        "NAME": {
+            "expression": 'Join(" ", [given_name], [family_name])',
+            "max_length": 12,
+            "cut": True,
+        },
+        "DEPT": "[org.Department]",
+        "CODE": {"expression": '"A1"', "pattern": "[A-Z][0-9]"},
+        "MOBILE": {"expression": "[mobile]", "pattern": "[0-9+ -]*", "phone": True},
+    }
+    config = CsvConfig.model_validate(
+        {"folder": str(tmp_path / "out"), "state_dir": str(tmp_path / "state"),
+         "columns": columns, "key": "USER", "file_name": "people.csv"}
+    )  # fmt: skip
+    csv_target = CsvTarget(config)
+    people = [
+        person(1, "Maximiliana", "Berg", mobile="+46 70 1"),
+        person(2, "Bo", "Ek", mobile="ring me"),
+    ]
+    plan = plan_changes(people, [], {}, csv_target.policy, TODAY)
+    apply_changes(plan.changes, csv_target)
+    csv_target.close()
+    manual = [c for c in plan.changes if isinstance(c, ManualStep)]
+    assert len(manual) == 1 and "MOBILE 'ring me' does not match" in manual[0].detail["MOBILE"]
+    raw = (tmp_path / "out" / "people.csv").read_bytes().decode()
+    rows = list(csv.DictReader(io.StringIO(raw, newline=""), delimiter=";"))
+    assert list(rows[0]) == ["USER", "NAME", "DEPT", "CODE", "MOBILE"]
+    assert rows == [
+        {"USER": "maximiliana.berg.1@example.test", "NAME": "Maximiliana",
+         "DEPT": "Finance", "CODE": "A1", "MOBILE": "+46 70 1"}
+    ]  # fmt: skip
+    assert raw.startswith('"USER";') and raw.endswith("\r\n")  # Flexwhere's dialect
+
+
+@pytest.mark.parametrize(
+    ("columns", "key", "problem"),
+    [
+        ({"USER": "[email]"}, "NOPE", "key 'NOPE' is not one of the columns"),
+        ({"bad name": "[email]"}, None, "letters, digits and _"),
+        ({"USER": {"expression": "[email]", "pattern": "(["}}, None, "not a regular expression"),
+        ({"USER": {"expression": "[email]", "colour": "red"}}, None, "Extra inputs"),
+    ],
+)
+def test_columns_that_cannot_be_used_are_refused_when_loaded(
+    columns: dict[str, object], key: str | None, problem: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        CsvConfig.model_validate({"folder": "/srv", "columns": columns, "key": key})
+    assert problem in str(refused.value)

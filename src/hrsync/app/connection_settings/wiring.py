@@ -38,9 +38,9 @@ from hrsync.connectors.active_directory.rules import parse_placement
 from hrsync.connectors.active_directory.target import ActiveDirectoryTarget
 from hrsync.connectors.afas.config import AfasConfig
 from hrsync.connectors.afas.source import AfasSource
+from hrsync.connectors.csv.columns import file_format_of
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.csv.delivery import check_drop, csv_secret_setting, open_drop
-from hrsync.connectors.csv.formats import FORMATS
 from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import csv_profile
@@ -270,10 +270,11 @@ class StoredMarks(MutableMapping[str, str]):
 
 def _bind_csv(connection: Connection, config: BaseModel) -> Binding:
     assert isinstance(config, CsvConfig)
-    profile = csv_profile(FORMATS[config.format])
+    file_format = config.file_format()
+    profile = csv_profile(file_format)
     owner = person_id_attribute(connection.settings, profile)
     policy = CsvPolicy(
-        FORMATS[config.format],
+        file_format,
         mapping_of(connection.settings, owner, profile),
         connection.time_zone,
         owner,
@@ -304,7 +305,7 @@ def csv_state_dir(connection: Connection, config: CsvConfig) -> str:
 def _check_csv(config: BaseModel) -> str:
     assert isinstance(config, CsvConfig)
     found = check_drop(open_drop(config))  # the drop alone: no copy of rows is read
-    return f"{found}; the file goes there as {FORMATS[config.format].file_name}."
+    return f"{found}; the file goes there as {config.file_format().file_name}."
 
 
 def _bind_microsoft365(connection: Connection, config: BaseModel) -> Binding:
@@ -368,7 +369,7 @@ TARGETS: dict[str, TargetKind] = {
     ),
     "csv": TargetKind(
         CsvConfig,
-        lambda settings: csv_profile(FORMATS[str(settings.get("format") or "flexwhere")]),
+        lambda settings: csv_profile(file_format_of(settings)),
         _bind_csv,
         _check_csv,
         csv_secret_setting,

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from hrsync.connectors.csv.columns import ColumnSettings, FileFormatSettings
+from hrsync.connectors.csv.formats import FileFormat
 from hrsync.connectors.files.sftp import normalise_fingerprint
 
 SFTP_CREDENTIALS = ("key_file", "key_env", "private_key", "password")
@@ -23,6 +25,12 @@ class CsvConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     format: Literal["flexwhere", "winningtemp"] = "flexwhere"
+    columns: dict[str, str | ColumnSettings] = Field(
+        default_factory=dict,
+        description="The admin's own columns (hrsync.connectors.csv.columns); empty: the preset's.",
+    )
+    key: str | None = Field(None, description="With columns: the column unique across rows.")
+    file_name: str | None = Field(None, description="The file's name; default: the preset's.")
     delivery: Literal["folder", "sftp"] = "folder"
     folder: str | None = Field(None, description="Where the file is written (delivery = folder).")
     state_dir: str = Field(
@@ -59,8 +67,16 @@ class CsvConfig(BaseModel):
     def _is_fingerprint(cls, value: str | None) -> str | None:
         return None if value is None else normalise_fingerprint(value)
 
+    def file_format(self) -> FileFormat:
+        """What the file holds: the preset, or the admin's columns in its dialect."""
+        fields = {"format", "columns", "key", "file_name"}
+        return FileFormatSettings.model_validate(self.model_dump(include=fields)).file_format()
+
     @model_validator(mode="after")
     def _has_what_its_delivery_needs(self) -> CsvConfig:
+        FileFormatSettings.model_validate(
+            self.model_dump(include={"format", "columns", "key", "file_name"})
+        )
         if self.delivery == "folder" and not self.folder:
             raise ValueError("delivery = folder needs folder (where the file is written)")
         if self.delivery == "sftp":

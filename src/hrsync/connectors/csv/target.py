@@ -21,7 +21,7 @@ from typing import TextIO
 
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.csv.delivery import check_drop, open_drop
-from hrsync.connectors.csv.formats import FORMATS, GROUP, MANAGER, FileFormat
+from hrsync.connectors.csv.formats import GROUP, MANAGER, FileFormat
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import OWNER
 from hrsync.connectors.csv.store import (
@@ -71,7 +71,7 @@ class CsvTarget:
     ) -> None:
         self.config = config
         self.drop = drop or open_drop(config)
-        self.policy = policy or CsvPolicy(FORMATS[config.format])
+        self.policy = policy or CsvPolicy(config.file_format())
         self.file_format: FileFormat = self.policy.file_format
         self._state_dir = Path(state_dir or config.state_dir)
         self._state = read_state(self._state_dir)

@@ -458,8 +458,11 @@ def build_flex_source(source: Source) -> FlexHrmSource:
 
 
 def csv_source_config(source: Source) -> CsvSourceConfig:
-    """The CSV settings of a source (it has no secret)."""
-    return CsvSourceConfig.model_validate(_with_secret(source.settings, "", ""))
+    """The CSV settings of a source; over SFTP with its secret (a password or a private key, as
+    for a CSV target), which uploads and folders do not need."""
+    key = csv_secret_setting(source.settings)
+    secret = _secret(source.settings, source.secret) if key else ""
+    return CsvSourceConfig.model_validate(_with_secret(source.settings, secret, key))
 
 
 def build_csv_source(source: Source) -> CsvSource:

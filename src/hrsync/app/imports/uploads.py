@@ -24,7 +24,7 @@ from hrsync.app.imports.file_import import (
     preview_file,
 )
 from hrsync.app.security import audit
-from hrsync.domain.errors import SourceError
+from hrsync.domain.errors import SourceError, SourceUnavailableError, TargetError, TransientError
 
 log = structlog.get_logger(__name__)
 
@@ -129,12 +129,17 @@ def pick_up(key: str) -> list[FileImport]:
     if drop is None:
         raise SourceError(f"source {key} has no pickup folder (delivery = folder)")
     done: list[FileImport] = []
-    for name in drop.names():
-        content = drop.read(name)
-        imported = _take(row, name, content)
-        if imported is not None:
-            done.append(imported)
-        drop.move_to_processed(name)
+    try:
+        for name in drop.names():
+            content = drop.read(name)
+            imported = _take(row, name, content)
+            if imported is not None:
+                done.append(imported)
+            drop.move_to_processed(name)
+    except TransientError as error:  # an SFTP server away: the next pickup tries again
+        raise SourceUnavailableError(f"{drop.describe()}: {error}") from error
+    except TargetError as error:  # a wrong host key, a refused login, no such directory
+        raise SourceError(f"{drop.describe()}: {error}") from error
     return done
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from hrsync.connectors.csv.columns import ColumnSettings, FileFormatSettings
 from hrsync.connectors.csv.formats import FileFormat
-from hrsync.connectors.files.sftp import normalise_fingerprint
-
-SFTP_CREDENTIALS = ("key_file", "key_env", "private_key", "password")
+from hrsync.connectors.files.sftp_config import SftpFields
 
 
-class CsvConfig(BaseModel):
+class CsvConfig(SftpFields):
     """Which format, where the file goes, and where hrsync keeps its copy of the last file.
 
     `state_dir` holds the file last delivered and its checksum: it is the account store, so a
@@ -45,28 +43,6 @@ class CsvConfig(BaseModel):
     )
     receipt: bool = Field(False, description="Also deliver NAME.sha256 next to the file.")
 
-    host: str | None = None
-    port: int = Field(22, ge=1, le=65535)
-    username: str | None = None
-    key_file: str | None = Field(None, description="Path of the private key (sftp).")
-    key_env: str | None = Field(None, description="Environment variable with the key's text.")
-    auth: Literal["password", "key"] = Field(
-        "password", description="What the connection's secret is: a password or a private key."
-    )
-    password: SecretStr | None = None
-    private_key: SecretStr | None = None
-    host_key_sha256: str | None = Field(None, description='"SHA256:…" as ssh-keygen -lf prints')
-    remote_dir: str = Field(".", min_length=1)
-    connect_timeout_seconds: float = Field(15.0, gt=0, le=300)
-    timeout_seconds: float = Field(60.0, gt=0, le=3600)
-    max_retries: int = Field(3, ge=0, le=10)
-    backoff_seconds: float = Field(2.0, ge=0, le=60)
-
-    @field_validator("host_key_sha256")
-    @classmethod
-    def _is_fingerprint(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_fingerprint(value)
-
     def file_format(self) -> FileFormat:
         """What the file holds: the preset, or the admin's columns in its dialect."""
         fields = {"format", "columns", "key", "file_name"}
@@ -80,34 +56,5 @@ class CsvConfig(BaseModel):
         if self.delivery == "folder" and not self.folder:
             raise ValueError("delivery = folder needs folder (where the file is written)")
         if self.delivery == "sftp":
-            _require_sftp(self)
+            self.require_sftp()
         return self
-
-    @property
-    def sftp_credentials(self) -> list[str]:
-        """The SFTP credentials given, by setting name."""
-        return [name for name in SFTP_CREDENTIALS if _is_given(getattr(self, name))]
-
-
-def _is_given(value: str | SecretStr | None) -> bool:
-    if isinstance(value, SecretStr):
-        return bool(value.get_secret_value())
-    return bool(value)
-
-
-def _require_sftp(config: CsvConfig) -> None:
-    missing = [n for n in ("host", "username", "host_key_sha256") if not getattr(config, n)]
-    if missing:
-        hint = (
-            " (`ssh-keyscan -p PORT HOST | ssh-keygen -lf -` prints the server's fingerprint;"
-            " confirm it with the server's admin)"
-            if "host_key_sha256" in missing
-            else ""
-        )
-        raise ValueError(f"delivery = sftp needs {', '.join(missing)}{hint}")
-    given = config.sftp_credentials
-    if len(given) != 1:
-        raise ValueError(
-            "delivery = sftp needs exactly one credential: key_file, key_env, or a password or "
-            f"private key as the connection's secret (given: {', '.join(given) or 'none'})"
-        )

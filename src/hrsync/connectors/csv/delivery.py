@@ -8,12 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.files.drop import Drop, FolderDrop
 from hrsync.connectors.files.sftp import SftpDrop, SftpSettings
-from hrsync.connectors.files.sftp_errors import SftpAuthError
 from hrsync.domain.errors import TargetError
 
 
@@ -35,35 +32,8 @@ def open_drop(config: CsvConfig) -> Drop:
 
 
 def sftp_settings(config: CsvConfig) -> SftpSettings:
-    """The SFTP settings of a CSV target, with its one credential (`key_env` read from the
-    environment)."""
-    assert config.host and config.username and config.host_key_sha256  # validated
-    (credential,) = config.sftp_credentials  # validated: exactly one
-    return SftpSettings(
-        host=config.host,
-        port=config.port,
-        username=config.username,
-        key_file=config.key_file if credential == "key_file" else None,
-        private_key=_private_key(config, credential),
-        password=config.password if credential == "password" else None,
-        host_key_sha256=config.host_key_sha256,
-        remote_dir=config.remote_dir,
-        connect_timeout_seconds=config.connect_timeout_seconds,
-        timeout_seconds=config.timeout_seconds,
-        max_retries=config.max_retries,
-        backoff_seconds=config.backoff_seconds,
-    )
-
-
-def _private_key(config: CsvConfig, credential: str) -> SecretStr | None:
-    if credential == "private_key":
-        return config.private_key
-    if credential != "key_env" or not config.key_env:
-        return None
-    value = os.environ.get(config.key_env)
-    if not value:
-        raise SftpAuthError(f"the environment variable {config.key_env} (key_env) is not set")
-    return SecretStr(value)
+    """The SFTP settings of a CSV target, with its one credential resolved."""
+    return config.sftp_settings()
 
 
 def check_drop(drop: Drop) -> str:

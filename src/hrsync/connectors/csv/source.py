@@ -18,7 +18,8 @@ from hrsync.connectors.csv.reading import CsvFileError, Dialect, Row, header_pro
 from hrsync.connectors.csv.source_config import CsvSourceConfig
 from hrsync.connectors.csv.source_formats import SourceColumn, SourceFormat
 from hrsync.connectors.files.drop import Drop, FolderDrop
-from hrsync.domain.errors import SourceError
+from hrsync.connectors.files.sftp import SftpDrop
+from hrsync.domain.errors import SourceError, TargetError
 from hrsync.domain.ids import PersonId
 from hrsync.domain.person import InvalidRecord, Person
 
@@ -70,7 +71,7 @@ class CsvSource:
         if drop is not None:
             try:
                 drop.names()
-            except OSError as exc:
+            except (OSError, TargetError) as exc:
                 raise SourceError(f"{drop.describe()} cannot be read: {exc}") from exc
 
     def describe(self) -> str:
@@ -79,8 +80,14 @@ class CsvSource:
         return f"{self.format.label}, key column {self.format.key}, mode {self.config.mode}{where}"
 
     def drop(self) -> Drop | None:
-        """Where scheduled pickups look (delivery = folder); None for uploads only."""
-        return FolderDrop(self.config.folder) if self.config.delivery == "folder" else None
+        """Where scheduled pickups look (delivery = folder or sftp); None for uploads only."""
+        match self.config.delivery:
+            case "folder":
+                return FolderDrop(self.config.folder)
+            case "sftp":
+                return SftpDrop(self.config.sftp_settings())
+            case _:
+                return None
 
     def default_window_start(self, now: datetime) -> datetime | None:
         return None  # a file lists whom it lists; there is no modified-since window

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from hrsync.connectors.csv.source_formats import (
     SOURCE_FORMATS,
@@ -13,12 +13,13 @@ from hrsync.connectors.csv.source_formats import (
     declared_format,
     is_known_field,
 )
+from hrsync.connectors.files.sftp_config import SftpFields
 
 Mode = Literal["add", "replace"]
 Delimiter = Literal[";", ",", "\t"]
 
 
-class CsvSourceConfig(BaseModel):
+class CsvSourceConfig(SftpFields):
     """Which columns the file has, which names the person, how an upload is applied, and
     (for a scheduled pickup) which folder files arrive in.
 
@@ -42,12 +43,14 @@ class CsvSourceConfig(BaseModel):
     delimiter: Delimiter | Literal[""] = Field(
         "", description="Declared separator; empty: sniffed."
     )
-    delivery: Literal["upload", "folder"] = Field(
-        "upload", description="upload: files come from the console, API or CLI; folder: picked up."
+    delivery: Literal["upload", "folder", "sftp"] = Field(
+        "upload",
+        description="upload: files come from the console, API or CLI; folder or sftp: picked up "
+        "on the source's schedule (SFTP with the CSV target's keys: host, username, "
+        "host_key_sha256, remote_dir, one credential).",
     )
     folder: str = Field("", description="Where files arrive (delivery = folder).")
     time_zone: str = Field("Europe/Stockholm", description="Whose calendar day a leaver ends on.")
-    password: SecretStr | None = Field(None, description="Unused by folder delivery.")
 
     @field_validator("columns")
     @classmethod
@@ -84,6 +87,8 @@ class CsvSourceConfig(BaseModel):
             raise ValueError(f"key {self.key!r} is not one of the columns")
         if self.delivery == "folder" and not self.folder:
             raise ValueError("delivery = folder needs folder")
+        if self.delivery == "sftp":
+            self.require_sftp()
         return self
 
     def file_columns(self) -> list[str]:

@@ -311,11 +311,18 @@ def _transport(host: str, port: int, timeout: float) -> Iterator[paramiko.Transp
     )
     transport.banner_timeout = timeout
     transport.auth_timeout = timeout
+    stalled = f"the server did not complete the SSH handshake in {timeout:g} s"
     try:
-        transport.start_client(timeout=timeout)
+        try:
+            transport.start_client(timeout=timeout)
+        except paramiko.SSHException as error:
+            # No banner within banner_timeout: the same stall, seen one step earlier.
+            if "banner" not in str(error):
+                raise
+            raise TimeoutError(stalled) from error
         if transport.host_key is None:
             # start_client returns quietly when its timeout passes mid key exchange.
-            raise TimeoutError(f"the server did not complete the SSH handshake in {timeout:g} s")
+            raise TimeoutError(stalled)
         yield transport
     finally:
         transport.close()

@@ -208,6 +208,7 @@ def history_entry(
         "finished": finished.isoformat() if finished else None,
         "outcome": "done" if error is None else "lost" if isinstance(error, str) else "failed",
         "error": "" if error is None else error if isinstance(error, str) else _describe(error),
+        "error_class": "" if error is None or isinstance(error, str) else type(error).__name__,
         "transient": isinstance(error, str) or is_transient(error),
         "retry_at": retry_at.isoformat() if retry_at else None,
     }

@@ -9,8 +9,10 @@ from typing import Any
 
 import dj_database_url
 
+from hrsync.app.security.permissions import create_private_file, make_private_directory
+
 HOME = Path(os.environ.get("HRSYNC_HOME", ".hrsync")).resolve()
-HOME.mkdir(parents=True, exist_ok=True)
+make_private_directory(HOME)
 
 
 def _secret_key() -> str:
@@ -19,7 +21,7 @@ def _secret_key() -> str:
         return key
     path = HOME / "secret_key"
     if not path.exists():
-        path.touch(mode=0o600)
+        create_private_file(path)
         path.write_text(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
@@ -29,9 +31,12 @@ def _database() -> dict[str, Any]:
         return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     # SQLite: WAL lets readers work during a run; IMMEDIATE transactions and a busy timeout
     # make concurrent writers wait instead of failing with "database is locked".
+    name = HOME / "hrsync.sqlite3"
+    if not name.exists():
+        create_private_file(name)  # SQLite gives its -wal and -shm files the database's mode
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": HOME / "hrsync.sqlite3",
+        "NAME": name,
         "OPTIONS": {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",

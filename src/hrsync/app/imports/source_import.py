@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hrsync.app import models
 from hrsync.app.connection_settings import wiring
 from hrsync.app.jobs.queue import queue_on_change
+from hrsync.app.logs import scoped_log_context
 from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.security import audit
 from hrsync.app.sources.looks import describe_source
@@ -77,6 +78,7 @@ class ImportSummary:
         return {k: v for k, v in asdict(self).items() if k not in ("import_id", "held")}
 
 
+@scoped_log_context
 def import_source(
     key: str,
     *,
@@ -105,6 +107,7 @@ def import_source(
     with wiring.build_source(row) as source:
         window_start = None if full else source.default_window_start(timezone.now())
         record = models.Import.objects.create(source=row, is_full=full, modified_since=window_start)
+        structlog.contextvars.bind_contextvars(import_id=record.pk, source=key)
         store = _PersonStore(row, record, _today(row), events, with_tickets=with_tickets)
         # Until the import has listed enough people to pass the guard, nothing is written.
         store.fewest = guard.fewest_accepted(previous) if previous is not None else 0

@@ -172,7 +172,8 @@ def _execute(job: models.JobRun, worker: str, policy: RetryPolicy) -> None:
     bound = log.bind(job_run=job.pk, kind=job.kind, key=job.key, worker=worker)
     error: Exception | None = None
     try:
-        _WORK[job.kind](job)
+        with structlog.contextvars.bound_contextvars(job_run=job.pk):
+            _WORK[job.kind](job)
     except Exception as failure:  # the boundary: any failure is recorded, not lost
         error = failure
         _link_failed_record(job)

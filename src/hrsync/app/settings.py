@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication (anonymous callers get 401 first), before CSRF reads a form body.
+    "hrsync.app.security.body_limits.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hrsync.app.security.headers.NoStoreMiddleware",
@@ -143,6 +145,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Request bodies (hrsync.app.security.body_limits): forms and JSON up to HRSYNC_MAX_BODY_MB,
+# file uploads up to HRSYNC_MAX_UPLOAD_MB (a CSV of 100,000 rows is about 20 MB), their files
+# streamed to a temporary file on disk above 2.5 MB instead of held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(_seconds("HRSYNC_MAX_BODY_MB", 5) * 1024 * 1024)
+HRSYNC_MAX_UPLOAD_BYTES = int(_seconds("HRSYNC_MAX_UPLOAD_MB", 50) * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True

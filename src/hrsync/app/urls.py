@@ -5,6 +5,9 @@ from django.urls import include, path
 from hrsync.app import health, metrics
 from hrsync.app.api import api
 from hrsync.app.contracts.hooks import oneflow_hook
+from hrsync.app.security.body_limits import bad_request
+
+handler400 = bad_request
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import path
 from tests.integration.api_data import client_for
 
-from hrsync.app.security.body_limits import body_limit
+from hrsync.app.body_limits import body_limit
 
 pytestmark = pytest.mark.django_db
 

@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication (anonymous callers get 401 first), before CSRF reads a form body.
-    "hrsync.app.security.body_limits.BodyLimitMiddleware",
+    "hrsync.app.body_limits.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hrsync.app.security.headers.NoStoreMiddleware",
@@ -145,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Request bodies (hrsync.app.security.body_limits): forms and JSON up to HRSYNC_MAX_BODY_MB,
+# Request bodies (hrsync.app.body_limits): forms and JSON up to HRSYNC_MAX_BODY_MB,
 # file uploads up to HRSYNC_MAX_UPLOAD_MB (a CSV of 100,000 rows is about 20 MB), their files
 # streamed to a temporary file on disk above 2.5 MB instead of held in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(_seconds("HRSYNC_MAX_BODY_MB", 5) * 1024 * 1024)

@@ -4,8 +4,8 @@ from django.urls import include, path
 
 from hrsync.app import health, metrics
 from hrsync.app.api import api
+from hrsync.app.body_limits import bad_request
 from hrsync.app.contracts.hooks import oneflow_hook
-from hrsync.app.security.body_limits import bad_request
 
 handler400 = bad_request
 

@@ -20,6 +20,8 @@ def test_healthz_answers_ok_without_touching_the_database() -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    assert Client().head("/healthz").status_code == 200  # load balancers probe with HEAD too
+    assert Client().post("/healthz").status_code == 405
 
 
 @pytest.mark.django_db

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from hrsync.app import models
 from hrsync.app.jobs.queue import get_huey
@@ -20,13 +20,13 @@ FAILING_STATES = frozenset({"failed"})
 A held run or import waits for a person on purpose and is not a failure of hrsync."""
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is up: no database, no queue, so a slow database never restarts it."""
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     """200 when every check is ok, else 503 naming the failing checks."""
     checks = {"database": check_database(), "queue": check_queue()}

@@ -9,8 +9,10 @@ from typing import Any
 
 import dj_database_url
 
+from hrsync.app.security.permissions import create_private_file, make_private_directory
+
 HOME = Path(os.environ.get("HRSYNC_HOME", ".hrsync")).resolve()
-HOME.mkdir(parents=True, exist_ok=True)
+make_private_directory(HOME)
 
 
 def _secret_key() -> str:
@@ -19,7 +21,7 @@ def _secret_key() -> str:
         return key
     path = HOME / "secret_key"
     if not path.exists():
-        path.touch(mode=0o600)
+        create_private_file(path)
         path.write_text(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
@@ -29,9 +31,12 @@ def _database() -> dict[str, Any]:
         return dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     # SQLite: WAL lets readers work during a run; IMMEDIATE transactions and a busy timeout
     # make concurrent writers wait instead of failing with "database is locked".
+    name = HOME / "hrsync.sqlite3"
+    if not name.exists():
+        create_private_file(name)  # SQLite gives its -wal and -shm files the database's mode
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": HOME / "hrsync.sqlite3",
+        "NAME": name,
         "OPTIONS": {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
@@ -65,11 +70,14 @@ INSTALLED_APPS = [
     "axes",
 ]
 MIDDLEWARE = [
+    "hrsync.app.request_ids.RequestIdMiddleware",  # first: Django's own request log has it
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication (anonymous callers get 401 first), before CSRF reads a form body.
+    "hrsync.app.body_limits.BodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hrsync.app.security.headers.NoStoreMiddleware",
@@ -137,6 +145,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Request bodies (hrsync.app.body_limits): forms and JSON up to HRSYNC_MAX_BODY_MB,
+# file uploads up to HRSYNC_MAX_UPLOAD_MB (a CSV of 100,000 rows is about 20 MB), their files
+# streamed to a temporary file on disk above 2.5 MB instead of held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(_seconds("HRSYNC_MAX_BODY_MB", 5) * 1024 * 1024)
+HRSYNC_MAX_UPLOAD_BYTES = int(_seconds("HRSYNC_MAX_UPLOAD_MB", 50) * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True

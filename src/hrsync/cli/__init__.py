@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from hrsync.app.logs import configure_logging
+from hrsync.app.logs import FORMATS, configure_logging
 from hrsync.cli import admin, config, files, imports, oneflow, runs, serving, targets, tickets
 from hrsync.simulators.afas.command import afas_sim
 from hrsync.simulators.flexhrm.command import flexhrm_sim
@@ -18,12 +18,19 @@ from hrsync.simulators.oneflow.command import oneflow_sim
 
 @click.group()
 @click.version_option(package_name="hrsync")
-def main() -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Log lines on stderr: json, console (readable), or auto: JSON unless stderr is a "
+    "terminal. Default: $HRSYNC_LOG_FORMAT, else auto.",
+)
+def main(log_format: str | None) -> None:
     """hrsync: HR-driven provisioning from Flex HRM to Active Directory and applications.
 
     Data lives in $HRSYNC_HOME (default ./.hrsync); set DATABASE_URL for PostgreSQL.
     """
-    configure_logging()
+    configure_logging(log_format)
 
 
 main.add_command(afas_sim)

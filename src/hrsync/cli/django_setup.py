@@ -19,6 +19,17 @@ def setup_django() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def setup_service() -> None:
+    """Django set up for a long-running process (serve, worker, scheduler), which first makes
+    sure the data directory and its files are private (hrsync.app.security.permissions)."""
+    setup_django()
+    from django.conf import settings
+
+    from hrsync.app.security.permissions import secure_home
+
+    secure_home(settings.HOME)
+
+
 def known(call: Callable[[], Any]) -> Any:
     """Turn 'no such source/connection' into a clear message instead of a traceback."""
     from django.core.exceptions import ObjectDoesNotExist

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from hrsync.cli.django_setup import setup_django
+from hrsync.cli.django_setup import setup_django, setup_service
 from hrsync.cli.runs import job_row
 
 
@@ -27,7 +27,7 @@ def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Serve the console and the REST API (waitress), with the scheduler and job workers.
 
     SIGTERM or Ctrl-C stops it; running jobs get up to a minute to finish."""
-    setup_django()
+    setup_service()
     import signal
 
     import waitress
@@ -81,7 +81,7 @@ def scheduler_group(context: click.Context, interval: float) -> None:
     Without a subcommand it runs until stopped (SIGTERM or Ctrl-C); any number may run."""
     if context.invoked_subcommand is not None:
         return
-    setup_django()
+    setup_service()
     import signal
     import threading
 
@@ -102,7 +102,7 @@ def scheduler_group(context: click.Context, interval: float) -> None:
 def worker(workers: int, processes: bool) -> None:
     """Run queued imports and connection runs until stopped. SIGTERM (systemd's stop): no new
     jobs, running ones get up to a minute to finish. Ctrl-C (SIGINT): stop at once."""
-    setup_django()
+    setup_service()
     from hrsync.app.jobs.workers import consumer
 
     kind = "process" if processes else "thread"

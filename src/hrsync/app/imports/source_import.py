@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hrsync.app import models
 from hrsync.app.connection_settings import wiring
 from hrsync.app.jobs.queue import queue_on_change
+from hrsync.app.logs import scoped_log_context
 from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.security import audit
 from hrsync.app.sources.looks import describe_source
@@ -77,6 +78,7 @@ class ImportSummary:
         return {k: v for k, v in asdict(self).items() if k not in ("import_id", "held")}
 
 
+@scoped_log_context
 def import_source(
     key: str,
     *,
@@ -137,6 +139,7 @@ def record_listing(
     record = models.Import.objects.create(
         source=row, is_full=listing.is_full, modified_since=listing.window_start
     )
+    structlog.contextvars.bind_contextvars(import_id=record.pk, source=row.key)
     store = _PersonStore(row, record, _today(row), events, with_tickets=events is not None)
     # Until the import has listed enough people to pass the guard, nothing is written.
     previous = listing.previous

@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ from psycopg.conninfo import make_conninfo
 from hrsync.app import models
 from hrsync.app.jobs import work
 from hrsync.app.jobs.schedules import OnChange, ScheduleError, parse_schedule
+from hrsync.app.security.permissions import create_private_file
 
 log = structlog.get_logger(__name__)
 
@@ -188,6 +190,8 @@ def _huey_for(url: str, name: str) -> Huey:
     parts = urlsplit(url)
     match parts.scheme:
         case "sqlite":
+            if not Path(parts.path).exists():
+                create_private_file(Path(parts.path))  # beside the database, as private
             return SqliteHuey(name, filename=parts.path, results=False, utc=True)
         case "redis" | "rediss":
             return RedisHuey(name, url=url, results=False, utc=True)

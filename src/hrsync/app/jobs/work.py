@@ -172,7 +172,8 @@ def _execute(job: models.JobRun, worker: str, policy: RetryPolicy) -> None:
     bound = log.bind(job_run=job.pk, kind=job.kind, key=job.key, worker=worker)
     error: Exception | None = None
     try:
-        _WORK[job.kind](job)
+        with structlog.contextvars.bound_contextvars(job_run=job.pk):
+            _WORK[job.kind](job)
     except Exception as failure:  # the boundary: any failure is recorded, not lost
         error = failure
         _link_failed_record(job)
@@ -208,6 +209,7 @@ def history_entry(
         "finished": finished.isoformat() if finished else None,
         "outcome": "done" if error is None else "lost" if isinstance(error, str) else "failed",
         "error": "" if error is None else error if isinstance(error, str) else _describe(error),
+        "error_class": "" if error is None or isinstance(error, str) else type(error).__name__,
         "transient": isinstance(error, str) or is_transient(error),
         "retry_at": retry_at.isoformat() if retry_at else None,
     }

@@ -19,6 +19,7 @@ from hrsync.app.connection_settings import wiring
 from hrsync.app.connection_settings.policies import scope_of
 from hrsync.app.connection_settings.steps import safety_of
 from hrsync.app.jobs.leases import holding
+from hrsync.app.logs import scoped_log_context
 from hrsync.app.runs.groups import TargetRead, with_groups
 from hrsync.app.runs.records import OutcomeRecorder, Progress, refresh_links
 from hrsync.app.runs.reports import (
@@ -96,12 +97,14 @@ def run_connection(
         return _run_connection(key, options, started_by)
 
 
+@scoped_log_context
 def _run_connection(key: str, options: Options, started_by: str) -> RunSummary:
     simulate, only = options.simulate, options.only
     connection = models.Connection.objects.select_related("source").get(key=key)
     run = models.Run.objects.create(
         connection=connection, is_simulation=simulate, started_by=started_by, focus=sorted(only)
     )
+    structlog.contextvars.bind_contextvars(run_id=run.pk, connection=key)  # for what it calls
     bound = log.bind(run_id=run.pk, connection=key)
     depth = _DEPTH.set(_DEPTH.get() + 1)
     # Triggers may start runs, whose events may fire triggers: two levels, never a loop.

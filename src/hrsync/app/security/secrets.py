@@ -13,6 +13,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from hrsync.app.security.permissions import create_private_file
+
 KEY_FILE = "fernet.keys"
 
 
@@ -31,7 +33,7 @@ def load_keys() -> list[bytes]:
         return [key.strip().encode() for key in configured.split(",") if key.strip()]
     path = key_file()
     if not path.exists():
-        path.touch(mode=0o600)
+        create_private_file(path)
         path.write_text(Fernet.generate_key().decode() + "\n")
         print(
             f"hrsync: created the secret key {path}; back it up: without it, stored passwords "

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from hrsync.app import models
 from hrsync.app.jobs.queue import get_huey
+from hrsync.app.sources.manual import MANUAL_KEY
 
 OK = "ok"
 FAILING_STATES = frozenset({"failed"})
@@ -56,9 +57,10 @@ def check_queue() -> str:
 
 
 def check_sources() -> dict[str, str]:
-    """`source:KEY` → ok, or the state of its last import when that failed."""
+    """`source:KEY` → ok, or the state of its last import when that failed; the built-in
+    `manual` source is never imported, so it is not a check."""
     checks = {}
-    for source in models.Source.objects.order_by("key"):
+    for source in models.Source.objects.exclude(key=MANUAL_KEY).order_by("key"):
         last = source.imports.order_by("-started", "-pk").values_list("status", flat=True).first()
         checks[f"source:{source.key}"] = _state(last)
     return checks

@@ -124,6 +124,7 @@ class Listing:
     recorded after the listing, not counted as listed."""
 
 
+@scoped_log_context
 def record_listing(
     row: models.Source,
     listing: Listing,

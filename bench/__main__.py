@@ -1,6 +1,7 @@
 """`make bench`: hrsync against raw ldapadd on real Samba, side by side, with peak memory; the
 console's list pages and API under load on PostgreSQL; scheduling latency (an HR edit until AD
-shows it) and throughput (1,000 one-minute connections); 200 Oneflow contracts signed at once."""
+shows it) and throughput (1,000 one-minute connections); 200 Oneflow contracts signed at once;
+10,000 persons into the Graph simulator against raw POSTs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bench import (
     ad_load,
     console_lists,
     csv_load,
+    graph_load,
     oneflow_load,
     plan_scale,
     scheduling,
@@ -41,6 +43,9 @@ GOALS = {
     "oneflow_duplicates": oneflow_load.GOAL_DUPLICATES,
     "csv_write_s": csv_load.GOAL_WRITE_SECONDS,
     "csv_rss_mb": csv_load.GOAL_RSS_MB,
+    "graph_ratio": graph_load.GOAL_RATIO,
+    "graph_incremental_s": graph_load.GOAL_INCREMENTAL_SECONDS,
+    "graph_rss_mb": graph_load.GOAL_RSS_MB,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
@@ -48,8 +53,8 @@ SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 def main() -> int:
     configure_logging()  # as the CLI logs: INFO and up, on stderr, so the figures stay readable
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
-    # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan", "oneflow" or "csv": one
-    # part only
+    # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan", "oneflow", "csv" or
+    # "graph": one part only
     only = os.environ.get("HRSYNC_BENCH_ONLY", "")
     if only in SAMBA_PARTS and not samba_available():
         print("make bench needs Samba (samba-ad-dc); run make install as root first.")
@@ -88,6 +93,10 @@ def main() -> int:
             persons = int(os.environ.get("HRSYNC_BENCH_CSV_PEOPLE", "100000"))
             print(f"== CSV: {persons} persons into Flexwhere's users file ==")
             figures |= csv_load.run(persons, Path(tmp) / "csv")
+        if only in ("", "graph"):
+            persons = int(os.environ.get("HRSYNC_BENCH_GRAPH_PEOPLE", "10000"))
+            print(f"== Graph: {persons} persons into the Graph simulator (20 ms a request) ==")
+            figures |= graph_load.run(persons, Path(tmp) / "graph")
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-
 from bench.measure import measure
 from hrsync.connectors.microsoft365.client import GraphClient, build_http_client
 from hrsync.connectors.microsoft365.config import Microsoft365Config

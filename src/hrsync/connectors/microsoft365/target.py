@@ -21,7 +21,11 @@ import structlog
 
 from hrsync.connectors.microsoft365.client import Answer, GraphClient, Json, failure_of
 from hrsync.connectors.microsoft365.config import Microsoft365Config
-from hrsync.connectors.microsoft365.errors import GraphRejectedError, GraphUnavailableError
+from hrsync.connectors.microsoft365.errors import (
+    GraphAccessError,
+    GraphRejectedError,
+    GraphUnavailableError,
+)
 from hrsync.connectors.microsoft365.groups import GraphGroups, GroupMarks
 from hrsync.connectors.microsoft365.policy import GraphPolicy
 from hrsync.connectors.microsoft365.profile import MAIL, MAIL_NICKNAME, MANAGER, UPN
@@ -90,12 +94,33 @@ class Microsoft365Target:
         self._client.request("GET", "/users", params={"$top": "1", "$select": "id"})
 
     def describe(self) -> str:
-        """What "Test connection" says when the tenant answers."""
-        self.check()
-        return (
-            f"Signed in to tenant {self.config.tenant_id} as app {self.config.client_id}; "
-            f"Graph at {self.config.graph_url} lists users."
+        """What "Test connection" says when the tenant answers: the organisation's name, so an
+        admin sees it is the tenant they meant, and how many users a first page found."""
+        params = {"$top": str(self.config.page_size), "$select": "id"}
+        page = self._client.request("GET", "/users", params=params, expected=(200,))
+        users = len(page.get("value") or ()) if isinstance(page, dict) else 0
+        found = (
+            f"more than {users}"
+            if isinstance(page, dict) and page.get("@odata.nextLink")
+            else str(users)
         )
+        return (
+            f"Signed in to {self._organisation()} (tenant {self.config.tenant_id}) as app "
+            f"{self.config.client_id}; Graph at {self.config.graph_url} lists {found} users."
+        )
+
+    def _organisation(self) -> str:
+        """The tenant's organisation name; reading it needs Organization.Read.All, which the
+        sync itself does not, so a refusal is said rather than failing the test."""
+        try:
+            body = self._client.request(
+                "GET", "/organization", params={"$select": "id,displayName"}, expected=(200,)
+            )
+        except GraphAccessError:
+            return "an organisation whose name the app may not read (Organization.Read.All)"
+        found = body.get("value") if isinstance(body, dict) else None
+        name = found[0].get("displayName") if found and isinstance(found[0], dict) else None
+        return f"organisation {name}" if name else "an organisation without a name"
 
     def prepare(self) -> None:
         """Nothing to make before a run: Entra has no containers."""

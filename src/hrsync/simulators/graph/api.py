@@ -47,23 +47,26 @@ class GraphAnswer:
 
 class GraphApi:
     """Users CRUD, manager references and delta over one store. `is_lagging` says whether a
-    just-created user must still answer 404 (eventual consistency)."""
+    just-created user must still answer 404 (eventual consistency). `organization`: the
+    tenant's one organization resource (`GET /organization`)."""
 
     def __init__(
-        self, store: GraphStore, is_lagging: Callable[[str], bool], created: Callable[[str], None]
+        self,
+        store: GraphStore,
+        is_lagging: Callable[[str], bool],
+        created: Callable[[str], None],
+        organization: JsonObject | None = None,
     ) -> None:
         self.store = store
         self.is_lagging = is_lagging
         self.created = created
         self.groups = GroupDirectory(store)
+        self.organization = organization or {}
 
     def handle(self, request: GraphRequest) -> GraphAnswer:
         method, segments = request.method, request.segments
-        if segments[:1] == ("groups",):
-            status, value = self.groups.handle(
-                method, segments, request.query, lambda: _body(request.body), request.base
-            )
-            return GraphAnswer(status, value)
+        if (other := self._not_users(request)) is not None:
+            return other
         match (method, *segments):
             case ("GET", "users"):
                 return GraphAnswer(200, self._list(request))
@@ -109,6 +112,24 @@ class GraphApi:
             "BadRequest",
             f"Resource not found for the segment '{segments[0] if segments else ''}'.",
         )
+
+    def _not_users(self, request: GraphRequest) -> GraphAnswer | None:
+        """Groups and the organization; None for the users' endpoints."""
+        method, segments = request.method, request.segments
+        if segments[:1] == ("groups",):
+            status, value = self.groups.handle(
+                method, segments, request.query, lambda: _body(request.body), request.base
+            )
+            return GraphAnswer(status, value)
+        if method == "GET" and segments == ("organization",):
+            return GraphAnswer(200, self._organization(request))
+        return None
+
+    def _organization(self, request: GraphRequest) -> JsonObject:
+        found = dict(self.organization)
+        if request.query.get("$select"):
+            found = selected(found, parse_select(request.query["$select"]), with_manager=False)
+        return {"@odata.context": request.base + "/$metadata#organization", "value": [found]}
 
     def _user(self, key: str) -> JsonObject:
         user = self.store.shown(key)

@@ -1,7 +1,8 @@
 """Graph load: 10,000 persons into the Graph simulator with 20 ms of latency on every request.
 A raw sequential loop of the same `POST /users` with httpx2 against hrsync's first run (read,
 plan, apply through the Microsoft 365 target: creates 20 to a `$batch`, then the managers), in
-a process of its own whose peak RSS `measure` reports; then an incremental run with 10 changes.
+a process of its own whose peak RSS `measure` reports; then an incremental run with 10 changes,
+read back through users/delta.
 Goals: hrsync ÷ raw ≤ 0.5, incremental ≤ 2 s, peak RSS ≤ 300 MB."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from bench.measure import measure
 from hrsync.connectors.microsoft365.client import GraphClient, build_http_client
 from hrsync.connectors.microsoft365.config import Microsoft365Config
+from hrsync.connectors.microsoft365.delta import FileDeltaStore
 from hrsync.connectors.microsoft365.policy import GraphPolicy
 from hrsync.connectors.microsoft365.profile import MANAGER, MICROSOFT365_PROFILE, PERSON_ID
 from hrsync.connectors.microsoft365.target import Microsoft365Target, random_password, wire_body
@@ -47,7 +49,9 @@ def run(count: int, workdir: Path) -> dict[str, float]:
         sim.reset()
         sim.faults = Faults(latency_ms=LATENCY_MS)
         env = dict(os.environ) | {"PYTHONPATH": os.pathsep.join(sys.path)}
-        command = [sys.executable, "-m", "bench.graph_load", str(count), sim.login_url]
+        command = [
+            sys.executable, "-m", "bench.graph_load", str(count), sim.login_url, str(workdir)
+        ]  # fmt: skip
         child = measure(command, env)
         users = len(sim.store.users)
     figures: dict[str, float] = json.loads(child.output.strip().splitlines()[-1])
@@ -144,10 +148,12 @@ def _sync(target: Microsoft365Target, persons: list[Person]) -> Plan:
     return plan
 
 
-def _child(count: int, base_url: str) -> None:
-    """The hrsync part, in a process of its own: the first load, then 10 HR edits."""
+def _child(count: int, base_url: str, workdir: Path) -> None:
+    """The hrsync part, in a process of its own: the first load, then 10 HR edits read back
+    through users/delta (the state kept in `workdir`, as a connection keeps it)."""
     config = config_for(base_url, f"{base_url}/v1.0")
-    target = Microsoft365Target(config, _policy(config))
+    delta = FileDeltaStore(workdir / "graph-delta.json")
+    target = Microsoft365Target(config, _policy(config), delta=delta)
     persons = people(count)
     started = time.perf_counter()
     _sync(target, persons)
@@ -170,4 +176,4 @@ def _child(count: int, base_url: str) -> None:
 
 
 if __name__ == "__main__":
-    _child(int(sys.argv[1]), sys.argv[2])
+    _child(int(sys.argv[1]), sys.argv[2], Path(sys.argv[3]))

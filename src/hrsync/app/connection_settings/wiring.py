@@ -43,6 +43,7 @@ from hrsync.connectors.csv.target import CsvTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
 from hrsync.connectors.microsoft365.config import Microsoft365Config
+from hrsync.connectors.microsoft365.delta import FileDeltaStore
 from hrsync.connectors.microsoft365.group_naming import GraphGroupNaming
 from hrsync.connectors.microsoft365.policy import GraphPolicy
 from hrsync.connectors.microsoft365.profile import MICROSOFT365_PROFILE
@@ -292,8 +293,14 @@ def csv_state_dir(connection: Connection, config: CsvConfig) -> str:
     """Where hrsync keeps its copy of the connection's last delivery: as set, else in the data
     directory, as $HRSYNC_HOME/connections/KEY-ID (a connection made again under the same key
     starts afresh, as its links do)."""
-    folder = f"{connection.key}-{connection.pk}"
-    return config.state_dir or str(Path(django_settings.HOME) / "connections" / folder)
+    return config.state_dir or str(connection_state_dir(connection))
+
+
+def connection_state_dir(connection: Connection) -> Path:
+    """A connection's own folder in the data directory, $HRSYNC_HOME/connections/KEY-ID, for
+    what a target keeps between runs (a connection made again under the same key starts
+    afresh, as its links do)."""
+    return Path(django_settings.HOME) / "connections" / f"{connection.key}-{connection.pk}"
 
 
 def _check_csv(config: BaseModel) -> str:
@@ -314,7 +321,8 @@ def _bind_microsoft365(connection: Connection, config: BaseModel) -> Binding:
         owner,
         config.usage_location,
     )
-    target = Microsoft365Target(config, policy, marks=StoredMarks(connection))
+    delta = FileDeltaStore(connection_state_dir(connection) / "graph-delta.json")
+    target = Microsoft365Target(config, policy, marks=StoredMarks(connection), delta=delta)
     stored = GroupSettings.model_validate(connection.settings.get("groups") or {})
     groups = None
     if stored.enabled:

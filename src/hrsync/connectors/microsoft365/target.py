@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, assert_never
 
 import structlog
 
 from hrsync.connectors.microsoft365.client import Answer, GraphClient, Json, failure_of
 from hrsync.connectors.microsoft365.config import Microsoft365Config
+from hrsync.connectors.microsoft365.delta import DeltaStore, iter_mails, read_users
 from hrsync.connectors.microsoft365.errors import (
     GraphAccessError,
     GraphRejectedError,
@@ -73,10 +74,15 @@ class Microsoft365Target:
         *,
         client: GraphClient | None = None,
         marks: GroupMarks | None = None,
+        delta: DeltaStore | None = None,
     ) -> None:
         self.config = config
         self.policy = policy
         self._client = client or GraphClient(config)
+        self._delta = delta
+        """Where the users as last read and the deltaLink are kept; None: a full read a run."""
+        self._read: list[Json] | None = None
+        """The users this run's delta read found, for the names in use."""
         self._created: set[str] = set()
         """Ids of users created through this target: young enough to answer 404 still."""
         marks = marks if marks is not None else {}
@@ -137,16 +143,23 @@ class Microsoft365Target:
         return list(dict.fromkeys([*rules, *extra]))
 
     def read_accounts(self) -> Iterator[Account]:
+        """Every user: through users/delta when a delta store is given (only the changes
+        since the last run are read), else by a paged GET /users."""
         paths = self._paths
         select = ",".join(
-            dict.fromkeys(["id", "accountEnabled", *(p.split(".")[0] for p in paths)])
+            dict.fromkeys(["id", "accountEnabled", "mail", *(p.split(".")[0] for p in paths)])
         )
-        params = {
-            "$select": select,
-            "$expand": "manager($select=id)",
-            "$top": str(self.config.page_size),
-        }
-        for user in self._client.pages("/users", params):
+        users: Iterable[Json]
+        if self._delta is not None:
+            users = self._read = read_users(self._client, self._delta, select)
+        else:
+            params = {
+                "$select": select,
+                "$expand": "manager($select=id)",
+                "$top": str(self.config.page_size),
+            }
+            users = self._client.pages("/users", params)
+        for user in users:
             user_id = str(user.get("id") or "")
             if not user_id:
                 continue
@@ -163,7 +176,11 @@ class Microsoft365Target:
 
     def read_reserved_names(self) -> Iterator[tuple[str, str]]:
         """Every user's e-mail as a UPN in use: Entra refuses a UPN that is another user's
-        address (a proxyAddress). The users' own UPNs and nicknames are among those read."""
+        address (a proxyAddress). The users' own UPNs and nicknames are among those read.
+        After a delta read, the addresses come from the users it merged: no second listing."""
+        if self._read is not None:
+            yield from ((UPN, mail) for mail in iter_mails(self._read))
+            return
         params = {"$select": "id,mail", "$top": str(self.config.page_size)}
         for user in self._client.pages("/users", params):
             if mail := user.get("mail"):

@@ -78,6 +78,8 @@ class GraphStore:
     on_delete: list[Callable[[str], None]] = field(default_factory=list)
     """Called with a deleted user's id, under the lock (groups drop the member)."""
     _sequence: int = 0
+    delta_epoch: int = 0
+    """Bumped by `expire_delta_links`: deltaLinks of an earlier epoch answer 410."""
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -198,6 +200,12 @@ class GraphStore:
             if manager is None:
                 raise not_found("manager")
             return self._shown(self.users[manager])
+
+    def expire_delta_links(self) -> None:
+        """Every deltaLink handed out so far answers 410 syncStateNotFound (as Graph's do
+        after about a week, or when it drops the sync state)."""
+        with self.lock:
+            self.delta_epoch += 1
 
     def reset(self) -> None:
         with self.lock:

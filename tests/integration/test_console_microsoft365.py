@@ -7,6 +7,8 @@ refused as not built, and a simulation and a run that create the source's people
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,7 +19,7 @@ from hrsync.app.runs.connection_run import run_connection
 from hrsync.app.security import secrets
 from hrsync.simulators.graph import App, GraphSimulator
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fernet_key")]
 
 source = scim.source  # the fixture: a Flex HRM source with three people
 admin, signed_in = scim.admin, scim.signed_in
@@ -51,7 +53,10 @@ def new_connection(client: Client) -> None:
     assert made["Location"] == "/connections/m365/step/2/"
 
 
-def test_a_tenant_is_set_up_tested_simulated_and_run(source: Source, graph: GraphSimulator) -> None:
+def test_a_tenant_is_set_up_tested_simulated_and_run(
+    source: Source, graph: GraphSimulator, tmp_path: Path, settings: Any
+) -> None:
+    settings.HOME = tmp_path / "home"  # where the connection keeps its users/delta state
     client = admin()
     assert "Microsoft 365" in client.get("/connections/new/").content.decode()
     new_connection(client)
@@ -107,6 +112,8 @@ def test_a_tenant_is_set_up_tested_simulated_and_run(source: Source, graph: Grap
     ]
     assert sorted(u["surname"] for u in made) == ["Lund1", "Lund2", "Lund3"]
     assert all(u["usageLocation"] == "NL" for u in made)
+    kept = tmp_path / "home" / "connections" / f"m365-{connection.pk}" / "graph-delta.json"
+    assert kept.exists()  # the next run reads only what changed
 
 
 def test_an_operator_sees_the_tenant_form_but_cannot_change_it(

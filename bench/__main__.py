@@ -1,6 +1,7 @@
 """`make bench`: hrsync against raw ldapadd on real Samba, side by side, with peak memory; the
 console's list pages and API under load on PostgreSQL; scheduling latency (an HR edit until AD
-shows it) and throughput (1,000 one-minute connections); 200 Oneflow contracts signed at once."""
+shows it) and throughput (1,000 one-minute connections); 200 Oneflow contracts signed at once;
+10,000 persons into the Graph simulator against raw POSTs."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 from bench import (
     ad_load,
+    afas_load,
     console_lists,
     csv_import,
     csv_load,
+    graph_load,
     oneflow_load,
     plan_scale,
     scheduling,
@@ -44,6 +47,10 @@ GOALS = {
     "csv_rss_mb": csv_load.GOAL_RSS_MB,
     "sftp_time_ratio": csv_load.GOAL_UPLOAD_TIME_RATIO,
     "csv_import_plain_seconds": csv_import.GOAL_SECONDS,
+    "afas_import_s": afas_load.GOAL_IMPORT_SECONDS,
+    "graph_ratio": graph_load.GOAL_RATIO,
+    "graph_incremental_s": graph_load.GOAL_INCREMENTAL_SECONDS,
+    "graph_rss_mb": graph_load.GOAL_RSS_MB,
 }
 SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 
@@ -51,8 +58,8 @@ SAMBA_PARTS = ("", "tickets", "ad", "latency", "throughput")
 def main() -> int:
     configure_logging()  # as the CLI logs: INFO and up, on stderr, so the figures stay readable
     count = int(os.environ.get("HRSYNC_BENCH_PEOPLE", "10000"))
-    # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan", "oneflow" or "csv": one
-    # part only
+    # "ad", "tickets", "lists", "latency", "throughput", "scim", "plan", "oneflow", "csv" or
+    # "graph": one part only
     only = os.environ.get("HRSYNC_BENCH_ONLY", "")
     if only in SAMBA_PARTS and not samba_available():
         print("make bench needs Samba (samba-ad-dc); run make install as root first.")
@@ -93,6 +100,14 @@ def main() -> int:
             figures |= csv_load.run(persons, Path(tmp) / "csv")
             print(f"== CSV source: a {persons}-row file imported, without and with tickets ==")
             figures |= csv_import.measure_import(persons)
+        if only in ("", "afas"):
+            employees = int(os.environ.get("HRSYNC_BENCH_AFAS_PEOPLE", "10000"))
+            print(f"== AFAS: {employees} employees read from the AFAS simulator ==")
+            figures |= afas_load.run(employees)
+        if only in ("", "graph"):
+            persons = int(os.environ.get("HRSYNC_BENCH_GRAPH_PEOPLE", "10000"))
+            print(f"== Graph: {persons} persons into the Graph simulator (20 ms a request) ==")
+            figures |= graph_load.run(persons, Path(tmp) / "graph")
     print()
     print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
     for name, value in figures.items():

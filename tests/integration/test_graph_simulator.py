@@ -194,6 +194,43 @@ def test_delta_lists_everyone_then_only_what_changed(graph: httpx2.Client) -> No
     assert graph.get(changed["@odata.deltaLink"]).json()["value"] == []
 
 
+def test_delta_expands_the_manager_and_reports_its_change(graph: httpx2.Client) -> None:
+    boss, report = create(graph, 1), create(graph, 2)
+    reference = {"@odata.id": f"{graph.base_url}/directoryObjects/{boss['id']}"}
+    graph.put(f"/users/{report['id']}/manager/$ref", json=reference)
+    params = {"$select": "id", "$expand": "manager($select=id)"}
+    first = graph.get("/users/delta", params=params).json()
+    managers = {u["id"]: u["manager@delta"] for u in first["value"]}
+    assert [m["id"] for m in managers[report["id"]]] == [boss["id"]]
+    assert managers[boss["id"]] == []
+    graph.delete(f"/users/{report['id']}/manager/$ref")
+    changed = graph.get(first["@odata.deltaLink"]).json()
+    assert changed["value"] == [{"id": report["id"], "manager@delta": []}]
+
+
+def test_an_expired_delta_link_answers_410(sim: GraphSimulator, graph: httpx2.Client) -> None:
+    create(graph, 1)
+    link = graph.get("/users/delta").json()["@odata.deltaLink"]
+    sim.store.expire_delta_links()
+    gone = graph.get(link)
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "syncStateNotFound"
+    fresh = graph.get("/users/delta").json()["@odata.deltaLink"]
+    assert graph.get(fresh).status_code == 200
+
+
+def test_the_organization_names_the_tenant(graph: httpx2.Client) -> None:
+    found = graph.get("/organization", params={"$select": "displayName,verifiedDomains"}).json()
+    assert found["value"][0].pop("id")  # Graph answers the id whatever is selected
+    assert found["value"] == [
+        {
+            "displayName": "Contoso Ltd",
+            "verifiedDomains": [
+                {"name": APP.tenant, "isDefault": True, "isInitial": True, "type": "Managed"}
+            ],
+        }
+    ]
+
+
 def test_a_batch_runs_in_order_and_a_failed_dependency_is_424(graph: httpx2.Client) -> None:
     taken = create(graph, 9)
     requests = [

@@ -157,8 +157,10 @@ def _parse(path: Path) -> ConfigFile:
 def _check(where: str, kind: str, settings: dict[str, Any], known: dict[str, Any]) -> None:
     if kind not in known:
         raise ConfigError(f"{where}: unknown type '{kind}' (known: {', '.join(sorted(known))})")
-    if "password" in settings:
-        raise ConfigError(f"{where}: put secrets in the environment and name it: password_env")
+    secret = wiring.secret_field(known[kind], settings) or "password"
+    if secret in settings or "password" in settings:
+        setting = wiring.secret_env_settings(secret)[0]
+        raise ConfigError(f"{where}: put secrets in the environment and name it: {setting}")
     try:
         wiring.validate_settings(known[kind], settings)
     except ValidationError as error:

@@ -140,7 +140,8 @@ def validate_target_step(
     kind: str, values: dict[str, Any], *, has_password: bool
 ) -> tuple[dict[str, Any], str]:
     """The target settings to store (no secret) and the password entered ("" to keep the stored
-    one). `has_password`: a password is stored already or named by password_env."""
+    one). `has_password`: a password is stored already or named by password_env (or the
+    kind's own `<field>_env`, e.g. client_secret_env)."""
     entered = {k: v for k, v in values.items() if k != "password"}
     password = str(values.get("password") or "")
     secret_key = wiring.secret_key_of(kind, entered)
@@ -216,14 +217,16 @@ def _save_target(connection: Connection, values: dict[str, Any]) -> None:
         connection.kind, values, has_password=has_password(connection)
     )
     # The leavers OU is a target setting, but step 3 edits it with the lifecycle.
+    secret_envs = wiring.secret_env_settings(wiring.secret_key_of(connection.kind, settings))
     kept = {
         k: v
         for k, v in connection.settings.items()
-        if k in wiring.APP_SETTINGS or k == "leavers_ou"
+        if k in wiring.APP_SETTINGS or k in secret_envs or k == "leavers_ou"
     }
     if password:
-        # A password entered here replaces one named by password_env.
-        kept.pop("password_env", None)
+        # A password entered here replaces one named by password_env (or client_secret_env…).
+        for setting in secret_envs:
+            kept.pop(setting, None)
         connection.secret = secrets.encrypt(password)
     connection.settings = kept | settings
 
@@ -274,11 +277,16 @@ def source_named(key: str) -> Source:
 
 
 def has_password(connection: Connection) -> bool:
-    return bool(connection.secret or connection.settings.get("password_env"))
+    """A secret is stored, or a setting (password_env, client_secret_env…) names its variable."""
+    return bool(connection.secret or _secret_env_name(connection))
 
 
 def stored_password(connection: Connection) -> str:
     if connection.secret:
         return secrets.decrypt(connection.secret)
-    name = str(connection.settings.get("password_env", ""))
+    name = _secret_env_name(connection)
     return os.environ.get(name, "") if name else ""
+
+
+def _secret_env_name(connection: Connection) -> str:
+    return wiring.connection_secret_env(connection)[1]

@@ -50,6 +50,7 @@ from hrsync.connectors.csv.target import CsvTarget
 from hrsync.connectors.flexhrm.config import FlexHrmConfig
 from hrsync.connectors.flexhrm.source import FlexHrmSource
 from hrsync.connectors.microsoft365.config import Microsoft365Config
+from hrsync.connectors.microsoft365.delta import FileDeltaStore
 from hrsync.connectors.microsoft365.group_naming import GraphGroupNaming
 from hrsync.connectors.microsoft365.policy import GraphPolicy
 from hrsync.connectors.microsoft365.profile import MICROSOFT365_PROFILE
@@ -84,7 +85,9 @@ APP_SETTINGS = frozenset(
         "groups",
     }
 )
-"""Settings the app itself uses; the rest belong to the connector's config model."""
+"""Settings the app itself uses; the rest belong to the connector's config model (besides
+these, the setting naming a secret's variable: `secret_env_settings`)."""
+SECRET_ENVS = ("password_env", "token_env")
 PLACEHOLDER = "placeholder"  # stands in for the secret while validating the rest of a config
 
 
@@ -298,8 +301,14 @@ def csv_state_dir(connection: Connection, config: CsvConfig) -> str:
     """Where hrsync keeps its copy of the connection's last delivery: as set, else in the data
     directory, as $HRSYNC_HOME/connections/KEY-ID (a connection made again under the same key
     starts afresh, as its links do)."""
-    folder = f"{connection.key}-{connection.pk}"
-    return config.state_dir or str(Path(django_settings.HOME) / "connections" / folder)
+    return config.state_dir or str(connection_state_dir(connection))
+
+
+def connection_state_dir(connection: Connection) -> Path:
+    """A connection's own folder in the data directory, $HRSYNC_HOME/connections/KEY-ID, for
+    what a target keeps between runs (a connection made again under the same key starts
+    afresh, as its links do)."""
+    return Path(django_settings.HOME) / "connections" / f"{connection.key}-{connection.pk}"
 
 
 def _check_csv(config: BaseModel) -> str:
@@ -320,7 +329,8 @@ def _bind_microsoft365(connection: Connection, config: BaseModel) -> Binding:
         owner,
         config.usage_location,
     )
-    target = Microsoft365Target(config, policy, marks=StoredMarks(connection))
+    delta = FileDeltaStore(connection_state_dir(connection) / "graph-delta.json")
+    target = Microsoft365Target(config, policy, marks=StoredMarks(connection), delta=delta)
     stored = GroupSettings.model_validate(connection.settings.get("groups") or {})
     groups = None
     if stored.enabled:
@@ -405,10 +415,11 @@ def profile_of(kind: str, settings: dict[str, Any] | None = None) -> TargetProfi
 
 def validate_settings(model: type[BaseModel], settings: dict[str, Any]) -> BaseModel:
     """Check stored settings against the connector's config model, without the secret."""
-    return model.model_validate(_with_secret(settings, PLACEHOLDER, _secret_key(model, settings)))
+    return model.model_validate(_with_secret(settings, PLACEHOLDER, secret_field(model, settings)))
 
 
-def _secret_key(model: type[BaseModel], settings: dict[str, Any]) -> str:
+def secret_field(model: type[BaseModel], settings: dict[str, Any]) -> str:
+    """The field of a config model the secret fills (a source's: password)."""
     kind = next((t for t in TARGETS.values() if t.config is model), None)
     return kind.secret_key(settings) if kind is not None else "password"
 
@@ -507,7 +518,8 @@ def target_config(connection: Connection) -> BaseModel:
         return target_model(connection.kind).model_validate(
             _with_secret(connection.settings, "", "")
         )
-    secret = _secret(connection.settings, connection.secret)
+    key = TARGETS[connection.kind].secret_key(connection.settings)
+    secret = _secret(connection.settings, connection.secret, key)
     return config_with_secret(connection.kind, connection.settings, secret)
 
 
@@ -544,20 +556,45 @@ def _mapped(connection: Connection) -> Iterable[str]:
 
 
 def _with_secret(settings: dict[str, Any], secret: str, key: str = "password") -> dict[str, Any]:
-    values = {k: v for k, v in settings.items() if k not in APP_SETTINGS}
+    app = APP_SETTINGS | set(secret_env_settings(key))
+    values = {k: v for k, v in settings.items() if k not in app}
     return values | {key: secret} if key else values
 
 
-def _secret(settings: dict[str, Any], stored: str = "") -> str:
-    """The password or token: from the environment variable `password_env` (or `token_env`)
-    names, else the one stored encrypted (entered in the console)."""
-    name = settings.get("password_env") or settings.get("token_env")
+def secret_env_settings(key: str) -> tuple[str, ...]:
+    """The settings that may name the environment variable holding the secret field `key`:
+    the field's own name with `_env` (client_secret → client_secret_env, as a config file
+    spells it), then password_env and token_env, which every kind has always accepted."""
+    own = (f"{key}_env",) if key else ()
+    return tuple(dict.fromkeys([*own, *SECRET_ENVS]))
+
+
+def secret_env_of(settings: dict[str, Any], key: str = "password") -> tuple[str, str]:
+    """(setting, variable name) of the environment variable that holds the secret field `key`;
+    ("", "") when the settings name none."""
+    for setting in secret_env_settings(key):
+        if name := settings.get(setting):
+            return setting, str(name)
+    return "", ""
+
+
+def connection_secret_env(connection: Connection) -> tuple[str, str]:
+    """The environment variable a connection's secret comes from, as `secret_env_of`."""
+    return secret_env_of(connection.settings, secret_key_of(connection.kind, connection.settings))
+
+
+def _secret(settings: dict[str, Any], stored: str = "", key: str = "password") -> str:
+    """The secret field `key`: from the environment variable its setting names (`key`_env,
+    password_env or token_env), else the one stored encrypted (entered in the console)."""
+    setting, name = secret_env_of(settings, key)
     if not name and stored:
         return decrypt(stored)
     if not name:
-        raise MissingSecretError("no password is set: enter one, or name it with password_env")
+        raise MissingSecretError(
+            f"no {key or 'password'} is set: enter one, or name it with "
+            f"{secret_env_settings(key)[0]}"
+        )
     value = os.environ.get(name)
     if value is None:
-        key = "token_env" if settings.get("token_env") else "password_env"
-        raise MissingSecretError(f"the environment variable {name} ({key}) is not set")
+        raise MissingSecretError(f"the environment variable {name} ({setting}) is not set")
     return value

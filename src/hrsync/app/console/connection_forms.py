@@ -258,10 +258,82 @@ class CsvTargetForm(TargetForm):
         }
 
 
+class Microsoft365TargetForm(TargetForm):
+    """An Entra tenant through Microsoft Graph: the app registration (tenant, client id, client
+    secret), where its token endpoint and Graph are, and how new users are made."""
+
+    stored_note = "A client secret is stored; leave this empty to keep it."
+    needed_note = "Required: a client secret of the app registration. It is stored encrypted and never shown again."  # noqa: E501
+
+    destination = forms.ChoiceField(
+        label="Destination",
+        choices=(("cloud", "Cloud: accounts made in Entra ID"),),
+        initial="cloud",
+        help_text="Hybrid (accounts in on-premises AD, Microsoft 365 only licences and groups) "
+        "is not built yet.",
+    )
+    tenant_id = forms.CharField(
+        label="Tenant",
+        max_length=200,
+        help_text="The tenant's id or its domain: contoso.onmicrosoft.com.",
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+    client_id = forms.CharField(
+        label="Application (client) id",
+        max_length=200,
+        help_text="Of the app registration with User.ReadWrite.All (and Group.ReadWrite.All "
+        "for groups).",
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off"}),
+    )
+    password = forms.CharField(
+        label="Client secret",
+        required=False,
+        strip=False,
+        max_length=2000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    upn_suffix = forms.CharField(
+        label="UPN suffix", max_length=253, help_text="A verified domain: contoso.com"
+    )
+    usage_location = forms.CharField(
+        label="Usage location",
+        max_length=2,
+        required=False,
+        help_text="Two-letter country new users get (NL, SE); licences need one.",
+    )
+    login_url = forms.CharField(
+        label="Login URL",
+        max_length=500,
+        required=False,
+        help_text="Empty: https://login.microsoftonline.com (national clouds differ).",
+    )
+    graph_url = forms.CharField(
+        label="Graph URL",
+        max_length=500,
+        required=False,
+        help_text="Empty: https://graph.microsoft.com/v1.0.",
+    )
+    tls_verify = forms.BooleanField(label="Verify the certificate", required=False, initial=True)
+
+    @classmethod
+    def initial_for(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        initial = super().initial_for(settings)
+        initial["destination"] = settings.get("destination") or "cloud"
+        return initial
+
+    def values(self) -> dict[str, Any]:
+        """The settings entered; empty URLs and usage location left to the defaults."""
+        values = dict(self.cleaned_data)
+        return {key: value for key, value in values.items() if value not in ("", None)} | {
+            "tls_verify": bool(values.get("tls_verify"))
+        }
+
+
 TARGET_FORMS: dict[str, type[TargetForm]] = {
     "active_directory": DirectoryTargetForm,
     "scim": ScimTargetForm,
     "csv": CsvTargetForm,
+    "microsoft365": Microsoft365TargetForm,
 }
 """Step 2's form of each kind of target: a new kind adds its form here and nothing else in the
 wizard; the form names its fields' template (`TargetForm.template`, the shared one unless the kind

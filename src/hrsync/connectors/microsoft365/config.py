@@ -4,6 +4,7 @@ they are loaded."""
 from __future__ import annotations
 
 import re
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -33,6 +34,11 @@ class Microsoft365Config(BaseModel):
     login_url: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com/v1.0"
     upn_suffix: str = Field(description="The verified domain new users sign in with.")
+    destination: Literal["cloud"] = Field(
+        "cloud",
+        description="Where the accounts live: cloud (Entra). A hybrid destination (accounts in "
+        "an AD connection, Microsoft 365 only licences and groups) is not built yet.",
+    )
     usage_location: str | None = Field(
         None, description="Two-letter country new users get (needed before licences)."
     )
@@ -66,6 +72,15 @@ class Microsoft365Config(BaseModel):
                 "(http:// is accepted only for localhost or 127.0.0.1)"
             )
         return url
+
+    @field_validator("destination", mode="before")
+    @classmethod
+    def _check_destination(cls, value: object) -> object:
+        if value == "hybrid":
+            raise ValueError(
+                "hybrid is not built yet: only cloud (accounts made in Entra) is supported"
+            )
+        return value
 
     @field_validator("tenant_id", "client_id")
     @classmethod

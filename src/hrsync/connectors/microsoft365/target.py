@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, assert_never
 
 import structlog
 
 from hrsync.connectors.microsoft365.client import Answer, GraphClient, Json, failure_of
 from hrsync.connectors.microsoft365.config import Microsoft365Config
-from hrsync.connectors.microsoft365.errors import GraphRejectedError, GraphUnavailableError
+from hrsync.connectors.microsoft365.delta import DeltaStore, iter_mails, read_users
+from hrsync.connectors.microsoft365.errors import (
+    GraphAccessError,
+    GraphRejectedError,
+    GraphUnavailableError,
+)
 from hrsync.connectors.microsoft365.groups import GraphGroups, GroupMarks
 from hrsync.connectors.microsoft365.policy import GraphPolicy
 from hrsync.connectors.microsoft365.profile import MAIL, MAIL_NICKNAME, MANAGER, UPN
@@ -69,10 +74,15 @@ class Microsoft365Target:
         *,
         client: GraphClient | None = None,
         marks: GroupMarks | None = None,
+        delta: DeltaStore | None = None,
     ) -> None:
         self.config = config
         self.policy = policy
         self._client = client or GraphClient(config)
+        self._delta = delta
+        """Where the users as last read and the deltaLink are kept; None: a full read a run."""
+        self._read: list[Json] | None = None
+        """The users this run's delta read found, for the names in use."""
         self._created: set[str] = set()
         """Ids of users created through this target: young enough to answer 404 still."""
         marks = marks if marks is not None else {}
@@ -90,12 +100,33 @@ class Microsoft365Target:
         self._client.request("GET", "/users", params={"$top": "1", "$select": "id"})
 
     def describe(self) -> str:
-        """What "Test connection" says when the tenant answers."""
-        self.check()
-        return (
-            f"Signed in to tenant {self.config.tenant_id} as app {self.config.client_id}; "
-            f"Graph at {self.config.graph_url} lists users."
+        """What "Test connection" says when the tenant answers: the organisation's name, so an
+        admin sees it is the tenant they meant, and how many users a first page found."""
+        params = {"$top": str(self.config.page_size), "$select": "id"}
+        page = self._client.request("GET", "/users", params=params, expected=(200,))
+        users = len(page.get("value") or ()) if isinstance(page, dict) else 0
+        found = (
+            f"more than {users}"
+            if isinstance(page, dict) and page.get("@odata.nextLink")
+            else str(users)
         )
+        return (
+            f"Signed in to {self._organisation()} (tenant {self.config.tenant_id}) as app "
+            f"{self.config.client_id}; Graph at {self.config.graph_url} lists {found} users."
+        )
+
+    def _organisation(self) -> str:
+        """The tenant's organisation name; reading it needs Organization.Read.All, which the
+        sync itself does not, so a refusal is said rather than failing the test."""
+        try:
+            body = self._client.request(
+                "GET", "/organization", params={"$select": "id,displayName"}, expected=(200,)
+            )
+        except GraphAccessError:
+            return "an organisation whose name the app may not read (Organization.Read.All)"
+        found = body.get("value") if isinstance(body, dict) else None
+        name = found[0].get("displayName") if found and isinstance(found[0], dict) else None
+        return f"organisation {name}" if name else "an organisation without a name"
 
     def prepare(self) -> None:
         """Nothing to make before a run: Entra has no containers."""
@@ -112,16 +143,23 @@ class Microsoft365Target:
         return list(dict.fromkeys([*rules, *extra]))
 
     def read_accounts(self) -> Iterator[Account]:
+        """Every user: through users/delta when a delta store is given (only the changes
+        since the last run are read), else by a paged GET /users."""
         paths = self._paths
         select = ",".join(
-            dict.fromkeys(["id", "accountEnabled", *(p.split(".")[0] for p in paths)])
+            dict.fromkeys(["id", "accountEnabled", "mail", *(p.split(".")[0] for p in paths)])
         )
-        params = {
-            "$select": select,
-            "$expand": "manager($select=id)",
-            "$top": str(self.config.page_size),
-        }
-        for user in self._client.pages("/users", params):
+        users: Iterable[Json]
+        if self._delta is not None:
+            users = self._read = read_users(self._client, self._delta, select)
+        else:
+            params = {
+                "$select": select,
+                "$expand": "manager($select=id)",
+                "$top": str(self.config.page_size),
+            }
+            users = self._client.pages("/users", params)
+        for user in users:
             user_id = str(user.get("id") or "")
             if not user_id:
                 continue
@@ -138,7 +176,11 @@ class Microsoft365Target:
 
     def read_reserved_names(self) -> Iterator[tuple[str, str]]:
         """Every user's e-mail as a UPN in use: Entra refuses a UPN that is another user's
-        address (a proxyAddress). The users' own UPNs and nicknames are among those read."""
+        address (a proxyAddress). The users' own UPNs and nicknames are among those read.
+        After a delta read, the addresses come from the users it merged: no second listing."""
+        if self._read is not None:
+            yield from ((UPN, mail) for mail in iter_mails(self._read))
+            return
         params = {"$select": "id,mail", "$top": str(self.config.page_size)}
         for user in self._client.pages("/users", params):
             if mail := user.get("mail"):

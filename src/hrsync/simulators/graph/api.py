@@ -47,23 +47,26 @@ class GraphAnswer:
 
 class GraphApi:
     """Users CRUD, manager references and delta over one store. `is_lagging` says whether a
-    just-created user must still answer 404 (eventual consistency)."""
+    just-created user must still answer 404 (eventual consistency). `organization`: the
+    tenant's one organization resource (`GET /organization`)."""
 
     def __init__(
-        self, store: GraphStore, is_lagging: Callable[[str], bool], created: Callable[[str], None]
+        self,
+        store: GraphStore,
+        is_lagging: Callable[[str], bool],
+        created: Callable[[str], None],
+        organization: JsonObject | None = None,
     ) -> None:
         self.store = store
         self.is_lagging = is_lagging
         self.created = created
         self.groups = GroupDirectory(store)
+        self.organization = organization or {}
 
     def handle(self, request: GraphRequest) -> GraphAnswer:
         method, segments = request.method, request.segments
-        if segments[:1] == ("groups",):
-            status, value = self.groups.handle(
-                method, segments, request.query, lambda: _body(request.body), request.base
-            )
-            return GraphAnswer(status, value)
+        if (other := self._not_users(request)) is not None:
+            return other
         match (method, *segments):
             case ("GET", "users"):
                 return GraphAnswer(200, self._list(request))
@@ -109,6 +112,24 @@ class GraphApi:
             "BadRequest",
             f"Resource not found for the segment '{segments[0] if segments else ''}'.",
         )
+
+    def _not_users(self, request: GraphRequest) -> GraphAnswer | None:
+        """Groups and the organization; None for the users' endpoints."""
+        method, segments = request.method, request.segments
+        if segments[:1] == ("groups",):
+            status, value = self.groups.handle(
+                method, segments, request.query, lambda: _body(request.body), request.base
+            )
+            return GraphAnswer(status, value)
+        if method == "GET" and segments == ("organization",):
+            return GraphAnswer(200, self._organization(request))
+        return None
+
+    def _organization(self, request: GraphRequest) -> JsonObject:
+        found = dict(self.organization)
+        if request.query.get("$select"):
+            found = selected(found, parse_select(request.query["$select"]), with_manager=False)
+        return {"@odata.context": request.base + "/$metadata#organization", "value": [found]}
 
     def _user(self, key: str) -> JsonObject:
         user = self.store.shown(key)
@@ -158,29 +179,48 @@ class GraphApi:
             state = decode_token(token)
         elif token := query.get("$deltatoken"):
             state = decode_token(token) | {"offset": 0}
+            if state.get("epoch", 0) != self.store.delta_epoch:
+                raise GraphError(
+                    410,
+                    "syncStateNotFound",
+                    "The requested sync state was not found; start a new delta round.",
+                )
         else:
             select = query.get("$select") or ""
-            state = {"since": -1, "offset": 0, "select": select}
+            expand = query.get("$expand", "").startswith("manager")
+            state = {"since": -1, "offset": 0, "select": select, "expand": expand}
         upto = int(state.get("upto") or self.store.sequence)
         since, offset = int(state["since"]), int(state["offset"])
         names = parse_select(state.get("select") or None)
         ids = self.store.ids_since(since, upto)
         page = ids[offset : offset + DELTA_PAGE]
-        value = [self._delta_entry(user_id, names) for user_id in page]
+        value = [self._delta_entry(user_id, names, bool(state.get("expand"))) for user_id in page]
         answer: JsonObject = {"@odata.context": USERS_CONTEXT + "/delta", "value": value}
         base = f"{request.base}/users/delta"
         if offset + DELTA_PAGE < len(ids):
             skip = {**state, "upto": upto, "offset": offset + DELTA_PAGE}
             answer["@odata.nextLink"] = f"{base}?$skiptoken={encode_token(skip)}"
         else:
-            delta = {"since": upto, "select": state.get("select") or ""}
+            delta = {
+                "since": upto,
+                "select": state.get("select") or "",
+                "expand": state.get("expand"),
+                "epoch": self.store.delta_epoch,
+            }
             answer["@odata.deltaLink"] = f"{base}?$deltatoken={encode_token(delta)}"
         return answer
 
-    def _delta_entry(self, user_id: str, names: tuple[str, ...]) -> JsonObject:
+    def _delta_entry(self, user_id: str, names: tuple[str, ...], expand: bool) -> JsonObject:
+        """A changed user; with `$expand=manager`, its manager as `manager@delta` (a list of
+        one, or empty once the manager is removed)."""
         if user_id not in self.store.users:
             return {"id": user_id, "@removed": {"reason": "changed"}}
-        return selected(self.store.shown(user_id), names, with_manager=False)
+        user = self.store.shown(user_id)
+        entry = selected(user, names, with_manager=False)
+        if expand:
+            manager = user.get("manager")
+            entry["manager@delta"] = [manager] if manager else []
+        return entry
 
 
 def _top(raw: str | None) -> int:

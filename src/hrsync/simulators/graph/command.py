@@ -28,6 +28,12 @@ from hrsync.simulators.graph.server import GraphSimulator
     show_default="$GRAPH_CLIENT_SECRET, else 'secret'",
     help="The app registration's client secret.",
 )
+@click.option(
+    "--organization",
+    default="Contoso Ltd",
+    show_default=True,
+    help="The tenant's organisation name (GET /organization).",
+)
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Delay every request.")
 @click.option("--verbose", is_flag=True, help="Log every request to stderr.")
 def graph_sim(
@@ -37,12 +43,13 @@ def graph_sim(
     tenant: str,
     client_id: str,
     client_secret: str,
+    organization: str,
     latency_ms: int,
     verbose: bool,
 ) -> None:
     """Serve a local Entra token endpoint and Microsoft Graph (users, managers, delta, $batch)
     until Ctrl-C."""
-    app = App(tenant, client_id, client_secret)
+    app = App(tenant, client_id, client_secret, organization)
     sim = GraphSimulator(
         app, host, port, faults=Faults(latency_ms=latency_ms), log_requests=verbose
     )

@@ -23,6 +23,8 @@ class App:
     tenant: str = "contoso.onmicrosoft.com"
     client_id: str = "00000000-0000-0000-0000-000000000000"
     client_secret: str = field(default="secret", repr=False)
+    organization: str = "Contoso Ltd"
+    """The tenant's organisation name (`GET /organization`'s displayName)."""
 
 
 class Entra:

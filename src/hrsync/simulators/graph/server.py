@@ -41,6 +41,17 @@ def _error_body(code: str, message: str) -> JsonObject:
     return {"error": {"code": code, "message": message, "innerError": inner}}
 
 
+def organization_of(app: App) -> JsonObject:
+    """The tenant's organization resource as Graph answers it: a tenant id (derived from the
+    tenant's name when it is a domain), the display name, the verified domains."""
+    tenant_id = (
+        app.tenant if "." not in app.tenant else str(uuid.uuid5(uuid.NAMESPACE_DNS, app.tenant))
+    )
+    domain = app.tenant if "." in app.tenant else f"{app.tenant}.onmicrosoft.com"
+    verified = {"name": domain, "isDefault": True, "isInitial": True, "type": "Managed"}
+    return {"id": tenant_id, "displayName": app.organization, "verifiedDomains": [verified]}
+
+
 class GraphSimulator:
     """A local Entra tenant: start it, point a client at `login_url` and `graph_url`, stop it.
 
@@ -62,7 +73,12 @@ class GraphSimulator:
         self.token_lifetime = token_lifetime
         self.store = GraphStore()
         self.fault_state = FaultState(faults)
-        self.api = GraphApi(self.store, self.fault_state.is_lagging, self.fault_state.created)
+        self.api = GraphApi(
+            self.store,
+            self.fault_state.is_lagging,
+            self.fault_state.created,
+            organization_of(self.app),
+        )
         self.entra = Entra(self.app, token_lifetime)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []

@@ -46,6 +46,8 @@ WRITABLE = frozenset(
 REQUIRED_ON_CREATE = ("accountEnabled", "displayName", "mailNickname", "userPrincipalName")
 EXTENSION_NAMES = tuple(f"extensionAttribute{n}" for n in range(1, 16))
 UNIQUE = ("userPrincipalName", "mailNickname")
+NAMED = (*UNIQUE, "mail")
+"""The properties `GraphStore._names` indexes: the unique ones, and mail (a UPN may not be it)."""
 
 
 class GraphError(Exception):
@@ -78,6 +80,10 @@ class GraphStore:
     on_delete: list[Callable[[str], None]] = field(default_factory=list)
     """Called with a deleted user's id, under the lock (groups drop the member)."""
     _sequence: int = 0
+    _names: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    """(property, casefolded value) → ids of the users holding it, for NAMED."""
+    delta_epoch: int = 0
+    """Bumped by `expire_delta_links`: deltaLinks of an earlier epoch answer 410."""
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -147,6 +153,7 @@ class GraphStore:
                 {}, body.get("onPremisesExtensionAttributes")
             )
             self.users[user["id"]] = user
+            self._index(user, add=True)
             self._log(user["id"])
             return self._shown(user)
 
@@ -155,6 +162,7 @@ class GraphStore:
         with self.lock:
             user = self.find(key)
             self._check_unique(body, user["id"])
+            self._index(user, add=False)
             for name, value in body.items():
                 if name == "onPremisesExtensionAttributes":
                     user[name] = _extensions(user.get(name) or {}, value)
@@ -162,11 +170,13 @@ class GraphStore:
                     user.pop(name, None)
                 else:
                     user[name] = copy.deepcopy(value)
+            self._index(user, add=True)
             self._log(user["id"])
 
     def delete(self, key: str) -> None:
         with self.lock:
             user_id = self.find(key)["id"]
+            self._index(self.users[user_id], add=False)
             del self.users[user_id]
             self.managers.pop(user_id, None)
             for report in [r for r, m in self.managers.items() if m == user_id]:
@@ -199,9 +209,16 @@ class GraphStore:
                 raise not_found("manager")
             return self._shown(self.users[manager])
 
+    def expire_delta_links(self) -> None:
+        """Every deltaLink handed out so far answers 410 syncStateNotFound (as Graph's do
+        after about a week, or when it drops the sync state)."""
+        with self.lock:
+            self.delta_epoch += 1
+
     def reset(self) -> None:
         with self.lock:
             self.users.clear()
+            self._names.clear()
             self.managers.clear()
             self.changes.clear()
 
@@ -211,28 +228,38 @@ class GraphStore:
 
     def _check_unique(self, body: Mapping[str, Any], own_id: str | None) -> None:
         """UPN and mailNickname are unique in the tenant, case-insensitively, as Entra has it;
-        a UPN may not be another user's address either (Entra: a proxyAddress)."""
+        a UPN may not be another user's address either (Entra: a proxyAddress). Looked up in
+        `_names`, not by a scan: a tenant of 10,000 users would make each create O(n)."""
         upn = body.get("userPrincipalName")
-        if isinstance(upn, str):
-            for user in self.users.values():
-                if user["id"] != own_id and str(user.get("mail", "")).casefold() == upn.casefold():
-                    raise GraphError(
-                        400,
-                        "Request_BadRequest",
-                        "Another object with the same value for property proxyAddresses already "
-                        "exists.",
-                    )
+        if isinstance(upn, str) and self._holders("mail", upn) - {own_id}:
+            raise GraphError(
+                400,
+                "Request_BadRequest",
+                "Another object with the same value for property proxyAddresses already exists.",
+            )
         for name in UNIQUE:
             value = body.get(name)
+            if isinstance(value, str) and self._holders(name, value) - {own_id}:
+                raise GraphError(
+                    400,
+                    "Request_BadRequest",
+                    f"Another object with the same value for property {name} already exists.",
+                )
+
+    def _holders(self, name: str, value: str) -> set[str | None]:
+        return set(self._names.get((name, value.casefold()), ()))
+
+    def _index(self, user: JsonObject, *, add: bool) -> None:
+        """Add the user's unique names (and mail) to `_names`, or take them out."""
+        for name in NAMED:
+            value = user.get(name)
             if not isinstance(value, str):
                 continue
-            for user in self.users.values():
-                if user["id"] != own_id and str(user.get(name, "")).casefold() == value.casefold():
-                    raise GraphError(
-                        400,
-                        "Request_BadRequest",
-                        f"Another object with the same value for property {name} already exists.",
-                    )
+            holders = self._names.setdefault((name, value.casefold()), set())
+            if add:
+                holders.add(user["id"])
+            else:
+                holders.discard(user["id"])
 
 
 def _check_writable(body: Mapping[str, Any]) -> None:

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 from bench.measure import measure
-from bench.sftp_upload import measure_upload
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.csv.formats import FLEXWHERE
 from hrsync.connectors.csv.target import CsvTarget
@@ -24,7 +23,6 @@ from hrsync.domain.person import Employment, Person
 from hrsync.domain.plan import Status
 from hrsync.engine.apply import apply_changes
 from hrsync.engine.plan import plan_changes
-from hrsync.testing.sshd import SshdError, start_sshd
 
 GOAL_WRITE_SECONDS = 10.0
 GOAL_RSS_MB = 250.0
@@ -61,7 +59,11 @@ def run(count: int, workdir: Path) -> dict[str, float]:
 
 def _upload(path: Path) -> dict[str, float]:
     """The written file put to a local OpenSSH sshd by hrsync and by `sftp`, side by side; no
-    figures (and why) when sshd is not installed."""
+    figures (and why) when sshd is not installed. Imported here, in the parent: the measured
+    child loads no SFTP client for a folder delivery, as a run would not."""
+    from bench.sftp_upload import measure_upload  # noqa: PLC0415
+    from hrsync.testing.sshd import SshdError, start_sshd  # noqa: PLC0415
+
     try:
         with start_sshd() as server:
             measured = measure_upload(server, path)

@@ -10,7 +10,7 @@ from typing import Any
 
 from hrsync.connectors.csv.config import CsvConfig
 from hrsync.connectors.files.drop import Drop, FolderDrop
-from hrsync.connectors.files.sftp import SftpDrop, SftpSettings
+from hrsync.connectors.files.sftp_settings import SftpSettings
 from hrsync.domain.errors import TargetError
 
 
@@ -26,6 +26,9 @@ def csv_secret_setting(settings: Mapping[str, Any]) -> str:
 def open_drop(config: CsvConfig) -> Drop:
     """The drop of `config.delivery`; nothing is connected until a file is put."""
     if config.delivery == "sftp":
+        # paramiko is loaded only by a connection that delivers over SFTP.
+        from hrsync.connectors.files.sftp import SftpDrop  # noqa: PLC0415
+
         return SftpDrop(sftp_settings(config))
     assert config.folder is not None  # the config's validator guarantees it
     return FolderDrop(config.folder)
@@ -39,8 +42,8 @@ def sftp_settings(config: CsvConfig) -> SftpSettings:
 def check_drop(drop: Drop) -> str:
     """ "Test connection" for the drop: what was found, in words; TargetError when the file
     could not be delivered there."""
-    if isinstance(drop, SftpDrop):
-        return drop.check()
+    if (check := getattr(drop, "check", None)) is not None:  # an SftpDrop: logs in and probes
+        return str(check())
     if isinstance(drop, FolderDrop):
         return _check_folder(drop.folder)
     return drop.describe()

@@ -18,7 +18,6 @@ from hrsync.connectors.csv.reading import CsvFileError, Dialect, Row, header_pro
 from hrsync.connectors.csv.source_config import CsvSourceConfig
 from hrsync.connectors.csv.source_formats import SourceColumn, SourceFormat
 from hrsync.connectors.files.drop import Drop, FolderDrop
-from hrsync.connectors.files.sftp import SftpDrop
 from hrsync.domain.errors import SourceError, TargetError
 from hrsync.domain.ids import PersonId
 from hrsync.domain.person import InvalidRecord, Person
@@ -85,6 +84,8 @@ class CsvSource:
             case "folder":
                 return FolderDrop(self.config.folder)
             case "sftp":
+                from hrsync.connectors.files.sftp import SftpDrop  # noqa: PLC0415 (paramiko)
+
                 return SftpDrop(self.config.sftp_settings())
             case _:
                 return None

@@ -79,8 +79,8 @@ class CsvTarget:
         self._groups = self._state.groups
         self._by_key = {folded(self._key_of(row)): row.key for row in self._rows.values()}
         """The key column's value (case-folded) → the row id: keys are unique in the file."""
-        self._delivered = self._in_file()
-        """Row id → key of the rows in the file last delivered, for the removals file."""
+        self._delivered = self._in_file() if config.contents == "delta" else {}
+        """Row id → key of the rows in the file last delivered, for a delta's removals file."""
         self._touched: set[str] = set()
         self._is_changed = False
 
@@ -301,7 +301,8 @@ class CsvTarget:
             if self.config.receipt:
                 self.drop.put(f"{name}.sha256", f"{digest}  {name}\n".encode())
         write_state(self._state_dir, self._state, written[0][1])
-        self._delivered = self._in_file()
+        if self.config.contents == "delta":
+            self._delivered = self._in_file()
         self._touched.clear()
         self._is_changed = False
         return self.file_format.file_name

@@ -8,8 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from hrsync.connectors.files.sftp import SftpSettings, normalise_fingerprint
-from hrsync.connectors.files.sftp_errors import SftpAuthError
+from hrsync.connectors.files.sftp_settings import SftpSettings, normalise_fingerprint
 
 SFTP_CREDENTIALS = ("key_file", "key_env", "private_key", "password")
 
@@ -91,6 +90,8 @@ class SftpFields(BaseModel):
             return None
         value = os.environ.get(self.key_env)
         if not value:
+            from hrsync.connectors.files.sftp_errors import SftpAuthError  # noqa: PLC0415
+
             raise SftpAuthError(f"the environment variable {self.key_env} (key_env) is not set")
         return SecretStr(value)
 

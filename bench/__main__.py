@@ -109,12 +109,20 @@ def main() -> int:
             print(f"== Graph: {persons} persons into the Graph simulator (20 ms a request) ==")
             figures |= graph_load.run(persons, Path(tmp) / "graph")
     print()
-    print(f"{'figure':<22}{'measured':>12}{'goal':>10}")
+    print(f"{'figure':<26}{'measured':>12}{'goal':>10}{'margin':>10}")
+    missed = []
     for name, value in figures.items():
         goal = GOALS.get(name)
-        mark = "" if goal is None else ("  ok" if value <= goal else "  OVER GOAL")
-        print(f"{name:<22}{value:>12.2f}{'' if goal is None else f'{goal:>10.2f}'}{mark}")
-    return 0
+        if goal is None:
+            print(f"{name:<26}{value:>12.2f}")
+            continue
+        mark = "  ok" if value <= goal else "  OVER GOAL"
+        if value > goal:
+            missed.append(name)
+        print(f"{name:<26}{value:>12.2f}{goal:>10.2f}{goal - value:>+10.2f}{mark}")
+    if missed:
+        print(f"\n{len(missed)} goal(s) missed: {', '.join(missed)}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -119,7 +119,10 @@ apt_install() {
     added_policy=1
   fi
   local status=0
-  as_root apt-get update -q && as_root apt-get install -y -q "$@" || status=$?
+  # Another apt-get (an unattended upgrade) may hold the dpkg lock: wait for it, up to 5 min.
+  local wait=(-o DPkg::Lock::Timeout=300)
+  as_root apt-get "${wait[@]}" update -q && as_root apt-get "${wait[@]}" install -y -q "$@" ||
+    status=$?
   [[ "$added_policy" == 1 ]] && as_root rm -f "$policy"
   [[ "$status" == 0 ]] || fail "apt-get install failed (exit $status)"
   if [[ -d /run/systemd/system ]]; then

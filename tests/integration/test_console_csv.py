@@ -15,6 +15,7 @@ from tests.integration import test_console_scim as scim
 
 from hrsync.app.models import Connection, Source
 from hrsync.app.runs.connection_run import run_connection
+from hrsync.testing.sshd import SshServer
 
 pytestmark = pytest.mark.django_db
 source = scim.source  # the fixture: a Flex HRM source with three people
@@ -98,3 +99,25 @@ def test_an_operator_sees_the_file_form_but_cannot_change_it(
     refused = operator.post("/connections/fw/step/2/", file_form(tmp_path) | {"action": "save"})
     assert refused.status_code == 403
     assert "folder" not in Connection.objects.get(key="fw").settings
+
+
+def test_test_connection_shows_an_unpinned_sftp_servers_key_to_confirm(
+    source: Source,
+    tmp_path: Path,
+    sshd: SshServer,
+) -> None:
+    client = admin()
+    new_connection(client)
+    form = file_form(
+        tmp_path,
+        delivery="sftp",
+        host=sshd.host,
+        port=str(sshd.port),
+        username=sshd.user,
+        key_file=str(sshd.client_key),
+        remote_dir=".",
+    )
+    tested = client.post("/connections/fw/step/2/", form | {"action": "test"}).content.decode()
+    assert sshd.host_key_sha256 in tested and "Confirm it with the server" in tested
+    pinned = form | {"host_key_sha256": sshd.host_key_sha256, "action": "test"}
+    assert sshd.host_key_sha256 in client.post("/connections/fw/step/2/", pinned).content.decode()

@@ -40,7 +40,12 @@ from hrsync.connectors.afas.config import AfasConfig
 from hrsync.connectors.afas.source import AfasSource
 from hrsync.connectors.csv.columns import file_format_of
 from hrsync.connectors.csv.config import CsvConfig
-from hrsync.connectors.csv.delivery import check_drop, csv_secret_setting, open_drop
+from hrsync.connectors.csv.delivery import (
+    check_drop,
+    csv_secret_setting,
+    open_drop,
+    unpinned_server_key,
+)
 from hrsync.connectors.csv.group_naming import CsvGroupNaming
 from hrsync.connectors.csv.policy import CsvPolicy
 from hrsync.connectors.csv.profile import csv_profile
@@ -62,7 +67,7 @@ from hrsync.connectors.scim.group_naming import ScimGroupNaming
 from hrsync.connectors.scim.policy import ScimPolicy
 from hrsync.connectors.scim.profile import scim_profile
 from hrsync.connectors.scim.target import ScimTarget
-from hrsync.domain.errors import SourceError
+from hrsync.domain.errors import SourceError, TargetError
 from hrsync.domain.groups import Group
 from hrsync.domain.person import InvalidRecord, Person
 from hrsync.domain.profile import TargetProfile
@@ -146,6 +151,10 @@ class TargetKind:
     where_key: str = "url"
     """The setting that says where the accounts live (AD: base_dn; SCIM: url), named on
     tickets also when a run fails before its target is bound."""
+    first_contact: Callable[[dict[str, Any]], str | None] | None = None
+    """"Test connection" before the settings are complete: what the admin must confirm first,
+    read from the target (a CSV target over SFTP: the server's key fingerprint, to pin); None
+    when there is nothing to say."""
     compliance: Callable[[BaseModel, bool], ComplianceReport] | None = None
     """"Check compliance" against the target's protocol (SCIM: scim2-tester), with write
     checks when asked; None where the kind has no such suite."""
@@ -384,6 +393,7 @@ TARGETS: dict[str, TargetKind] = {
         _check_csv,
         csv_secret_setting,
         where_key="folder",
+        first_contact=unpinned_server_key,
     ),
     "microsoft365": TargetKind(
         Microsoft365Config,
@@ -537,6 +547,17 @@ def bind(connection: Connection) -> Binding:
 def secret_key_of(kind: str, settings: dict[str, Any]) -> str:
     """The config field a connection's secret fills; empty when the settings need none."""
     return TARGETS[kind].secret_key(settings)
+
+
+def first_contact(kind: str, settings: dict[str, Any]) -> str | None:
+    """See TargetKind.first_contact; TargetError's reason when the target cannot be reached."""
+    contact = TARGETS[kind].first_contact
+    if contact is None:
+        return None
+    try:
+        return contact(settings)
+    except TargetError as error:
+        return str(error)
 
 
 def check_target(kind: str, config: BaseModel) -> str:

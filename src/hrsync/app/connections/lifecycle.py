@@ -135,9 +135,14 @@ def check_target(connection: models.Connection, values: dict[str, Any]) -> Check
     """ "Test connection" with the entered settings (the stored secret when none is entered):
     what the target kind checks (AD: bind, read the base DN, find the users OU or make sure it
     may be created; SCIM: discovery)."""
-    settings, password = validate_target_step(
-        connection.kind, values, has_password=has_password(connection)
-    )
+    try:
+        settings, password = validate_target_step(
+            connection.kind, values, has_password=has_password(connection)
+        )
+    except InvalidValuesError as invalid:
+        if (first := wiring.first_contact(connection.kind, values)) is not None:
+            return CheckResult(False, first)
+        raise invalid
     secret = password or stored_password(connection)
     config = wiring.config_with_secret(connection.kind, settings, secret)
     try:

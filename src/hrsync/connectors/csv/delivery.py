@@ -55,3 +55,19 @@ def _check_folder(folder: Path) -> str:
     if not os.access(folder, os.W_OK):
         raise TargetError(f"folder {folder} is not writable by hrsync")
     return f"{folder} is a folder"
+
+
+def unpinned_server_key(settings: Mapping[str, Any]) -> str | None:
+    """For an SFTP delivery whose server key is not pinned yet: the key the server presents,
+    for the admin to confirm with the server's admin and pin. None otherwise."""
+    host = str(settings.get("host") or "").strip()
+    if settings.get("delivery") != "sftp" or not host or settings.get("host_key_sha256"):
+        return None
+    from hrsync.connectors.files.sftp import fingerprint  # noqa: PLC0415 (paramiko)
+
+    port = int(settings.get("port") or 22)
+    found = fingerprint(host, port, timeout=15)
+    return (
+        f"{host}:{port} presents the host key {found}. Confirm it with the server's admin "
+        "(ssh-keyscan, or their records), then paste it into Server key fingerprint to pin it."
+    )

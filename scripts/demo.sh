@@ -85,7 +85,8 @@ except Exception:
 
 start_simulator() {
   step "Starting the Flex HRM simulator on 127.0.0.1:$PORT (300 generated employees, seed 42)"
-  "$HRSYNC" flexhrm-sim --port "$PORT" --generate 300 --seed 42 --password "$FLEX_PASSWORD" \
+  # The password comes from $FLEX_PASSWORD (exported above), not the command line `ps` shows.
+  "$HRSYNC" flexhrm-sim --port "$PORT" --generate 300 --seed 42 \
     >"$HRSYNC_HOME/flexhrm-sim.log" 2>&1 &
   sim_pid=$!
   local tries=60

@@ -27,7 +27,7 @@ from hrsync.connectors.afas.errors import (
     UnavailableError,
     describe_error,
 )
-from hrsync.connectors.retry_after import retry_after_seconds
+from hrsync.connectors.retry_after import backoff_delay, retry_after_seconds
 
 Row = dict[str, Any]
 """One GetConnector row; `Any` stops here, at the edge."""
@@ -175,10 +175,9 @@ class AfasClient:
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Retry-After when given, else exponential back-off with jitter; a minute at most."""
-        if retry_after is not None:
-            return min(MAX_DELAY_SECONDS, retry_after)
-        ceiling = min(MAX_DELAY_SECONDS, self._config.backoff_seconds * 2.0**attempt)
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        return backoff_delay(
+            attempt, retry_after, self._config.backoff_seconds, self._rng, MAX_DELAY_SECONDS
+        )
 
     def _attempt(self, path: str, params: dict[str, str | int]) -> Any:
         url = f"{self._config.base_url}/{path}"

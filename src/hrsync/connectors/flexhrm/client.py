@@ -29,7 +29,7 @@ from hrsync.connectors.flexhrm.errors import (
     UnavailableError,
     describe_problem,
 )
-from hrsync.connectors.retry_after import retry_after_seconds
+from hrsync.connectors.retry_after import backoff_delay, retry_after_seconds
 
 Record = dict[str, Any]
 """One JSON object as Flex sends it; `Any` stops here, at the edge."""
@@ -276,10 +276,9 @@ class FlexHrmClient:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before retry `attempt + 1`: Retry-After if given, else exponential
         back-off with jitter (half fixed, half random), capped at a minute either way."""
-        if retry_after is not None:
-            return min(MAX_DELAY_SECONDS, retry_after)
-        ceiling = min(MAX_DELAY_SECONDS, self._config.backoff_seconds * 2.0**attempt)
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        return backoff_delay(
+            attempt, retry_after, self._config.backoff_seconds, self._rng, MAX_DELAY_SECONDS
+        )
 
     def _attempt(self, path: str, params: Params, company_id: str | None) -> Any:
         try:

@@ -4,6 +4,7 @@ nothing outside `connectors/` and the wiring module names a kind."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -34,6 +35,17 @@ class AttributeSpec:
     @property
     def shown(self) -> str:
         return self.label or self.name
+
+    def fitted(self, value: str | None) -> str | None:
+        """`value` as the target takes it: cut to `max_length`; None when empty or when
+        `allowed` refuses it (the attribute is then left out)."""
+        if not value:
+            return None
+        if self.max_length is not None:
+            value = value[: self.max_length].rstrip()
+        if self.allowed is not None and re.fullmatch(self.allowed, value) is None:
+            return None
+        return value or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,3 +47,13 @@ class Explainer:
                 for field in derivation.fields:
                     read[field] = field_value(values, field)
         return Lineage(read, notes or {})
+
+
+def of_rules(rules: Iterable[Rule], overridden: Iterable[str]) -> dict[str, Derivation]:
+    """The derivation of each rule: an admin's override where its attribute is `overridden`,
+    else the profile's default."""
+    admins = set(overridden)
+    return {
+        rule.attribute: of_rule(rule, "override" if rule.attribute in admins else "default")
+        for rule in rules
+    }

@@ -15,7 +15,7 @@ from hrsync.domain.account import Attributes, DesiredAccount
 from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person
 from hrsync.domain.profile import TargetProfile
-from hrsync.engine.lineage import of_rule, words
+from hrsync.engine.lineage import of_rules, words
 from hrsync.engine.policy import FlatPolicy, NameUnavailableError, NewAccount, TakenNames
 from hrsync.mapping.rules import Rule, apply_rules, day_start, parse_rule
 
@@ -89,11 +89,7 @@ class CsvPolicy(FlatPolicy):
         return broken
 
     def derivations(self) -> Derivations:
-        overridden = {rule.attribute for rule in self.rules}
-        found = {
-            rule.attribute: of_rule(rule, "override" if rule.attribute in overridden else "default")
-            for rule in self.all_rules
-        }
+        found = of_rules(self.all_rules, (rule.attribute for rule in self.rules))
         found[self.owner_attribute] = words("the person's id in the HR system")
         if manager := self.file_format.derived_column(MANAGER):
             found[manager] = words(

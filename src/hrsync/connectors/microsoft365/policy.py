@@ -10,7 +10,6 @@ an admin who renames a user in Entra keeps the new name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,7 @@ from hrsync.domain.account import DesiredAccount
 from hrsync.domain.lineage import Derivations
 from hrsync.domain.person import Person
 from hrsync.domain.profile import TargetProfile
-from hrsync.engine.lineage import of_rule, words
+from hrsync.engine.lineage import of_rules, words
 from hrsync.engine.policy import FlatPolicy, NewAccount, TakenNames
 from hrsync.mapping.names import login_part
 from hrsync.mapping.rules import Rule, apply_rules, day_start, parse_rule
@@ -78,23 +77,12 @@ class GraphPolicy(FlatPolicy):
         )
 
     def _fitted(self, name: str, value: str | None) -> str | None:
-        """Cut to Graph's length (it refuses longer values); a value the pattern refuses is
-        left out."""
+        """As the profile's spec of the attribute takes it (AttributeSpec.fitted)."""
         spec = self.profile.spec(name)
-        if not value or spec is None:
-            return value or None
-        if spec.max_length is not None:
-            value = value[: spec.max_length].rstrip()
-        if spec.allowed is not None and re.fullmatch(spec.allowed, value) is None:
-            return None
-        return value or None
+        return spec.fitted(value) if spec is not None else value or None
 
     def derivations(self) -> Derivations:
-        overridden = {rule.attribute for rule in self.rules}
-        found = {
-            rule.attribute: of_rule(rule, "override" if rule.attribute in overridden else "default")
-            for rule in self.all_rules
-        }
+        found = of_rules(self.all_rules, (rule.attribute for rule in self.rules))
         found[self.owner_attribute] = words("the person's id in the HR system")
         found[self.profile.manager_attribute] = words(
             "the object id of the user of the person named by [manager_id]", "manager_id"

@@ -30,7 +30,7 @@ from hrsync.simulators.afas.api import (
 )
 from hrsync.simulators.afas.control import Control, Faults, FaultState
 from hrsync.simulators.afas.store import SCHEMAS, AfasStore, fields_of
-from hrsync.simulators.serving import Reply, SimulatorServer, json_reply
+from hrsync.simulators.serving import Reply, Served, SimulatorServer, json_reply
 
 MOUNT = "profitrestservices"
 _TOKEN_DATA = re.compile(r"<data>\s*([^<]*?)\s*</data>", re.IGNORECASE | re.DOTALL)
@@ -64,7 +64,7 @@ def _local_now() -> datetime:
     return datetime.now(ZoneInfo("Europe/Amsterdam")).replace(tzinfo=None)
 
 
-class AfasSimulator:
+class AfasSimulator(Served):
     """A local AFAS Profit REST API: start it, point a client at `url`, stop it.
 
     `dataset` is `{"connectors": {id: rows}}` (see `generate_dataset`); `clock` returns the naive
@@ -101,10 +101,6 @@ class AfasSimulator:
         )
 
     @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
     def url(self) -> str:
         """The base URL a client is configured with (…/ProfitRestServices)."""
         return f"{self._server.base_url}/ProfitRestServices"
@@ -121,19 +117,6 @@ class AfasSimulator:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self.fault_state.arm(faults)
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> AfasSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     def dispatch(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one request: `/_sim` control, else faults, the token, and the API."""

@@ -24,7 +24,7 @@ from hrsync.simulators.flexhrm.api import ApiRequest, FlexApi, Listing, ProblemE
 from hrsync.simulators.flexhrm.control import Control, Faults, FaultState
 from hrsync.simulators.flexhrm.records import ALL_PERMISSIONS, FlexRecords, WriteRequest
 from hrsync.simulators.flexhrm.store import FlexStore, JsonObject
-from hrsync.simulators.serving import Reply, SimulatorServer
+from hrsync.simulators.serving import Reply, Served, SimulatorServer
 
 _JSON = "application/json; charset=utf-8"
 _PROBLEM = "application/problem+json; charset=utf-8"
@@ -92,7 +92,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class FlexSimulator:
+class FlexSimulator(Served):
     """A local Flex HRM: start it, point a client at `url` or `legacy_url`, stop it.
 
     `dataset` is a v2 dataset (see `generate_dataset`). `clock` returns naive UTC datetimes and
@@ -132,10 +132,6 @@ class FlexSimulator:
         )
 
     @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
     def url(self) -> str:
         """Base URL of the central API (camelCase)."""
         return f"http://{self._url_host}:{self.port}/api/"
@@ -152,21 +148,6 @@ class FlexSimulator:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self.fault_state.arm(faults)
-
-    def start(self) -> None:
-        """Serve in a daemon thread; returns at once."""
-        self._server.start()
-
-    def stop(self) -> None:
-        """Stop serving and drop kept-alive connections."""
-        self._server.stop()
-
-    def __enter__(self) -> FlexSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     def patch_employee(self, employee_id: str, patch: Mapping[str, Any]) -> JsonObject:
         """RFC 7386 merge patch over the dataset-shape employee; bumps `modified`."""

@@ -18,7 +18,7 @@ from hrsync.simulators.graph.api import GraphAnswer, GraphApi, GraphRequest
 from hrsync.simulators.graph.control import Faults, FaultState
 from hrsync.simulators.graph.entra import App, Entra
 from hrsync.simulators.graph.store import GraphError, GraphStore, JsonObject
-from hrsync.simulators.serving import Reply, SimulatorServer, json_reply
+from hrsync.simulators.serving import Reply, Served, SimulatorServer, json_reply
 
 MAX_BATCH = 20
 _FAULT_CODES = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "GatewayTimeout"}
@@ -52,7 +52,7 @@ def organization_of(app: App) -> JsonObject:
     return {"id": tenant_id, "displayName": app.organization, "verifiedDomains": [verified]}
 
 
-class GraphSimulator:
+class GraphSimulator(Served):
     """A local Entra tenant: start it, point a client at `login_url` and `graph_url`, stop it.
 
     `token_lifetime` is how long an access token lives, in seconds (Entra: about an hour).
@@ -99,10 +99,6 @@ class GraphSimulator:
     # --- life ----------------------------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
     def base_url(self) -> str:
         return self._server.base_url
 
@@ -121,19 +117,6 @@ class GraphSimulator:
     @faults.setter
     def faults(self, faults: Faults) -> None:
         self.fault_state.arm(faults)
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> GraphSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     def reset(self) -> None:
         """No users, no faults, no request log (tokens stay valid)."""

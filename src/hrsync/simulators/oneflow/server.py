@@ -24,7 +24,7 @@ from hrsync.simulators.oneflow.catalog import JsonObject, TemplateOptions
 from hrsync.simulators.oneflow.pdf import render_pdf
 from hrsync.simulators.oneflow.store import OneflowError, OneflowStore
 from hrsync.simulators.oneflow.webhooks import Dispatcher, Filter, Webhook
-from hrsync.simulators.serving import Reply, SimulatorServer, json_reply
+from hrsync.simulators.serving import Reply, Served, SimulatorServer, json_reply
 
 SIGNED_URL_SECONDS = 300
 """How long a download link stays valid, as a pre-signed S3 URL does."""
@@ -34,7 +34,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class OneflowSimulator:
+class OneflowSimulator(Served):
     """A local Oneflow account. `time_factor` N shortens the webhook retry waits N times;
     `pdf_delay` is how long after creation the contract PDF is not ready yet."""
 
@@ -83,13 +83,6 @@ class OneflowSimulator:
     def stop(self) -> None:
         self._server.stop()
         self.dispatcher.stop()
-
-    def __enter__(self) -> OneflowSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     # --- for tests and the command ---------------------------------------------------------------
 

@@ -340,6 +340,37 @@ def test_a_230_character_name_is_cut_keeping_the_suffix(site: Site) -> None:
     assert filed.startswith("Anställningsavtal xxx")
 
 
+def test_a_changed_employee_number_in_a_draft_refills_and_replaces_the_participant(
+    site: Site,
+) -> None:
+    first, second = site.people["main"], site.people["decline"]
+    cid = create(site, "main", "Renumbered draft")
+    filled(site, cid)
+    with api(site) as client:
+        answer = client.put(
+            f"contracts/{cid}/data_fields/c::employee_number", json={"value": number_of(second)}
+        )
+    assert answer.status_code == 200, answer.text
+
+    replaced = f"employee number changed from {number_of(first)}: participant replaced"
+
+    def refill_done() -> bool:
+        steps = site.contracts()[cid]["steps"]
+        fills = [s for s in steps if s["step"] == "fill" and s["status"] == "done"]
+        return any(replaced in note for step in fills for note in step["notes"])
+
+    wait_until(refill_done, "the draft filled again for the new employee number")
+    contract = site.oneflow.contract(cid)
+    assert contract is not None
+    values = fields_of(contract)
+    assert values["surname"] == second["lastName"]
+    assert values["email_work"] == second["emailWork"]
+    counterparties = [p for p in contract["parties"][1:] if p.get("type") == "individual"]
+    emails = [q["email"] for p in counterparties for q in p["participants"]]
+    assert emails == [second["emailWork"]], "the first employee's participant is replaced"
+    assert first["emailWork"] not in emails
+
+
 def test_manager_already_a_party_is_left_as_is(site: Site) -> None:
     person = site.people["party"]
     manager = site.flex.employee(person["immediateManagerEmployeeId"])

@@ -5,6 +5,7 @@ app has no PATCH, and 429/503 from the app retried without losing a change."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -245,3 +246,74 @@ def test_creates_go_by_bulk_where_the_app_supports_it_and_fail_one_by_one(
     assert report.attributes[MANAGER_PATH] == boss.ref
     # The next run links the refused joiner to the user that took their userName.
     assert rig.plan(people, TODAY).counts()["create"] == 0
+
+
+HIERARCHY_URN = "urn:example:params:scim:schemas:extension:hierarchy:2.0:Group"
+
+
+def _server_with_group_parents(workdir: Path) -> ScimServer:
+    """scim2-server whose Group has an extension with Winningtemp's "Parent Group External ID"
+    (seed 001), as an app with a group hierarchy would declare it."""
+    schema = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": HIERARCHY_URN,
+        "name": "GroupHierarchy",
+        "attributes": [{"name": "parentExternalId", "type": "string", "multiValued": False}],
+    }
+    group_type = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "Group",
+        "name": "Group",
+        "endpoint": "/Groups",
+        "schema": "urn:ietf:params:scim:schemas:core:2.0:Group",
+        "schemaExtensions": [{"schema": HIERARCHY_URN, "required": False}],
+    }
+    (workdir / "hierarchy.json").write_text(json.dumps([schema]))
+    (workdir / "group.json").write_text(json.dumps(group_type))
+    return start_scim2_server(
+        extra_schemas=[workdir / "hierarchy.json"],
+        extra_resource_types=[workdir / "group.json"],
+    )
+
+
+def test_an_app_whose_groups_have_a_parent_gets_each_units_parent_external_id(
+    tmp_path: Path,
+) -> None:
+    with _server_with_group_parents(tmp_path) as server:
+        rig = scim_rig(server.url, server.token)
+        target = rig.target
+        assert isinstance(target, ScimTarget)
+        naming = ScimGroupNaming(rig.policy.profile, parent_path=target.group_parent_path)
+        rig = dataclasses.replace(rig, groups=GroupPolicy(LEVELS, naming, grace_days=0))
+        people = company(12)
+        rig.sync(people, TODAY)
+        groups = httpx2.get(
+            f"{server.url}Groups", headers={"Authorization": f"Bearer {server.token}"}
+        ).json()["Resources"]
+
+        by_external = {g["externalId"]: g for g in groups}
+        parents = {
+            g["displayName"]: (g.get(HIERARCHY_URN) or {}).get("parentExternalId") for g in groups
+        }
+        offices = [g for g in groups if g["displayName"] in ("Stockholm", "Göteborg", "Malmö")]
+        assert offices and all(parents[g["displayName"]] is None for g in offices)
+        for group in groups:
+            parent = (group.get(HIERARCHY_URN) or {}).get("parentExternalId")
+            if group["displayName"] in ("Finance", "IT", "Team 1", "Team 2"):
+                assert parent in by_external, f"{group['displayName']} points at its unit's parent"
+        team = next(g for g in groups if g["displayName"] == "Team 1")
+        department = by_external[team[HIERARCHY_URN]["parentExternalId"]]
+        assert department["displayName"] in ("Finance", "IT")
+        assert rig.plan(people, TODAY).is_empty, "a second run plans nothing"
+
+
+def test_an_app_without_a_parent_attribute_gets_none(scim2_server: ScimServer) -> None:
+    rig = scim_rig(scim2_server.url, scim2_server.token)
+    target = rig.target
+    assert isinstance(target, ScimTarget)
+    rig.sync(company(3), TODAY)
+    assert target.group_parent_path() is None
+    groups = httpx2.get(
+        f"{scim2_server.url}Groups", headers={"Authorization": f"Bearer {scim2_server.token}"}
+    ).json()["Resources"]
+    assert groups and not any(key.startswith("urn:example") for g in groups for key in g)

@@ -226,7 +226,8 @@ def _bind_scim(connection: Connection, config: BaseModel) -> Binding:
     stored = GroupSettings.model_validate(connection.settings.get("groups") or {})
     groups = None
     if stored.enabled:
-        groups = GroupPolicy(tuple(stored.levels), ScimGroupNaming(profile), stored.grace_days)
+        naming = ScimGroupNaming(profile, parent_path=target.group_parent_path)
+        groups = GroupPolicy(tuple(stored.levels), naming, stored.grace_days)
     return Binding(
         target=target,
         policy=policy,

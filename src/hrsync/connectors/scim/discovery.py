@@ -17,6 +17,10 @@ from hrsync.connectors.scim.patch import ENTERPRISE_USER_URN
 
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_URN = "urn:ietf:params:scim:schemas:core:2.0:Group"
+PARENT_NAMES = ("parentExternalId", "parentGroupExternalId")
+"""Names of a Group attribute that holds the parent group's externalId (Winningtemp's "Parent
+Group External ID", seed 001). RFC 7643's Group has none; an app that adds one, in the core Group
+schema or a Group extension, gets hrsync's hierarchy of units through it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class ServiceInfo:
     user_extensions: tuple[str, ...] = ()
     required_user_extensions: tuple[str, ...] = ()
     group_endpoint: str | None = "/Groups"
+    group_extensions: tuple[str, ...] = ()
     schemas: tuple[SchemaDefinition, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
@@ -92,6 +97,20 @@ class ServiceInfo:
     def custom_user_extensions(self) -> tuple[str, ...]:
         """Extension URNs beyond the enterprise one, such as Winningtemp's."""
         return tuple(urn for urn in self.user_extensions if urn != ENTERPRISE_USER_URN)
+
+    @property
+    def group_parent_path(self) -> str | None:
+        """The path of the Group attribute that names the parent's externalId, if the app has
+        one: `parentExternalId` in the core Group schema, `urn:…:Group:parentExternalId` in an
+        extension; None otherwise (groups then stand side by side)."""
+        if not self.has_groups:
+            return None
+        for urn in (GROUP_URN, *self.group_extensions):
+            schema = self.schema(urn)
+            found = schema and next(filter(None, map(schema.attribute, PARENT_NAMES)), None)
+            if found and found.mutability in ("readWrite", "writeOnly", "immutable"):
+                return found.name if urn == GROUP_URN else f"{urn}:{found.name}"
+        return None
 
     def schema(self, urn: str) -> SchemaDefinition | None:
         return next((s for s in self.schemas if s.id.casefold() == urn.casefold()), None)
@@ -193,6 +212,11 @@ def _read_resource_types(documents: list[Any] | None, notes: list[str]) -> dict[
             str(_get(ext, "schema")) for ext in extensions if _get(ext, "required") is True
         ),
         "group_endpoint": _endpoint(_get(group, "endpoint"), "/Groups") if group else None,
+        "group_extensions": tuple(
+            str(_get(ext, "schema"))
+            for ext in (_get(group, "schemaExtensions") or [] if group else [])
+            if isinstance(ext, Mapping)
+        ),
     }
 
 

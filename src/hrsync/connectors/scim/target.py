@@ -22,6 +22,7 @@ from hrsync.connectors.scim.client import ScimClient
 from hrsync.connectors.scim.config import ScimConfig
 from hrsync.connectors.scim.discovery import ServiceInfo
 from hrsync.connectors.scim.errors import ScimUnavailableError, translate_failure
+from hrsync.connectors.scim.group_naming import GROUP_MARKER, PARENT
 from hrsync.connectors.scim.patch import MANAGER_PATH, PatchOp, build_member_patch, build_patch
 from hrsync.connectors.scim.paths import (
     Resource,
@@ -61,7 +62,6 @@ log = structlog.get_logger(__name__)
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
-GROUP_MARKER = "hrsync-group:"
 BULK_BATCH = 100
 """Creates per /Bulk request at most, whatever more the app allows: a refused or lost request
 costs at most this many retries."""
@@ -141,6 +141,10 @@ class ScimTarget:
                 attributes={k: v for k, v in attributes.items() if v is not None},
             )
 
+    def group_parent_path(self) -> str | None:
+        """The app's Group attribute for the parent's externalId (discovery), or None."""
+        return self.info.group_parent_path
+
     def read_groups(self) -> tuple[list[Group], frozenset[str]]:
         """hrsync's groups with their members; the app's other groups are never touched."""
         groups = []
@@ -150,6 +154,8 @@ class ScimTarget:
                 continue
             group_id = GroupId(external.removeprefix(GROUP_MARKER))
             attributes: Attributes = {"displayName": found.get("displayName")}
+            if parent_path := self.group_parent_path():
+                attributes[PARENT] = read_path(found, parent_path)
             if since := self._marks.get(group_id):
                 attributes[EMPTY_SINCE] = since
             members = tuple(
@@ -293,6 +299,10 @@ class ScimTarget:
                     "displayName": change.attributes.get("displayName") or change.group_id,
                     "externalId": GROUP_MARKER + change.group_id,
                 }
+                parent_path, parent = self.group_parent_path(), change.attributes.get(PARENT)
+                if parent_path and parent:
+                    write_path(resource, parent_path, parent, is_boolean=False)
+                    resource["schemas"] += [key for key in resource if key.startswith("urn:")]
                 created = self._client.create_group(resource)
                 return Applied(ref=str(created.get("id") or change.ref))
             case UpdateGroup():
@@ -313,6 +323,8 @@ class ScimTarget:
         if "displayName" in after:
             name = after["displayName"]
             operations.append({"op": "replace", "path": "displayName", "value": name})
+        if PARENT in after and (parent_path := self.group_parent_path()):
+            operations.append({"op": "replace", "path": parent_path, "value": after[PARENT]})
         if group_id != change.group_id:
             marker = GROUP_MARKER + group_id
             operations.append({"op": "replace", "path": "externalId", "value": marker})
@@ -402,7 +414,7 @@ def _patched_group(group: Resource, operations: list[PatchOp]) -> Resource:
             gone = path.removeprefix("members[value eq ").removesuffix("]").strip('"')
             members = [m for m in members if m.get("value") != gone]
         elif operation["op"] == "replace":
-            result[path] = operation.get("value")
+            write_path(result, path, operation.get("value"), is_boolean=False)
     result["members"] = [{"value": m["value"]} for m in members if m.get("value")]
     return result
 
